@@ -1,0 +1,77 @@
+// Flags of zoomq-bench and their validation.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace zoomq::bench {
+
+enum class Mode {
+  kProduce,  // produce --messages, report throughput and request latency
+  kConsume,  // consume --messages from an existing topic as a group, ack each pull
+  kBoth,     // produce, then consume what was produced (or both at once with --concurrent)
+  kRate,     // open-loop steady rate, one message per request, latency percentiles
+};
+
+enum class IdleKind { kLongPoll, kSse };
+
+std::string_view ModeName(Mode mode);
+std::string_view IdleKindName(IdleKind kind);
+
+// A broker's base URL, "http://HOST:PORT".
+struct Endpoint {
+  std::string host;
+  int port = 0;
+
+  std::string ToString() const;
+};
+
+// Parses "http://HOST:PORT" (an optional trailing '/' is allowed). On failure returns
+// nullopt and describes the problem in *error.
+std::optional<Endpoint> ParseEndpoint(std::string_view url, std::string* error);
+
+struct BenchOptions {
+  std::vector<std::string> urls{"http://127.0.0.1:9101"};
+  std::string topic;  // empty: a unique name is generated
+  int partitions = 4;
+  int64_t messages = 100000;
+  int size = 100;
+  int batch = 100;
+  int connections = 4;
+  int consumers = 2;
+  int pull_max = 500;
+  int pull_wait_ms = 1000;
+  int visibility_ms = 30000;
+  std::string group;  // empty: a unique name is generated
+  Mode mode = Mode::kProduce;
+  bool concurrent = false;  // --mode both: consume while producing
+  double rate = 1000;       // msg/s for --mode rate
+  double duration_s = 120;  // hard upper bound for the whole run
+  bool json = false;
+  bool ids = false;  // give every message an idempotency id
+  int retries = 3;   // per request, on 429/503 (and transport errors with --ids)
+  int idle_waiters = 0;
+  IdleKind idle_kind = IdleKind::kLongPoll;
+  int idle_wait_ms = 60000;
+
+  // Filled by Finalize().
+  std::vector<Endpoint> endpoints;
+  std::string run_id;        // unique per run; names topic/group and message ids
+  bool topic_given = false;  // --topic was passed (the topic may already exist)
+};
+
+// Registers every flag on `app`, writing into *options.
+void AddFlags(CLI::App& app, BenchOptions* options);
+
+// Checks ranges and combinations, parses the URLs and fills the generated names.
+// Returns an error message, or an empty string when the options are usable.
+std::string Finalize(BenchOptions* options);
+
+}  // namespace zoomq::bench

@@ -1,0 +1,140 @@
+// zoomq-broker: parses flags, opens the service, binds, serves until SIGTERM/SIGINT.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <pthread.h>
+#include <thread>
+
+#include "broker/http/http_server.h"
+#include "broker/service/broker_service.h"
+
+using namespace zoomq;
+using namespace zoomq::broker;
+
+int main(int argc, char** argv) {
+  CLI::App app{"zoomq-broker: a zoomq message broker (standalone until --zk arrives)"};
+  app.set_config();  // no config file
+  int id = 1;
+  std::string listen = "127.0.0.1:9101";
+  std::string data_dir;
+  std::string sync = "full";
+  std::string advertise;
+  std::string log_level = "info";
+  BrokerOptions opts;
+  http::HttpOptions hopts;
+  int64_t max_waiters = 900;
+  auto env = [](CLI::Option* o, const char* name) { return o->envname(name); };
+  env(app.add_option("--id", id, "Broker id (positive integer)")->check(CLI::Range(1, 1 << 30)),
+      "ZOOMQ_ID");
+  env(app.add_option("--listen", listen, "HOST:PORT to serve HTTP on")->capture_default_str(),
+      "ZOOMQ_LISTEN");
+  env(app.add_option("--data-dir", data_dir, "Directory for the SQLite database")->required(),
+      "ZOOMQ_DATA_DIR");
+  env(app.add_option("--sync", sync,
+                     "full: answer produces after fsync (default); normal: no fsync at commit "
+                     "(survives a process crash, not an OS crash)")
+          ->check(CLI::IsMember({"full", "normal"}))
+          ->capture_default_str(),
+      "ZOOMQ_SYNC");
+  env(app.add_option("--advertise-url", advertise, "URL other parties reach this broker at "
+                                                   "(default http://LISTEN)"),
+      "ZOOMQ_ADVERTISE_URL");
+  env(app.add_option("--http-threads", hopts.threads,
+                     "HTTP worker threads; each keep-alive connection, long poll and SSE stream "
+                     "holds one")
+          ->check(CLI::Range(8, 8192))
+          ->capture_default_str(),
+      "ZOOMQ_HTTP_THREADS");
+  env(app.add_option("--max-waiters", max_waiters,
+                     "Long polls and SSE streams allowed at once (more get 429)")
+          ->check(CLI::Range(1, 1 << 20))
+          ->capture_default_str(),
+      "ZOOMQ_MAX_WAITERS");
+  env(app.add_option("--max-message-bytes", opts.max_message_bytes,
+                     "Largest message (encoded value + key + headers)")
+          ->check(CLI::Range(1, 16 << 20))
+          ->capture_default_str(),
+      "ZOOMQ_MAX_MESSAGE_BYTES");
+  env(app.add_option("--dedup-window-ms", opts.dedup_window_ms,
+                     "How long a message id is remembered for deduplication")
+          ->check(CLI::Range(int64_t{0}, int64_t{7} * 24 * 3600 * 1000))
+          ->capture_default_str(),
+      "ZOOMQ_DEDUP_WINDOW_MS");
+  env(app.add_option("--tick-ms", opts.tick_ms, "Resolution of lease expiry and nack delays")
+          ->check(CLI::Range(1, 10000))
+          ->capture_default_str(),
+      "ZOOMQ_TICK_MS");
+  env(app.add_option("--retention-check-ms", opts.retention_check_ms,
+                     "How often retention is applied")
+          ->check(CLI::Range(10, 3600000))
+          ->capture_default_str(),
+      "ZOOMQ_RETENTION_CHECK_MS");
+  env(app.add_option("--sse-keepalive-ms", hopts.sse_keepalive_ms,
+                     "Interval of keep-alive comments on idle SSE streams")
+          ->check(CLI::Range(100, 3600000))
+          ->capture_default_str(),
+      "ZOOMQ_SSE_KEEPALIVE_MS");
+  env(app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+          ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+          ->capture_default_str(),
+      "ZOOMQ_LOG_LEVEL");
+  CLI11_PARSE(app, argc, argv);
+
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    std::fprintf(stderr, "--listen must be HOST:PORT, got '%s'\n", listen.c_str());
+    return 2;
+  }
+  hopts.host = listen.substr(0, colon);
+  try {
+    hopts.port = std::stoi(listen.substr(colon + 1));
+  } catch (...) {
+    hopts.port = -1;
+  }
+  if (hopts.port < 0 || hopts.port > 65535) {
+    std::fprintf(stderr, "--listen port must be 0-65535, got '%s'\n", listen.c_str());
+    return 2;
+  }
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ broker=" + std::to_string(id) + " %v");
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  // Signals are taken by a dedicated thread (sigwait), never by a handler.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  opts.broker_id = id;
+  opts.max_waiters = static_cast<size_t>(max_waiters);
+  opts.advertised_url = advertise.empty() ? "http://" + listen : advertise;
+  auto svc = BrokerService::Open(opts, data_dir, sync == "full" ? SyncMode::kFull
+                                                                : SyncMode::kNormal,
+                                 SystemClock::Default());
+  if (!svc.ok()) {
+    spdlog::critical("cannot open data dir {}: {}", data_dir, svc.status().ToString());
+    return 1;
+  }
+  BrokerService& service = *svc.value();
+  http::HttpServer server(&service, hopts);
+  if (Status st = server.Bind(); !st.ok()) {
+    spdlog::critical("{}", st.ToString());
+    return 1;
+  }
+  service.Start();
+  std::thread signals([&] {
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    spdlog::info("received {}, stopping: answering in-flight requests", strsignal(sig));
+    service.Stop();  // waiters answer now; the store commits what is queued and closes
+    server.Stop();
+  });
+  spdlog::info("serving on {}:{} data_dir={} sync={} (standalone)", hopts.host, server.port(),
+               data_dir, sync);
+  server.Serve();
+  signals.join();
+  spdlog::info("stopped cleanly");
+  return 0;
+}

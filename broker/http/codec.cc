@@ -1,0 +1,251 @@
+#include "broker/http/codec.h"
+
+#include <charconv>
+
+#include "zoomq/common/base64.h"
+#include "zoomq/common/names.h"
+
+namespace zoomq::broker::http {
+
+using nlohmann::json;
+
+namespace {
+constexpr size_t kMaxIdLength = 256;
+constexpr size_t kMaxIdsPerRequest = 10'000;
+
+std::string Field(size_t i, const char* name) {
+  return "messages[" + std::to_string(i) + "]." + name;
+}
+}  // namespace
+
+Result<json> ParseObject(const std::string& body, bool allow_empty) {
+  if (body.empty()) {
+    if (allow_empty) return json::object();
+    return Status::Invalid("request body must be a JSON object");
+  }
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) return Status::Invalid("request body is not valid JSON");
+  if (!j.is_object()) return Status::Invalid("request body must be a JSON object");
+  return j;
+}
+
+Result<std::vector<ProduceMessage>> ParseProduce(const std::string& body) {
+  auto parsed = ParseObject(body);
+  if (!parsed.ok()) return parsed.status();
+  const json& j = parsed.value();
+  auto it = j.find("messages");
+  if (it == j.end()) return Status::Invalid("field 'messages' is required");
+  if (!it->is_array()) return Status::Invalid("field 'messages' must be an array");
+  if (it->empty()) return Status::Invalid("field 'messages' must not be empty");
+  std::vector<ProduceMessage> out;
+  out.reserve(it->size());
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& m = (*it)[i];
+    if (!m.is_object()) {
+      return Status::Invalid("messages[" + std::to_string(i) + "] must be an object");
+    }
+    ProduceMessage pm;
+    auto value = m.find("value");
+    auto b64 = m.find("value_b64");
+    if ((value == m.end()) == (b64 == m.end())) {
+      return Status::Invalid("messages[" + std::to_string(i) +
+                             "] must have exactly one of 'value' and 'value_b64'");
+    }
+    size_t encoded = 0;
+    if (value != m.end()) {
+      pm.value = value->dump(-1, ' ', false, json::error_handler_t::replace);
+      encoded = pm.value.size();
+    } else {
+      if (!b64->is_string()) return Status::Invalid(Field(i, "value_b64") + " must be a string");
+      const std::string& text = b64->get_ref<const std::string&>();
+      auto bytes = Base64Decode(text);
+      if (!bytes) return Status::Invalid(Field(i, "value_b64") + " is not valid base64");
+      pm.value = std::move(*bytes);
+      pm.value_is_bytes = true;
+      encoded = text.size();
+    }
+    if (auto k = m.find("key"); k != m.end() && !k->is_null()) {
+      if (!k->is_string()) return Status::Invalid(Field(i, "key") + " must be a string");
+      pm.key = k->get<std::string>();
+    }
+    if (auto h = m.find("headers"); h != m.end() && !h->is_null()) {
+      if (!h->is_object()) return Status::Invalid(Field(i, "headers") + " must be an object");
+      for (auto& [hk, hv] : h->items()) {
+        if (!hv.is_string()) {
+          return Status::Invalid(Field(i, "headers") + "['" + hk + "'] must be a string");
+        }
+      }
+      pm.headers_json = h->dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+    if (auto id = m.find("id"); id != m.end() && !id->is_null()) {
+      if (!id->is_string()) return Status::Invalid(Field(i, "id") + " must be a string");
+      pm.id = id->get<std::string>();
+      if (pm.id->empty() || pm.id->size() > kMaxIdLength) {
+        return Status::Invalid(Field(i, "id") + " must be 1-256 characters");
+      }
+    }
+    if (auto p = m.find("partition"); p != m.end() && !p->is_null()) {
+      if (!p->is_number_integer() || (p->is_number_unsigned() && p->get<uint64_t>() > 1u << 30)) {
+        return Status::Invalid(Field(i, "partition") + " must be a non-negative integer");
+      }
+      if (p->get<int64_t>() < 0) {
+        return Status::Invalid(Field(i, "partition") + " must be a non-negative integer");
+      }
+      pm.partition = p->get<int64_t>();
+    }
+    size_t bytes = encoded + (pm.key ? pm.key->size() : 0) +
+                   (pm.headers_json ? pm.headers_json->size() : 0);
+    pm.bytes = static_cast<uint32_t>(std::min<size_t>(bytes, UINT32_MAX));
+    out.push_back(std::move(pm));
+  }
+  return out;
+}
+
+Result<IdsRequest> ParseIds(const std::string& body, const char* number_field, int64_t min,
+                            int64_t max) {
+  auto parsed = ParseObject(body);
+  if (!parsed.ok()) return parsed.status();
+  const json& j = parsed.value();
+  auto it = j.find("ids");
+  if (it == j.end()) return Status::Invalid("field 'ids' is required");
+  if (!it->is_array()) return Status::Invalid("field 'ids' must be an array of strings");
+  if (it->size() > kMaxIdsPerRequest) {
+    return Status::Invalid("field 'ids' holds more than 10000 ids");
+  }
+  IdsRequest out;
+  for (const json& v : *it) {
+    if (!v.is_string()) return Status::Invalid("field 'ids' must be an array of strings");
+    const std::string& s = v.get_ref<const std::string&>();
+    // "<partition>-<offset>", both decimal.
+    size_t dash = s.find('-');
+    MessageRef ref{0, 0, s};
+    bool ok = dash != std::string::npos && dash > 0 && dash + 1 < s.size();
+    if (ok) {
+      auto r1 = std::from_chars(s.data(), s.data() + dash, ref.partition);
+      auto r2 = std::from_chars(s.data() + dash + 1, s.data() + s.size(), ref.offset);
+      ok = r1.ec == std::errc() && r1.ptr == s.data() + dash && r2.ec == std::errc() &&
+           r2.ptr == s.data() + s.size() && ref.partition >= 0 && s[0] != '+' &&
+           s[dash + 1] != '+';
+    }
+    if (!ok) return Status::Invalid("id '" + s + "' is malformed (expected <partition>-<offset>)");
+    out.ids.push_back(std::move(ref));
+  }
+  if (number_field != nullptr) {
+    if (auto n = j.find(number_field); n != j.end() && !n->is_null()) {
+      bool ok = n->is_number_integer() && !(n->is_number_unsigned() &&
+                                            n->get<uint64_t>() > static_cast<uint64_t>(max));
+      if (ok) {
+        int64_t v = n->get<int64_t>();
+        ok = v >= min && v <= max;
+        out.number = v;
+      }
+      if (!ok) {
+        return Status::Invalid(std::string("field '") + number_field + "' must be an integer in " +
+                               std::to_string(min) + "-" + std::to_string(max));
+      }
+    }
+  }
+  return out;
+}
+
+Result<int64_t> ParseNumber(const std::optional<std::string>& text, const char* name, int64_t min,
+                            int64_t max, int64_t fallback) {
+  if (!text) return fallback;
+  int64_t v = 0;
+  const std::string& s = *text;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size() || v < min || v > max) {
+    return Status::Invalid(std::string("query parameter '") + name + "' must be an integer in " +
+                           std::to_string(min) + "-" + std::to_string(max));
+  }
+  return v;
+}
+
+Status ValidateTopicRef(const std::string& name) {
+  if (IsDlqName(name)) {
+    return ValidateName(std::string_view(name).substr(0, name.size() - kDlqSuffix.size()),
+                        "topic");
+  }
+  return ValidateName(name, "topic");
+}
+
+std::string RenderMessage(const StoredMessage& m, std::optional<uint32_t> delivery) {
+  std::string s;
+  s.reserve(m.value.size() + 160);
+  s += "{\"id\":\"";
+  s += std::to_string(m.partition);
+  s += '-';
+  s += std::to_string(m.offset);
+  s += "\",\"partition\":";
+  s += std::to_string(m.partition);
+  s += ",\"offset\":";
+  s += std::to_string(m.offset);
+  if (m.key) {
+    s += ",\"key\":";
+    s += json(*m.key).dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  if (m.value_is_bytes) {
+    s += ",\"value_b64\":\"";
+    s += Base64Encode(m.value);
+    s += '"';
+  } else {
+    s += ",\"value\":";  // stored as the JSON text the broker itself wrote
+    s += m.value;
+  }
+  s += ",\"headers\":";
+  s += m.headers_json ? *m.headers_json : "{}";
+  if (m.id) {
+    s += ",\"message_id\":";
+    s += json(*m.id).dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  s += ",\"timestamp_ms\":";
+  s += std::to_string(m.timestamp_ms);
+  if (delivery) {
+    s += ",\"delivery\":";
+    s += std::to_string(*delivery);
+  }
+  s += '}';
+  return s;
+}
+
+std::string RenderMessages(const std::vector<DeliveredMessage>& msgs) {
+  std::string s = "{\"messages\":[";
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    if (i) s += ',';
+    s += RenderMessage(msgs[i].message, msgs[i].delivery);
+  }
+  s += "]}";
+  return s;
+}
+
+json TopicJson(const TopicInfo& t) {
+  json parts = json::array();
+  for (const PartitionInfo& p : t.partitions) {
+    parts.push_back({{"partition", p.partition},
+                     {"first_offset", p.first_offset},
+                     {"high_watermark", p.high_watermark},
+                     {"log_end_offset", p.log_end_offset}});
+  }
+  return {{"name", t.name},
+          {"config", t.config.ToJson()},
+          {"created_ms", t.created_ms},
+          {"partitions", parts},
+          {"groups", t.groups}};
+}
+
+json GroupJson(const GroupInfo& g) {
+  json consumers = json::array();
+  for (auto& [name, seen] : g.consumers) {
+    consumers.push_back({{"consumer", name}, {"last_seen_ms", seen}});
+  }
+  return {{"topic", g.topic},         {"group", g.name},
+          {"created_ms", g.created_ms}, {"backlog", g.backlog},
+          {"in_flight", g.in_flight},   {"acked", g.acked},
+          {"dead_lettered", g.dead_lettered}, {"consumers", consumers}};
+}
+
+json AckJson(const AckOutcome& o, const char* verb) {
+  return {{verb, o.done}, {"unknown", o.unknown}};
+}
+
+}  // namespace zoomq::broker::http

@@ -1,0 +1,430 @@
+#include "broker/http/http_server.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <regex>
+#include <set>
+
+#include "broker/http/codec.h"
+#include "broker/http/metrics.h"
+#include "zoomq/common/error_json.h"
+#include "zoomq/common/names.h"
+
+namespace zoomq::broker::http {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kJson = "application/json";
+const std::string kName = "([^/]+)";
+
+void Reply(httplib::Response& res, int status, const std::string& body) {
+  res.status = status;
+  res.set_content(body, kJson);
+}
+
+void Reply(httplib::Response& res, int status, const json& j) {
+  Reply(res, status, j.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+void Error(httplib::Response& res, const Status& st) {
+  if (st.code() == Code::kOverloaded) res.set_header("Retry-After", "1");
+  Reply(res, HttpStatus(st.code()), ErrorBody(st));
+}
+
+std::optional<std::string> Param(const httplib::Request& req, const char* name) {
+  if (!req.has_param(name)) return std::nullopt;
+  return req.get_param_value(name);
+}
+
+// Route paths, to tell "no such route" (404) from "wrong method" (405).
+const std::vector<std::regex>& KnownPaths() {
+  static const std::vector<std::regex> paths = [] {
+    std::vector<std::regex> v;
+    for (const char* p :
+         {"/v1/health", "/v1/cluster", "/metrics", "/v1/topics", "/v1/topics/[^/]+",
+          "/v1/topics/[^/]+/messages", "/v1/topics/[^/]+/groups/[^/]+",
+          "/v1/topics/[^/]+/groups/[^/]+/(messages|subscribe|ack|nack|extend)",
+          "/v1/topics/[^/]+/partitions/[^/]+/messages"}) {
+      v.emplace_back(p);
+    }
+    return v;
+  }();
+  return paths;
+}
+
+Status NamesOk(const std::string& topic, const std::string* group) {
+  ZOOMQ_RETURN_IF_ERROR(ValidateTopicRef(topic));
+  if (group) ZOOMQ_RETURN_IF_ERROR(ValidateName(*group, "group"));
+  return Status::Ok();
+}
+
+Result<std::string> ConsumerParam(const httplib::Request& req) {
+  auto c = Param(req, "consumer");
+  if (!c) return std::string();
+  ZOOMQ_RETURN_IF_ERROR(ValidateName(*c, "consumer"));
+  if (c->starts_with("anon-")) return Status::Invalid("consumer names starting 'anon-' are reserved");
+  return *c;
+}
+
+}  // namespace
+
+HttpServer::HttpServer(BrokerService* service, const HttpOptions& options)
+    : service_(service),
+      options_(options),
+      server_(std::make_unique<httplib::Server>()),
+      metrics_(std::make_unique<Metrics>()) {
+  const size_t threads = options_.threads;
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_->set_tcp_nodelay(true);
+  server_->set_keep_alive_max_count(1'000'000);
+  server_->set_keep_alive_timeout(options_.keep_alive_timeout_s);
+  server_->set_payload_max_length(options_.max_body_bytes);
+  server_->set_read_timeout(10);
+  server_->set_write_timeout(10);
+  server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    Status st;
+    bool known = false;
+    for (const auto& re : KnownPaths()) known = known || std::regex_match(req.path, re);
+    static const std::set<std::string> kMethods = {"GET", "POST", "PUT", "DELETE"};
+    if (res.status == 404 || (res.status == 400 && !(known && kMethods.count(req.method)))) {
+      st = known ? Status(Code::kMethodNotAllowed, req.method + " is not allowed on " + req.path)
+                 : Status(Code::kNotFound, "no route " + req.method + " " + req.path);
+    } else if (res.status == 413) {
+      st = Status(Code::kPayloadTooLarge, "request body is over the 16 MiB limit");
+    } else if (res.status == 400) {
+      st = Status::Invalid("malformed HTTP request");
+    } else {
+      st = Status(Code::kInternal, "HTTP error " + std::to_string(res.status));
+    }
+    Reply(res, HttpStatus(st.code()), ErrorBody(st));
+  });
+  server_->set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown error";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        spdlog::error("unhandled exception on {} {}: {}", req.method, req.path, what);
+        Reply(res, 500, ErrorBody(Status::Internal("internal error: " + what)));
+      });
+  Routes();
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Status HttpServer::Bind() {
+  if (options_.port == 0) {
+    port_ = server_->bind_to_any_port(options_.host);
+    if (port_ <= 0) return Status::Unavailable("cannot bind " + options_.host);
+  } else {
+    if (!server_->bind_to_port(options_.host, options_.port)) {
+      return Status::Unavailable("cannot bind " + options_.host + ":" +
+                                 std::to_string(options_.port));
+    }
+    port_ = options_.port;
+  }
+  return Status::Ok();
+}
+
+void HttpServer::Serve() { server_->listen_after_bind(); }
+
+void HttpServer::Stop() {
+  if (server_) server_->stop();
+}
+
+void HttpServer::Routes() {
+  httplib::Server& s = *server_;
+  BrokerService& svc = *service_;
+  // Wraps a handler with the request counter and latency histogram.
+  auto route = [this](const char* name, auto handler) {
+    return [this, name, handler](const httplib::Request& req, httplib::Response& res) {
+      auto start = std::chrono::steady_clock::now();
+      handler(req, res);
+      std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+      metrics_->Observe(name, res.status, took.count());
+    };
+  };
+
+  s.Get("/v1/health", route("health", [&svc](const httplib::Request&, httplib::Response& res) {
+    Status st = svc.health();
+    if (st.ok() && svc.stopping()) st = Status::Unavailable("broker is shutting down");
+    json j = {{"status", st.ok() ? "ok" : "unavailable"},
+              {"broker", svc.options().broker_id},
+              {"mode", "standalone"},
+              {"url", svc.options().advertised_url}};
+    if (!st.ok()) j["error"] = {{"code", CodeName(st.code())}, {"message", st.message()}};
+    Reply(res, st.ok() ? 200 : 503, j);
+  }));
+
+  s.Get("/v1/cluster", route("cluster", [&svc](const httplib::Request&, httplib::Response& res) {
+    const int32_t id = svc.options().broker_id;
+    json topics = json::array();
+    for (const TopicInfo& t : svc.ListTopics()) {
+      json parts = json::array();
+      for (const PartitionInfo& p : t.partitions) {
+        parts.push_back({{"partition", p.partition},
+                         {"leader", id},
+                         {"epoch", 0},
+                         {"replicas", {id}},
+                         {"isr", {id}},
+                         {"high_watermark", p.high_watermark},
+                         {"log_end_offset", p.log_end_offset},
+                         {"first_offset", p.first_offset}});
+      }
+      topics.push_back({{"name", t.name}, {"partitions", parts}});
+    }
+    Reply(res, 200,
+          json{{"broker", id},
+               {"controller", id},
+               {"mode", "standalone"},
+               {"brokers", {{{"id", id}, {"url", svc.options().advertised_url}, {"alive", true}}}},
+               {"topics", topics}});
+  }));
+
+  s.Get("/metrics", route("metrics", [this, &svc](const httplib::Request&, httplib::Response& res) {
+    res.status = 200;
+    res.set_content(metrics_->Render(svc), "text/plain; version=0.0.4");
+  }));
+
+  // --- Topics -----------------------------------------------------------------------------
+  s.Post("/v1/topics", route("create_topic", [&svc](const httplib::Request& req,
+                                                    httplib::Response& res) {
+    auto body = ParseObject(req.body);
+    if (!body.ok()) return Error(res, body.status());
+    auto spec = TopicSpec::FromJson(body.value());
+    if (!spec.ok()) return Error(res, spec.status());
+    auto r = svc.CreateTopic(spec.value());
+    if (!r.ok()) return Error(res, r.status());
+    Reply(res, r->created ? 201 : 200, TopicJson(r->topic));
+  }));
+
+  s.Get("/v1/topics", route("list_topics", [&svc](const httplib::Request&,
+                                                  httplib::Response& res) {
+    json list = json::array();
+    for (const TopicInfo& t : svc.ListTopics()) list.push_back(TopicJson(t));
+    Reply(res, 200, json{{"topics", list}});
+  }));
+
+  s.Get("/v1/topics/" + kName, route("describe_topic", [&svc](const httplib::Request& req,
+                                                              httplib::Response& res) {
+    std::string topic = req.matches[1];
+    if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
+    auto r = svc.DescribeTopic(topic);
+    if (!r.ok()) return Error(res, r.status());
+    Reply(res, 200, TopicJson(r.value()));
+  }));
+
+  s.Delete("/v1/topics/" + kName, route("delete_topic", [&svc](const httplib::Request& req,
+                                                               httplib::Response& res) {
+    std::string topic = req.matches[1];
+    if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
+    if (Status st = svc.DeleteTopic(topic); !st.ok()) return Error(res, st);
+    res.status = 204;
+  }));
+
+  // --- Produce ----------------------------------------------------------------------------
+  s.Post("/v1/topics/" + kName + "/messages",
+         route("produce", [&svc](const httplib::Request& req, httplib::Response& res) {
+           std::string topic = req.matches[1];
+           if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
+           auto msgs = ParseProduce(req.body);
+           if (!msgs.ok()) return Error(res, msgs.status());
+           auto r = svc.Produce(topic, std::move(msgs).value());
+           if (!r.ok()) return Error(res, r.status());
+           std::string body = "{\"results\":[";
+           for (size_t i = 0; i < r->size(); ++i) {
+             const ProduceResult& pr = (*r)[i];
+             if (i) body += ',';
+             body += "{\"partition\":" + std::to_string(pr.partition) +
+                     ",\"offset\":" + std::to_string(pr.offset) +
+                     ",\"duplicate\":" + (pr.duplicate ? "true" : "false") + "}";
+           }
+           body += "]}";
+           Reply(res, 200, body);
+         }));
+
+  // --- Groups -----------------------------------------------------------------------------
+  const std::string group_path = "/v1/topics/" + kName + "/groups/" + kName;
+  s.Put(group_path, route("create_group", [&svc](const httplib::Request& req,
+                                                 httplib::Response& res) {
+    std::string topic = req.matches[1], group = req.matches[2];
+    if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
+    auto body = ParseObject(req.body, /*allow_empty=*/true);
+    if (!body.ok()) return Error(res, body.status());
+    bool latest = false;
+    if (auto it = body->find("start"); it != body->end()) {
+      if (*it == "latest") {
+        latest = true;
+      } else if (*it != "earliest") {
+        return Error(res, Status::Invalid("field 'start' must be \"earliest\" or \"latest\""));
+      }
+    }
+    auto r = svc.CreateGroup(topic, group, latest);
+    if (!r.ok()) return Error(res, r.status());
+    auto info = svc.DescribeGroup(topic, group);
+    if (!info.ok()) return Error(res, info.status());
+    Reply(res, r.value() ? 201 : 200, GroupJson(info.value()));
+  }));
+
+  s.Get(group_path, route("describe_group", [&svc](const httplib::Request& req,
+                                                   httplib::Response& res) {
+    std::string topic = req.matches[1], group = req.matches[2];
+    if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
+    auto info = svc.DescribeGroup(topic, group);
+    if (!info.ok()) return Error(res, info.status());
+    Reply(res, 200, GroupJson(info.value()));
+  }));
+
+  s.Get(group_path + "/messages", route("pull", [&svc](const httplib::Request& req,
+                                                       httplib::Response& res) {
+    std::string topic = req.matches[1], group = req.matches[2];
+    if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
+    auto consumer = ConsumerParam(req);
+    if (!consumer.ok()) return Error(res, consumer.status());
+    auto max = ParseNumber(Param(req, "max"), "max", 1, 1000, 100);
+    if (!max.ok()) return Error(res, max.status());
+    auto wait = ParseNumber(Param(req, "wait_ms"), "wait_ms", 0, 60000, 0);
+    if (!wait.ok()) return Error(res, wait.status());
+    auto vis = ParseNumber(Param(req, "visibility_ms"), "visibility_ms", 1, 43'200'000, 0);
+    if (!vis.ok()) return Error(res, vis.status());
+    std::optional<TimeMs> visibility;
+    if (Param(req, "visibility_ms")) visibility = vis.value();
+    auto r = svc.Pull(topic, group, consumer.value(), max.value(), wait.value(), visibility);
+    if (!r.ok()) return Error(res, r.status());
+    Reply(res, 200, RenderMessages(r.value()));
+  }));
+
+  s.Get(group_path + "/subscribe", route("subscribe", [this, &svc](const httplib::Request& req,
+                                                                  httplib::Response& res) {
+    std::string topic = req.matches[1], group = req.matches[2];
+    if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
+    auto consumer = ConsumerParam(req);
+    if (!consumer.ok()) return Error(res, consumer.status());
+    auto prefetch = ParseNumber(Param(req, "prefetch"), "prefetch", 1, 10000, 100);
+    if (!prefetch.ok()) return Error(res, prefetch.status());
+    auto vis = ParseNumber(Param(req, "visibility_ms"), "visibility_ms", 1, 43'200'000, 0);
+    if (!vis.ok()) return Error(res, vis.status());
+    std::optional<TimeMs> visibility;
+    if (Param(req, "visibility_ms")) visibility = vis.value();
+    if (auto t = svc.DescribeTopic(topic); !t.ok()) return Error(res, t.status());
+    if (!svc.AdmitWaiter()) {
+      return Error(res, Status(Code::kOverloaded, "too many open streams; retry later"));
+    }
+    struct Stream {
+      std::string topic, group, consumer;
+      size_t prefetch;
+      std::optional<TimeMs> visibility;
+      std::chrono::steady_clock::time_point last_write;
+    };
+    static std::atomic<uint64_t> anon{0};
+    auto st = std::make_shared<Stream>(
+        Stream{topic, group,
+               consumer->empty() ? "anon-sse-" + std::to_string(++anon) : consumer.value(),
+               static_cast<size_t>(prefetch.value()), visibility,
+               std::chrono::steady_clock::now()});
+    const auto keepalive = std::chrono::milliseconds(options_.sse_keepalive_ms);
+    res.status = 200;
+    res.set_header("Cache-Control", "no-cache");
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [&svc, st, keepalive](size_t, httplib::DataSink& sink) {
+          if (svc.stopping()) return false;
+          const uint64_t gen = svc.Generation(st->topic);
+          const size_t inflight = svc.InFlight(st->topic, st->group, st->consumer);
+          if (inflight < st->prefetch) {
+            auto r = svc.PullNow(st->topic, st->group, st->consumer, st->prefetch - inflight,
+                                 st->visibility);
+            if (!r.ok()) {
+              std::string ev = "event: error\ndata: " + ErrorBody(r.status()) + "\n\n";
+              sink.write(ev.data(), ev.size());
+              return false;
+            }
+            if (!r->empty()) {
+              std::string out;
+              for (const DeliveredMessage& m : r.value()) {
+                out += "id: " + std::to_string(m.message.partition) + "-" +
+                       std::to_string(m.message.offset) + "\nevent: message\ndata: ";
+                out += RenderMessage(m.message, m.delivery);
+                out += "\n\n";
+              }
+              st->last_write = std::chrono::steady_clock::now();
+              return sink.write(out.data(), out.size());
+            }
+          }
+          if (!sink.is_writable()) return false;
+          if (std::chrono::steady_clock::now() - st->last_write >= keepalive) {
+            static const std::string kAlive = ": keep-alive\n\n";
+            if (!sink.write(kAlive.data(), kAlive.size())) return false;
+            st->last_write = std::chrono::steady_clock::now();
+          }
+          svc.WaitForChange(st->topic, gen, 200);
+          return true;
+        },
+        [&svc](bool) { svc.ReleaseWaiter(); });
+  }));
+
+  auto ids_route = [&svc](int kind) {
+    return [&svc, kind](const httplib::Request& req, httplib::Response& res) {
+      std::string topic = req.matches[1], group = req.matches[2];
+      if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
+      static const char* kFields[] = {nullptr, "delay_ms", "visibility_ms"};
+      auto body = ParseIds(req.body, kFields[kind], kind == 2 ? 1 : 0, 43'200'000);
+      if (!body.ok()) return Error(res, body.status());
+      Result<AckOutcome> r = Status::Internal("unreachable");
+      if (kind == 0) {
+        r = svc.Ack(topic, group, body->ids);
+      } else if (kind == 1) {
+        r = svc.Nack(topic, group, body->ids, body->number.value_or(0));
+      } else {
+        TimeMs vis = body->number.value_or(0);
+        if (!body->number) {
+          auto t = svc.DescribeTopic(topic);
+          if (!t.ok()) return Error(res, t.status());
+          vis = t->config.visibility_timeout_ms;
+        }
+        r = svc.Extend(topic, group, body->ids, vis);
+      }
+      if (!r.ok()) return Error(res, r.status());
+      static const char* kVerbs[] = {"acked", "nacked", "extended"};
+      Reply(res, 200, AckJson(r.value(), kVerbs[kind]));
+    };
+  };
+  s.Post(group_path + "/ack", route("ack", ids_route(0)));
+  s.Post(group_path + "/nack", route("nack", ids_route(1)));
+  s.Post(group_path + "/extend", route("extend", ids_route(2)));
+
+  // --- Stream -----------------------------------------------------------------------------
+  s.Get("/v1/topics/" + kName + "/partitions/" + kName + "/messages",
+        route("read", [&svc](const httplib::Request& req, httplib::Response& res) {
+          std::string topic = req.matches[1];
+          if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
+          auto partition = ParseNumber(std::string(req.matches[2]), "partition", 0, 1 << 30, 0);
+          if (!partition.ok()) return Error(res, partition.status());
+          auto from = ParseNumber(Param(req, "from"), "from", 0, INT64_MAX, 0);
+          if (!from.ok()) return Error(res, from.status());
+          auto max = ParseNumber(Param(req, "max"), "max", 1, 1000, 100);
+          if (!max.ok()) return Error(res, max.status());
+          auto wait = ParseNumber(Param(req, "wait_ms"), "wait_ms", 0, 60000, 0);
+          if (!wait.ok()) return Error(res, wait.status());
+          auto r = svc.Read(topic, partition.value(), from.value(), max.value(), wait.value());
+          if (!r.ok()) return Error(res, r.status());
+          std::string body = "{\"messages\":[";
+          for (size_t i = 0; i < r->messages.size(); ++i) {
+            if (i) body += ',';
+            body += RenderMessage(r->messages[i], std::nullopt);
+          }
+          body += "],\"high_watermark\":" + std::to_string(r->high_watermark) +
+                  ",\"first_offset\":" + std::to_string(r->first_offset) + "}";
+          Reply(res, 200, body);
+        }));
+}
+
+}  // namespace zoomq::broker::http

@@ -1,0 +1,50 @@
+// HttpServer: the API of docs/api.md over cpp-httplib. Handlers are thin: parse, call the
+// BrokerService, render. Every error answer is the API's error JSON.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "broker/service/broker_service.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace zoomq::broker::http {
+
+struct HttpOptions {
+  std::string host = "127.0.0.1";
+  int port = 9101;  // 0: any free port
+  size_t threads = 1024;  // each keep-alive connection, long poll and SSE stream holds one
+  size_t max_body_bytes = 16u << 20;
+  int keep_alive_timeout_s = 5;
+  TimeMs sse_keepalive_ms = 15000;
+};
+
+class Metrics;
+
+class HttpServer {
+ public:
+  HttpServer(BrokerService* service, const HttpOptions& options);
+  ~HttpServer();
+
+  // Binds the port (so a broker that cannot serve fails before it announces itself).
+  Status Bind();
+  int port() const { return port_; }
+  // Serves until Stop(); blocks.
+  void Serve();
+  // Stops accepting; returns once in-flight requests are answered.
+  void Stop();
+
+ private:
+  void Routes();
+
+  BrokerService* const service_;
+  const HttpOptions options_;
+  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<Metrics> metrics_;
+  int port_ = 0;
+};
+
+}  // namespace zoomq::broker::http

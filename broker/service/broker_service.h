@@ -1,0 +1,245 @@
+// BrokerService: the broker's behaviour, without HTTP (parse -> call this -> render).
+//
+// It owns the topics, their partitions (PartitionIndex) and consumer groups
+// (GroupPartition), and the Store. Every state change is applied in memory under the
+// owning object's mutex and submitted to the Store in the same critical section, so the
+// order on disk is the order in memory. Answers that promise durability (produce, ack,
+// topic changes) wait for the group commit.
+//
+// Locks, always taken in this order: topics_mu_ -> ConsumerGroup::mu -> Partition::mu
+// (several partitions: ascending index). No callback runs under a lock it does not own.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker/core/group_partition.h"
+#include "broker/core/partition_index.h"
+#include "broker/core/topic_config.h"
+#include "broker/storage/store.h"
+#include "zoomq/common/clock.h"
+#include "zoomq/common/status.h"
+
+namespace zoomq::broker {
+
+struct BrokerOptions {
+  int32_t broker_id = 1;
+  std::string advertised_url;
+  TimeMs dedup_window_ms = 10 * 60 * 1000;
+  uint32_t max_message_bytes = 1 << 20;
+  TimeMs tick_ms = 50;                // lease expiry / nack delay resolution
+  TimeMs retention_check_ms = 5000;
+  TimeMs write_timeout_ms = 30000;    // longest a produce waits for its commit
+  size_t max_waiters = 900;           // long-polls + SSE streams at once
+};
+
+// --- Requests and answers ----------------------------------------------------------------
+struct ProduceMessage {
+  std::optional<std::string> key;
+  std::string value;  // JSON text, or raw bytes when value_is_bytes
+  bool value_is_bytes = false;
+  std::optional<std::string> headers_json;
+  std::optional<std::string> id;
+  std::optional<int64_t> partition;
+  uint32_t bytes = 0;  // encoded value + key + headers
+};
+struct ProduceResult {
+  int32_t partition;
+  uint64_t offset;
+  bool duplicate;
+};
+struct DeliveredMessage {
+  StoredMessage message;
+  uint32_t delivery;
+};
+struct MessageRef {  // "P-O"
+  int32_t partition;
+  uint64_t offset;
+  std::string text;
+};
+struct AckOutcome {
+  size_t done = 0;
+  std::vector<std::string> unknown;
+};
+struct PartitionInfo {
+  int32_t partition;
+  uint64_t first_offset;
+  uint64_t high_watermark;
+  uint64_t log_end_offset;
+};
+struct GroupInfo {
+  std::string topic;
+  std::string name;
+  TimeMs created_ms = 0;
+  uint64_t backlog = 0;
+  uint64_t in_flight = 0;
+  uint64_t acked = 0;
+  uint64_t dead_lettered = 0;
+  std::map<std::string, TimeMs> consumers;  // consumer -> last seen
+};
+struct TopicInfo {
+  std::string name;
+  TopicConfig config;
+  TimeMs created_ms;
+  std::vector<PartitionInfo> partitions;
+  std::vector<std::string> groups;
+};
+struct StreamRead {
+  std::vector<StoredMessage> messages;
+  uint64_t high_watermark;
+  uint64_t first_offset;
+};
+struct CreateOutcome {
+  bool created;
+  TopicInfo topic;
+};
+struct Counters {
+  uint64_t produced = 0;
+  uint64_t delivered = 0;
+  uint64_t acked = 0;
+  uint64_t dead_lettered = 0;
+  uint64_t commit_rounds = 0;
+  uint64_t committed_batches = 0;
+};
+
+class BrokerService {
+ public:
+  // Opens the store and loads every topic and group. `clock` must outlive the service.
+  static Result<std::unique_ptr<BrokerService>> Open(const BrokerOptions& options,
+                                                     const std::string& data_dir, SyncMode sync,
+                                                     const Clock* clock);
+  ~BrokerService();
+
+  // Starts the ticker thread (lease expiry, nack delays, retention).
+  void Start();
+  // Wakes every waiter (they answer at once), stops the ticker, commits and closes the
+  // store. Idempotent.
+  void Stop();
+  bool stopping() const { return stopping_.load(); }
+  // Storage failed: every write is refused until restart (as LevelDB's bg_error).
+  Status health() const;
+
+  // Topics.
+  Result<CreateOutcome> CreateTopic(const TopicSpec& spec);
+  Status DeleteTopic(const std::string& name);
+  std::vector<TopicInfo> ListTopics();
+  Result<TopicInfo> DescribeTopic(const std::string& name);
+
+  // Produce. The whole batch is validated before anything is written.
+  Result<std::vector<ProduceResult>> Produce(const std::string& topic,
+                                             std::vector<ProduceMessage> messages);
+
+  // Groups. An empty consumer name means "anonymous".
+  Result<bool> CreateGroup(const std::string& topic, const std::string& group, bool latest);
+  Result<std::vector<DeliveredMessage>> Pull(const std::string& topic, const std::string& group,
+                                             const std::string& consumer, size_t max,
+                                             TimeMs wait_ms, std::optional<TimeMs> visibility_ms);
+  // Non-blocking pull of at most `max` (used by SSE), creating the group.
+  Result<std::vector<DeliveredMessage>> PullNow(const std::string& topic,
+                                                const std::string& group,
+                                                const std::string& consumer, size_t max,
+                                                std::optional<TimeMs> visibility_ms);
+  Result<AckOutcome> Ack(const std::string& topic, const std::string& group,
+                         const std::vector<MessageRef>& ids);
+  Result<AckOutcome> Nack(const std::string& topic, const std::string& group,
+                          const std::vector<MessageRef>& ids, TimeMs delay_ms);
+  Result<AckOutcome> Extend(const std::string& topic, const std::string& group,
+                            const std::vector<MessageRef>& ids, TimeMs visibility_ms);
+  Result<GroupInfo> DescribeGroup(const std::string& topic, const std::string& group);
+  // Leases currently held by `consumer` in the group (SSE prefetch accounting).
+  size_t InFlight(const std::string& topic, const std::string& group,
+                  const std::string& consumer);
+
+  // Stream read by offset; long-polls up to wait_ms when `from` is at the high watermark.
+  Result<StreamRead> Read(const std::string& topic, int64_t partition, uint64_t from, size_t max,
+                          TimeMs wait_ms);
+
+  // Change notification for waiters outside the service (SSE): the generation moves on
+  // every commit and every lease that falls due; WaitForChange returns when it differs
+  // from `seen`, at `deadline`, or when stopping.
+  uint64_t Generation(const std::string& topic);
+  void WaitForChange(const std::string& topic, uint64_t seen, TimeMs wait_ms);
+
+  // Waiter admission: false when max_waiters are already waiting (answer 429).
+  bool AdmitWaiter();
+  void ReleaseWaiter();
+
+  Counters counters() const;
+  const BrokerOptions& options() const { return options_; }
+  const Clock* clock() const { return clock_; }
+  int32_t live_brokers() const { return 1; }
+  std::vector<GroupInfo> AllGroups();
+
+  // Runs one tick now (tests drive this with a fake clock instead of the thread).
+  void TickOnce();
+  void RetentionOnce();
+
+  struct Topic;
+  struct Partition;
+  struct ConsumerGroup;
+
+ private:
+  BrokerService(const BrokerOptions& options, std::unique_ptr<Store> store, const Clock* clock);
+  Status Load();
+  std::shared_ptr<Topic> FindTopic(const std::string& name);
+  Result<std::shared_ptr<ConsumerGroup>> GetGroup(const std::shared_ptr<Topic>& topic,
+                                                  const std::string& group, bool create,
+                                                  bool latest, bool* created);
+  // Leases up to max messages now; reads their bodies. REQUIRES: no lock held.
+  Result<std::vector<DeliveredMessage>> TryPull(const std::shared_ptr<Topic>& topic,
+                                                ConsumerGroup& group,
+                                                const std::string& consumer, size_t max,
+                                                TimeMs visibility_ms);
+  // Moves dead offsets of one partition to the dead-letter topic: appends the messages
+  // and the group's "dead" rows to `batch`. REQUIRES: group.mu held.
+  struct Commit {
+    std::shared_ptr<Topic> topic;
+    Partition* partition;
+    uint64_t end;
+  };
+  void DeadLetterLocked(const std::shared_ptr<Topic>& topic, ConsumerGroup& group,
+                        int32_t partition, const std::vector<GroupChange>& dead,
+                        const std::string& reason, WriteBatch* batch, std::vector<Commit>* commits);
+  // Adds the storage ops for `changes` of one group partition. REQUIRES: group.mu held.
+  void GroupOpsLocked(const Topic& topic, ConsumerGroup& group, int32_t partition,
+                      const std::vector<GroupChange>& changes, WriteBatch* batch);
+  // Submits `batch`; after commit advances the listed partitions and wakes their waiters.
+  void SubmitAndCommit(WriteBatch batch, std::vector<Commit> commits,
+                       std::shared_ptr<std::promise<Status>> done);
+  Result<AckOutcome> GroupOp(const std::string& topic, const std::string& group,
+                             const std::vector<MessageRef>& ids, int kind, TimeMs arg);
+  TopicInfo InfoLocked(const Topic& topic);
+  Result<std::shared_ptr<Topic>> EnsureDlqTopic(const std::shared_ptr<Topic>& topic);
+  void Fail(const Status& st);
+  void TickerLoop();
+
+  const BrokerOptions options_;
+  const Clock* const clock_;
+  std::unique_ptr<Store> store_;
+
+  mutable std::mutex topics_mu_;
+  std::map<std::string, std::shared_ptr<Topic>> topics_;  // guarded by topics_mu_
+  int64_t next_topic_id_ = 1;                             // guarded by topics_mu_
+
+  mutable std::mutex fail_mu_;
+  Status failure_;  // guarded by fail_mu_; non-OK once storage failed
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<size_t> waiters_{0};
+  std::atomic<uint64_t> produced_{0}, delivered_{0}, acked_{0}, dead_lettered_{0};
+  std::atomic<uint64_t> anon_counter_{0};
+
+  std::mutex ticker_mu_;
+  std::condition_variable ticker_cv_;
+  std::thread ticker_;
+};
+
+}  // namespace zoomq::broker

@@ -1,0 +1,464 @@
+#include "broker/storage/store.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <filesystem>
+#include <future>
+
+namespace zoomq::broker {
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS topics(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, config TEXT NOT NULL,
+  created_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS partitions(
+  topic_id INTEGER NOT NULL, partition INTEGER NOT NULL, first_offset INTEGER NOT NULL,
+  PRIMARY KEY(topic_id, partition)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages(
+  topic_id INTEGER NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
+  epoch INTEGER NOT NULL, timestamp_ms INTEGER NOT NULL, key TEXT, key_hash INTEGER NOT NULL,
+  value BLOB NOT NULL, value_is_bytes INTEGER NOT NULL, headers TEXT, msg_id TEXT,
+  bytes INTEGER NOT NULL,
+  PRIMARY KEY(topic_id, partition, offset)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS groups(
+  topic_id INTEGER NOT NULL, name TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  PRIMARY KEY(topic_id, name)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS group_partitions(
+  topic_id INTEGER NOT NULL, group_name TEXT NOT NULL, partition INTEGER NOT NULL,
+  floor INTEGER NOT NULL, acked_total INTEGER NOT NULL, dead_total INTEGER NOT NULL,
+  PRIMARY KEY(topic_id, group_name, partition)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS group_messages(
+  topic_id INTEGER NOT NULL, group_name TEXT NOT NULL, partition INTEGER NOT NULL,
+  offset INTEGER NOT NULL, state INTEGER NOT NULL, deliveries INTEGER NOT NULL,
+  PRIMARY KEY(topic_id, group_name, partition, offset)) WITHOUT ROWID;
+)sql";
+
+constexpr const char* kSelectMessage =
+    "SELECT offset, epoch, timestamp_ms, key, key_hash, value, value_is_bytes, headers, msg_id, "
+    "bytes FROM messages ";
+
+void ReadRow(SQLite::Statement& q, int64_t topic_id, int32_t partition, bool with_value,
+             StoredMessage* m) {
+  m->topic_id = topic_id;
+  m->partition = partition;
+  m->offset = static_cast<uint64_t>(q.getColumn(0).getInt64());
+  m->epoch = q.getColumn(1).getInt64();
+  m->timestamp_ms = q.getColumn(2).getInt64();
+  if (q.getColumn(3).isNull()) {
+    m->key.reset();
+  } else {
+    m->key = q.getColumn(3).getString();
+  }
+  m->key_hash = static_cast<uint64_t>(q.getColumn(4).getInt64());
+  if (with_value) {
+    auto v = q.getColumn(5);
+    m->value.assign(static_cast<const char*>(v.getBlob()), v.getBytes());
+  }
+  m->value_is_bytes = q.getColumn(6).getInt() != 0;
+  if (q.getColumn(7).isNull()) {
+    m->headers_json.reset();
+  } else {
+    m->headers_json = q.getColumn(7).getString();
+  }
+  if (q.getColumn(8).isNull()) {
+    m->id.reset();
+  } else {
+    m->id = q.getColumn(8).getString();
+  }
+  m->bytes = static_cast<uint32_t>(q.getColumn(9).getInt64());
+}
+
+}  // namespace
+
+struct Store::Reader {
+  explicit Reader(const std::string& path)
+      : db(path, SQLite::OPEN_READONLY, 5000),
+        range(db, std::string(kSelectMessage) +
+                      "WHERE topic_id=? AND partition=? AND offset>=? AND offset<? "
+                      "ORDER BY offset LIMIT ?"),
+        point(db, std::string(kSelectMessage) + "WHERE topic_id=? AND partition=? AND offset=?") {}
+  SQLite::Database db;
+  SQLite::Statement range;
+  SQLite::Statement point;
+};
+
+struct Store::WriterStatements {
+  explicit WriterStatements(SQLite::Database& db)
+      : append(db,
+               "INSERT OR REPLACE INTO messages(topic_id, partition, offset, epoch, timestamp_ms, "
+               "key, key_hash, value, value_is_bytes, headers, msg_id, bytes) "
+               "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"),
+        group_message(db,
+                      "INSERT OR REPLACE INTO group_messages(topic_id, group_name, partition, "
+                      "offset, state, deliveries) VALUES(?,?,?,?,?,?)"),
+        group_floor(db,
+                    "INSERT OR REPLACE INTO group_partitions(topic_id, group_name, partition, "
+                    "floor, acked_total, dead_total) VALUES(?,?,?,?,?,?)"),
+        group_forget(db,
+                     "DELETE FROM group_messages WHERE topic_id=? AND group_name=? AND "
+                     "partition=? AND offset<?") {}
+  SQLite::Statement append;
+  SQLite::Statement group_message;
+  SQLite::Statement group_floor;
+  SQLite::Statement group_forget;
+};
+
+Store::Store(std::string path, SyncMode sync) : path_(std::move(path)), sync_(sync) {}
+
+Store::~Store() { Close(); }
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& data_dir, SyncMode sync) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) return Status::Internal("cannot create data dir " + data_dir + ": " + ec.message());
+  std::unique_ptr<Store> store(new Store(data_dir + "/zoomq.db", sync));
+  ZOOMQ_RETURN_IF_ERROR(store->Init());
+  return store;
+}
+
+Status Store::Init() {
+  try {
+    writer_ = std::make_unique<SQLite::Database>(
+        path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 5000);
+    writer_->exec("PRAGMA journal_mode=WAL");
+    writer_->exec(sync_ == SyncMode::kFull ? "PRAGMA synchronous=FULL"
+                                           : "PRAGMA synchronous=NORMAL");
+    writer_->exec("PRAGMA foreign_keys=OFF");
+    writer_->exec(kSchema);
+    ws_ = std::make_unique<WriterStatements>(*writer_);
+  } catch (const std::exception& e) {
+    return Status::Internal("cannot open " + path_ + ": " + e.what());
+  }
+  // Large enough that one round holds many requests, small enough to bound a transaction.
+  committer_ = std::make_unique<GroupCommitter<WriteBatch>>(
+      [this](const std::vector<WriteBatch*>& b) { return Apply(b); }, 512);
+  return Status::Ok();
+}
+
+void Store::Close() {
+  if (committer_) committer_->Stop();
+  std::lock_guard<std::mutex> lock(readers_mu_);
+  readers_.clear();
+}
+
+void Store::Submit(WriteBatch batch, std::function<void(const Status&)> done) {
+  committer_->Submit(std::move(batch), std::move(done));
+}
+
+Status Store::Write(WriteBatch batch) {
+  std::promise<Status> p;
+  auto f = p.get_future();
+  Submit(std::move(batch), [&p](const Status& st) { p.set_value(st); });
+  return f.get();
+}
+
+namespace {
+
+template <typename... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <typename... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+void Bind(SQLite::Statement& q, int i, const std::optional<std::string>& s) {
+  if (s) {
+    q.bind(i, *s);
+  } else {
+    q.bind(i);  // NULL
+  }
+}
+
+}  // namespace
+
+Status Store::Apply(const std::vector<WriteBatch*>& batches) {
+  SQLite::Database& db = *writer_;
+  WriterStatements& ws = *ws_;
+  try {
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    for (WriteBatch* batch : batches) {
+      for (const WriteOp& op : batch->ops) {
+        std::visit(
+            Overloaded{
+                [&](const OpPutTopic& o) {
+                  SQLite::Statement q(db,
+                                      "INSERT OR REPLACE INTO topics(id, name, config, created_ms) "
+                                      "VALUES(?,?,?,?)");
+                  q.bind(1, o.topic_id);
+                  q.bind(2, o.name);
+                  q.bind(3, o.config_json);
+                  q.bind(4, o.created_ms);
+                  q.exec();
+                  for (int32_t p = 0; p < o.partitions; ++p) {
+                    SQLite::Statement pq(db,
+                                         "INSERT OR IGNORE INTO partitions(topic_id, partition, "
+                                         "first_offset) VALUES(?,?,0)");
+                    pq.bind(1, o.topic_id);
+                    pq.bind(2, p);
+                    pq.exec();
+                  }
+                },
+                [&](const OpDeleteTopic& o) {
+                  for (const char* table : {"topics WHERE id=?", "partitions WHERE topic_id=?",
+                                            "messages WHERE topic_id=?", "groups WHERE topic_id=?",
+                                            "group_partitions WHERE topic_id=?",
+                                            "group_messages WHERE topic_id=?"}) {
+                    SQLite::Statement q(db, std::string("DELETE FROM ") + table);
+                    q.bind(1, o.topic_id);
+                    q.exec();
+                  }
+                },
+                [&](const OpAppend& o) {
+                  const StoredMessage& m = o.message;
+                  auto& q = ws.append;
+                  q.reset();
+                  q.bind(1, m.topic_id);
+                  q.bind(2, m.partition);
+                  q.bind(3, static_cast<int64_t>(m.offset));
+                  q.bind(4, m.epoch);
+                  q.bind(5, m.timestamp_ms);
+                  Bind(q, 6, m.key);
+                  q.bind(7, static_cast<int64_t>(m.key_hash));
+                  q.bindNoCopy(8, static_cast<const void*>(m.value.data()),
+                               static_cast<int>(m.value.size()));
+                  q.bind(9, m.value_is_bytes ? 1 : 0);
+                  Bind(q, 10, m.headers_json);
+                  Bind(q, 11, m.id);
+                  q.bind(12, static_cast<int64_t>(m.bytes));
+                  q.exec();
+                },
+                [&](const OpTruncateHead& o) {
+                  SQLite::Statement q(
+                      db, "DELETE FROM messages WHERE topic_id=? AND partition=? AND offset<?");
+                  q.bind(1, o.topic_id);
+                  q.bind(2, o.partition);
+                  q.bind(3, static_cast<int64_t>(o.first_offset));
+                  q.exec();
+                  SQLite::Statement u(db,
+                                      "UPDATE partitions SET first_offset=max(first_offset, ?) "
+                                      "WHERE topic_id=? AND partition=?");
+                  u.bind(1, static_cast<int64_t>(o.first_offset));
+                  u.bind(2, o.topic_id);
+                  u.bind(3, o.partition);
+                  u.exec();
+                },
+                [&](const OpPutGroup& o) {
+                  SQLite::Statement q(db,
+                                      "INSERT OR IGNORE INTO groups(topic_id, name, created_ms) "
+                                      "VALUES(?,?,?)");
+                  q.bind(1, o.topic_id);
+                  q.bind(2, o.group);
+                  q.bind(3, o.created_ms);
+                  q.exec();
+                  for (size_t p = 0; p < o.floors.size(); ++p) {
+                    SQLite::Statement g(db,
+                                        "INSERT OR IGNORE INTO group_partitions(topic_id, "
+                                        "group_name, partition, floor, acked_total, dead_total) "
+                                        "VALUES(?,?,?,?,0,0)");
+                    g.bind(1, o.topic_id);
+                    g.bind(2, o.group);
+                    g.bind(3, static_cast<int32_t>(p));
+                    g.bind(4, static_cast<int64_t>(o.floors[p]));
+                    g.exec();
+                  }
+                },
+                [&](const OpGroupMessage& o) {
+                  auto& q = ws.group_message;
+                  q.reset();
+                  q.bind(1, o.topic_id);
+                  q.bind(2, o.group);
+                  q.bind(3, o.partition);
+                  q.bind(4, static_cast<int64_t>(o.offset));
+                  q.bind(5, o.state);
+                  q.bind(6, static_cast<int64_t>(o.deliveries));
+                  q.exec();
+                },
+                [&](const OpGroupFloor& o) {
+                  auto& q = ws.group_floor;
+                  q.reset();
+                  q.bind(1, o.topic_id);
+                  q.bind(2, o.group);
+                  q.bind(3, o.partition);
+                  q.bind(4, static_cast<int64_t>(o.floor));
+                  q.bind(5, static_cast<int64_t>(o.acked_total));
+                  q.bind(6, static_cast<int64_t>(o.dead_total));
+                  q.exec();
+                  auto& f = ws.group_forget;
+                  f.reset();
+                  f.bind(1, o.topic_id);
+                  f.bind(2, o.group);
+                  f.bind(3, o.partition);
+                  f.bind(4, static_cast<int64_t>(o.floor));
+                  f.exec();
+                },
+            },
+            op);
+      }
+    }
+    tx.commit();
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("storage write failed: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+std::unique_ptr<Store::Reader> Store::AcquireReader() {
+  {
+    std::lock_guard<std::mutex> lock(readers_mu_);
+    if (!readers_.empty()) {
+      auto r = std::move(readers_.back());
+      readers_.pop_back();
+      return r;
+    }
+  }
+  return std::make_unique<Reader>(path_);
+}
+
+void Store::ReleaseReader(std::unique_ptr<Reader> r) {
+  std::lock_guard<std::mutex> lock(readers_mu_);
+  if (readers_.size() < 32) readers_.push_back(std::move(r));
+}
+
+Status Store::ReadRange(int64_t topic_id, int32_t partition, uint64_t from, uint64_t end,
+                        size_t max, std::vector<StoredMessage>* out) {
+  try {
+    auto r = AcquireReader();
+    auto& q = r->range;
+    q.reset();
+    q.bind(1, topic_id);
+    q.bind(2, partition);
+    q.bind(3, static_cast<int64_t>(from));
+    q.bind(4, static_cast<int64_t>(end));
+    q.bind(5, static_cast<int64_t>(max));
+    while (q.executeStep()) {
+      out->emplace_back();
+      ReadRow(q, topic_id, partition, true, &out->back());
+    }
+    q.reset();
+    ReleaseReader(std::move(r));
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("storage read failed: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+Status Store::ReadOffsets(int64_t topic_id, int32_t partition,
+                          const std::vector<uint64_t>& offsets, std::vector<StoredMessage>* out) {
+  try {
+    auto r = AcquireReader();
+    auto& q = r->point;
+    for (uint64_t offset : offsets) {
+      q.reset();
+      q.bind(1, topic_id);
+      q.bind(2, partition);
+      q.bind(3, static_cast<int64_t>(offset));
+      if (q.executeStep()) {
+        out->emplace_back();
+        ReadRow(q, topic_id, partition, true, &out->back());
+      }
+    }
+    q.reset();
+    ReleaseReader(std::move(r));
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("storage read failed: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+Status Store::LoadTopics(std::vector<LoadedTopic>* out) {
+  try {
+    SQLite::Database db(path_, SQLite::OPEN_READONLY, 5000);
+    SQLite::Statement q(db, "SELECT id, name, config, created_ms FROM topics ORDER BY id");
+    while (q.executeStep()) {
+      LoadedTopic t;
+      t.topic_id = q.getColumn(0).getInt64();
+      t.name = q.getColumn(1).getString();
+      t.config_json = q.getColumn(2).getString();
+      t.created_ms = q.getColumn(3).getInt64();
+      SQLite::Statement p(
+          db, "SELECT first_offset FROM partitions WHERE topic_id=? ORDER BY partition");
+      p.bind(1, t.topic_id);
+      while (p.executeStep()) t.first_offsets.push_back(p.getColumn(0).getInt64());
+      out->push_back(std::move(t));
+    }
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("cannot load topics: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+Status Store::ScanPartition(int64_t topic_id, int32_t partition,
+                            const std::function<void(const StoredMessage&)>& fn) {
+  try {
+    SQLite::Database db(path_, SQLite::OPEN_READONLY, 5000);
+    SQLite::Statement q(db, std::string(kSelectMessage) +
+                                "WHERE topic_id=? AND partition=? ORDER BY offset");
+    q.bind(1, topic_id);
+    q.bind(2, partition);
+    StoredMessage m;
+    while (q.executeStep()) {
+      ReadRow(q, topic_id, partition, false, &m);
+      fn(m);
+    }
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("cannot scan partition: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+Status Store::LoadGroups(int64_t topic_id, int32_t partitions, std::vector<LoadedGroup>* out) {
+  try {
+    SQLite::Database db(path_, SQLite::OPEN_READONLY, 5000);
+    SQLite::Statement q(db, "SELECT name, created_ms FROM groups WHERE topic_id=? ORDER BY name");
+    q.bind(1, topic_id);
+    while (q.executeStep()) {
+      LoadedGroup g;
+      g.topic_id = topic_id;
+      g.name = q.getColumn(0).getString();
+      g.created_ms = q.getColumn(1).getInt64();
+      g.partitions.resize(partitions);
+      SQLite::Statement f(db,
+                          "SELECT partition, floor, acked_total, dead_total FROM group_partitions "
+                          "WHERE topic_id=? AND group_name=?");
+      f.bind(1, topic_id);
+      f.bind(2, g.name);
+      while (f.executeStep()) {
+        int p = f.getColumn(0).getInt();
+        if (p < 0 || p >= partitions) continue;
+        g.partitions[p].floor = f.getColumn(1).getInt64();
+        g.partitions[p].acked_total = f.getColumn(2).getInt64();
+        g.partitions[p].dead_total = f.getColumn(3).getInt64();
+      }
+      SQLite::Statement m(db,
+                          "SELECT partition, offset, state, deliveries FROM group_messages "
+                          "WHERE topic_id=? AND group_name=? ORDER BY partition, offset");
+      m.bind(1, topic_id);
+      m.bind(2, g.name);
+      while (m.executeStep()) {
+        int p = m.getColumn(0).getInt();
+        if (p < 0 || p >= partitions) continue;
+        uint64_t offset = m.getColumn(1).getInt64();
+        g.partitions[p].rows_state.emplace_back(offset, m.getColumn(2).getInt());
+        g.partitions[p].rows_deliveries.emplace_back(offset, m.getColumn(3).getInt64());
+      }
+      out->push_back(std::move(g));
+    }
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("cannot load groups: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+int64_t Store::MaxTopicId() {
+  try {
+    SQLite::Database db(path_, SQLite::OPEN_READONLY, 5000);
+    SQLite::Statement q(db, "SELECT COALESCE(MAX(id), 0) FROM topics");
+    if (q.executeStep()) return q.getColumn(0).getInt64();
+  } catch (const std::exception&) {
+  }
+  return 0;
+}
+
+}  // namespace zoomq::broker

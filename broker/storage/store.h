@@ -1,0 +1,168 @@
+// Store: zoomq's SQLite storage adapter (one database file per broker, WAL).
+//
+// All writes go through one writer connection and the GroupCommitter: concurrent batches
+// share one IMMEDIATE transaction and one fsync (synchronous=FULL), or no fsync at commit
+// (synchronous=NORMAL: survives a process crash, not an OS crash). Reads use a pool of
+// read-only connections. SQLiteCpp exceptions stop here and become Status.
+// The schema is documented in docs/storage.md.
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "broker/core/group_commit.h"
+#include "zoomq/common/clock.h"
+#include "zoomq/common/status.h"
+
+namespace SQLite {
+class Database;
+class Statement;
+}  // namespace SQLite
+
+namespace zoomq::broker {
+
+enum class SyncMode { kFull, kNormal };
+
+// One message as stored.
+struct StoredMessage {
+  int64_t topic_id = 0;
+  int32_t partition = 0;
+  uint64_t offset = 0;
+  int64_t epoch = 0;  // leader epoch that wrote it (0 on a standalone broker)
+  TimeMs timestamp_ms = 0;
+  std::optional<std::string> key;
+  uint64_t key_hash = 0;
+  std::string value;            // JSON text, or raw bytes when value_is_bytes
+  bool value_is_bytes = false;  // came as value_b64
+  std::optional<std::string> headers_json;  // a JSON object of strings
+  std::optional<std::string> id;
+  uint32_t bytes = 0;
+};
+
+// --- Write operations: data, not code, so they can be logged and replicated. -----------
+struct OpPutTopic {
+  int64_t topic_id;
+  std::string name;
+  std::string config_json;
+  TimeMs created_ms;
+  int32_t partitions;
+};
+struct OpDeleteTopic {
+  int64_t topic_id;
+};
+struct OpAppend {
+  StoredMessage message;
+};
+struct OpTruncateHead {  // retention: drop offsets below first_offset
+  int64_t topic_id;
+  int32_t partition;
+  uint64_t first_offset;
+};
+struct OpPutGroup {
+  int64_t topic_id;
+  std::string group;
+  TimeMs created_ms;
+  std::vector<uint64_t> floors;  // per partition
+};
+// state: 0 delivered (pending), 1 acked, 2 dead-lettered
+struct OpGroupMessage {
+  int64_t topic_id;
+  std::string group;
+  int32_t partition;
+  uint64_t offset;
+  int32_t state;
+  uint32_t deliveries;
+};
+// Everything below floor is done: forget its rows, keep the counters.
+struct OpGroupFloor {
+  int64_t topic_id;
+  std::string group;
+  int32_t partition;
+  uint64_t floor;
+  uint64_t acked_total;
+  uint64_t dead_total;
+};
+using WriteOp = std::variant<OpPutTopic, OpDeleteTopic, OpAppend, OpTruncateHead, OpPutGroup,
+                             OpGroupMessage, OpGroupFloor>;
+struct WriteBatch {
+  std::vector<WriteOp> ops;
+};
+
+// --- What Load() returns. ---------------------------------------------------------------
+struct LoadedTopic {
+  int64_t topic_id;
+  std::string name;
+  std::string config_json;
+  TimeMs created_ms;
+  std::vector<uint64_t> first_offsets;  // per partition
+};
+struct LoadedGroupPartition {
+  uint64_t floor = 0;
+  uint64_t acked_total = 0;
+  uint64_t dead_total = 0;
+  std::vector<std::pair<uint64_t, int32_t>> rows_state;       // offset, state
+  std::vector<std::pair<uint64_t, uint32_t>> rows_deliveries;  // offset, deliveries
+};
+struct LoadedGroup {
+  int64_t topic_id;
+  std::string name;
+  TimeMs created_ms;
+  std::vector<LoadedGroupPartition> partitions;
+};
+
+class Store {
+ public:
+  static Result<std::unique_ptr<Store>> Open(const std::string& data_dir, SyncMode sync);
+  ~Store();
+
+  // Queues a batch; `done` runs (on the writer thread) once it is durable or failed.
+  void Submit(WriteBatch batch, std::function<void(const Status&)> done);
+  // Submit and wait.
+  Status Write(WriteBatch batch);
+  // Commits what is queued and closes the writer. Idempotent.
+  void Close();
+
+  Status LoadTopics(std::vector<LoadedTopic>* out);
+  // Calls `fn` for each retained message of the partition, in offset order (no value).
+  Status ScanPartition(int64_t topic_id, int32_t partition,
+                       const std::function<void(const StoredMessage&)>& fn);
+  Status LoadGroups(int64_t topic_id, int32_t partitions, std::vector<LoadedGroup>* out);
+
+  // Messages with from <= offset < end, at most max.
+  Status ReadRange(int64_t topic_id, int32_t partition, uint64_t from, uint64_t end, size_t max,
+                   std::vector<StoredMessage>* out);
+  // The listed offsets that exist, in the given order.
+  Status ReadOffsets(int64_t topic_id, int32_t partition, const std::vector<uint64_t>& offsets,
+                     std::vector<StoredMessage>* out);
+
+  int64_t MaxTopicId();
+  uint64_t commit_rounds() const { return committer_ ? committer_->rounds() : 0; }
+  uint64_t committed_batches() const { return committer_ ? committer_->batches() : 0; }
+
+ private:
+  struct Reader;
+  Store(std::string path, SyncMode sync);
+  Status Init();
+  Status Apply(const std::vector<WriteBatch*>& batches);  // writer thread only
+  std::unique_ptr<Reader> AcquireReader();
+  void ReleaseReader(std::unique_ptr<Reader> r);
+
+  const std::string path_;
+  const SyncMode sync_;
+  std::unique_ptr<SQLite::Database> writer_;  // used by the committer thread only
+  struct WriterStatements;
+  std::unique_ptr<WriterStatements> ws_;
+  std::unique_ptr<GroupCommitter<WriteBatch>> committer_;
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Reader>> readers_;  // idle read connections, guarded
+};
+
+}  // namespace zoomq::broker

@@ -1,0 +1,564 @@
+#include "broker_process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace zoomq::testing {
+
+bool WaitFor(const std::function<bool()>& predicate, milliseconds timeout, milliseconds poll) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    if (predicate()) return true;
+    std::this_thread::sleep_for(poll);
+  }
+  return predicate();
+}
+
+int64_t MillisSince(Clock::time_point start) {
+  return std::chrono::duration_cast<milliseconds>(Clock::now() - start).count();
+}
+
+int PickFreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    socklen_t len = sizeof(addr);
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      port = ntohs(addr.sin_port);
+    }
+  }
+  ::close(fd);
+  return port;
+}
+
+void IgnoreSigpipe() {
+  static std::once_flag once;
+  std::call_once(once, [] { ::signal(SIGPIPE, SIG_IGN); });
+}
+
+std::string BrokerBinary() {
+  if (const char* env = std::getenv("ZOOMQ_BROKER_BIN"); env != nullptr && *env != '\0') {
+    return env;
+  }
+#ifdef ZOOMQ_BROKER_BIN
+  return ZOOMQ_BROKER_BIN;
+#else
+  return "";
+#endif
+}
+
+namespace {
+
+std::string MakeTempDir() {
+  std::string tmpl = "/tmp/zoomq-it-XXXXXX";
+  if (const char* base = std::getenv("TMPDIR"); base != nullptr && *base != '\0') {
+    tmpl = std::string(base) + "/zoomq-it-XXXXXX";
+  }
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (::mkdtemp(buf.data()) == nullptr) return "";
+  return std::string(buf.data());
+}
+
+std::string ReadFileTail(const std::string& path, size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string all = ss.str();
+  if (all.size() > max_bytes) all = "..." + all.substr(all.size() - max_bytes);
+  return all;
+}
+
+std::string DescribeWaitStatus(int status) {
+  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+}  // namespace
+
+BrokerProcess::BrokerProcess(BrokerOptions options) : options_(std::move(options)) {
+  IgnoreSigpipe();
+  dir_ = MakeTempDir();
+  if (!dir_.empty()) ::mkdir(data_dir().c_str(), 0755);
+}
+
+BrokerProcess::~BrokerProcess() {
+  if (pid_ > 0) Kill();
+  const bool failed = ::testing::Test::HasFailure();
+  if (failed) {
+    std::fprintf(stderr, "---- broker %d log (%s), last bytes ----\n%s\n---- end of log ----\n",
+                 options_.id, log_path().c_str(), LogTail(6000).c_str());
+  }
+  if (dir_.empty()) return;
+  if (std::getenv("ZOOMQ_IT_KEEP") != nullptr) {
+    std::fprintf(stderr, "keeping broker dir %s\n", dir_.c_str());
+    return;
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+std::string BrokerProcess::LogTail(size_t max_bytes) const {
+  return ReadFileTail(log_path(), max_bytes);
+}
+
+bool BrokerProcess::Spawn(std::string* error) {
+  const std::string bin = BrokerBinary();
+  if (bin.empty()) {
+    *error = "no broker binary (ZOOMQ_BROKER_BIN)";
+    return false;
+  }
+  if (::access(bin.c_str(), X_OK) != 0) {
+    *error = "broker binary not executable: " + bin;
+    return false;
+  }
+  std::vector<std::string> args = {bin,
+                                   "--id",
+                                   std::to_string(options_.id),
+                                   "--listen",
+                                   "127.0.0.1:" + std::to_string(port_),
+                                   "--data-dir",
+                                   data_dir()};
+  args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
+  // The child must not pick up ZOOMQ_* settings from the test's environment.
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "ZOOMQ_", 6) != 0) env.emplace_back(*e);
+  }
+  // Everything the child touches is prepared before fork (only async-signal-safe calls after).
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  const int log_fd = ::open(log_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) {
+    *error = "cannot open log " + log_path() + ": " + std::strerror(errno);
+    return false;
+  }
+  std::string banner = "==== zoomq-it: starting";
+  for (const auto& a : args) banner += " " + a;
+  banner += "\n";
+  (void)!::write(log_fd, banner.data(), banner.size());
+
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    *error = std::string("fork: ") + std::strerror(errno);
+    ::close(log_fd);
+    return false;
+  }
+  if (pid == 0) {
+    ::dup2(log_fd, STDOUT_FILENO);
+    ::dup2(log_fd, STDERR_FILENO);
+    const int null_fd = ::open("/dev/null", O_RDONLY);
+    if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
+    // Never outlive the test process.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    // The test ignores SIGPIPE; give the broker the default disposition and no blocked signals.
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(SIGPIPE, &dfl, nullptr);
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(log_fd);
+  pid_ = pid;
+  return true;
+}
+
+bool BrokerProcess::TryReap() {
+  if (pid_ <= 0) return true;
+  int status = 0;
+  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    last_wait_status_ = status;
+    pid_ = -1;
+    return true;
+  }
+  return false;
+}
+
+bool BrokerProcess::Running() { return !TryReap(); }
+
+::testing::AssertionResult BrokerProcess::WaitReady(milliseconds timeout) {
+  bool exited = false;
+  const bool ready = WaitFor(
+      [&] {
+        if (TryReap()) {
+          exited = true;
+          return true;
+        }
+        httplib::Client client("127.0.0.1", port_);
+        client.set_connection_timeout(std::chrono::milliseconds(200));
+        client.set_read_timeout(std::chrono::milliseconds(1000));
+        auto res = client.Get("/v1/health");
+        return res && res->status == 200;
+      },
+      timeout, milliseconds(20));
+  if (exited) {
+    return ::testing::AssertionFailure()
+           << "broker " << options_.id << " " << DescribeWaitStatus(last_wait_status_)
+           << " before becoming ready; log:\n"
+           << LogTail();
+  }
+  if (!ready) {
+    return ::testing::AssertionFailure() << "broker " << options_.id
+                                         << " not healthy within " << timeout.count()
+                                         << " ms on port " << port_ << "; log:\n"
+                                         << LogTail();
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult BrokerProcess::Start(milliseconds ready_timeout) {
+  if (dir_.empty()) return ::testing::AssertionFailure() << "mkdtemp failed";
+  if (pid_ > 0) return ::testing::AssertionFailure() << "already running";
+  ::testing::AssertionResult result = ::testing::AssertionFailure();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    port_ = PickFreePort();
+    if (port_ == 0) return ::testing::AssertionFailure() << "no free port";
+    std::string error;
+    if (!Spawn(&error)) return ::testing::AssertionFailure() << error;
+    result = WaitReady(ready_timeout);
+    if (result) return result;
+    // Exited early: most likely the port was taken in the meantime; try another one.
+    if (pid_ > 0) {
+      Kill();
+      return result;
+    }
+  }
+  return result;
+}
+
+::testing::AssertionResult BrokerProcess::Restart(milliseconds ready_timeout) {
+  if (pid_ > 0) return ::testing::AssertionFailure() << "still running";
+  const auto deadline = Clock::now() + ready_timeout;
+  ::testing::AssertionResult result = ::testing::AssertionFailure();
+  // Retry while the broker exits at once (e.g. the port is briefly unavailable after kill -9).
+  do {
+    std::string error;
+    if (!Spawn(&error)) return ::testing::AssertionFailure() << error;
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+    result = WaitReady(std::max(left, milliseconds(100)));
+    if (result) return result;
+    if (pid_ > 0) {
+      Kill();
+      return result;
+    }
+  } while (Clock::now() < deadline);
+  return result;
+}
+
+void BrokerProcess::Kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  last_wait_status_ = status;
+  pid_ = -1;
+}
+
+std::optional<int> BrokerProcess::Term(milliseconds timeout) {
+  if (pid_ <= 0) return std::nullopt;
+  ::kill(pid_, SIGTERM);
+  if (!WaitFor([&] { return TryReap(); }, timeout, milliseconds(10))) {
+    Kill();
+    return std::nullopt;
+  }
+  if (WIFEXITED(last_wait_status_)) return WEXITSTATUS(last_wait_status_);
+  return std::nullopt;
+}
+
+// ---- HTTP ----
+
+std::string HttpResponse::header(const std::string& name) const {
+  for (const auto& [k, v] : headers) {
+    if (strcasecmp(k.c_str(), name.c_str()) == 0) return v;
+  }
+  return "";
+}
+
+std::string HttpResponse::error_code() const {
+  if (!body.is_object() || !body.contains("error") || !body["error"].is_object()) return "";
+  const auto& e = body["error"];
+  if (!e.contains("code") || !e["code"].is_string()) return "";
+  return e["code"].get<std::string>();
+}
+
+std::string HttpResponse::error_message() const {
+  if (!body.is_object() || !body.contains("error") || !body["error"].is_object()) return "";
+  const auto& e = body["error"];
+  if (!e.contains("message") || !e["message"].is_string()) return "";
+  return e["message"].get<std::string>();
+}
+
+std::string HttpResponse::Describe() const {
+  if (status == 0) return "no HTTP answer: " + httplib::to_string(error);
+  std::string b = raw.size() > 600 ? raw.substr(0, 600) + "..." : raw;
+  return "HTTP " + std::to_string(status) + " [" + header("Content-Type") + "] " + b;
+}
+
+HttpResponse ToResponse(const httplib::Result& result) {
+  HttpResponse r;
+  r.error = result.error();
+  if (!result) return r;
+  r.status = result->status;
+  r.raw = result->body;
+  r.headers = result->headers;
+  r.body = Json::parse(r.raw, nullptr, false);
+  r.is_json = !r.body.is_discarded();
+  if (!r.is_json) r.body = Json();
+  return r;
+}
+
+Http::Http(int port, milliseconds read_timeout)
+    : client_(std::make_unique<httplib::Client>("127.0.0.1", port)) {
+  IgnoreSigpipe();
+  client_->set_keep_alive(true);
+  client_->set_tcp_nodelay(true);
+  client_->set_connection_timeout(std::chrono::seconds(5));
+  client_->set_read_timeout(read_timeout);
+  client_->set_write_timeout(std::chrono::seconds(30));
+}
+
+HttpResponse Http::Get(const std::string& path) { return ToResponse(client_->Get(path)); }
+HttpResponse Http::Delete(const std::string& path) { return ToResponse(client_->Delete(path)); }
+HttpResponse Http::Post(const std::string& path, const Json& body) {
+  return PostRaw(path, body.dump());
+}
+HttpResponse Http::Put(const std::string& path, const Json& body) {
+  return PutRaw(path, body.dump());
+}
+HttpResponse Http::PostRaw(const std::string& path, const std::string& body,
+                           const std::string& content_type) {
+  return ToResponse(client_->Post(path, body, content_type));
+}
+HttpResponse Http::PutRaw(const std::string& path, const std::string& body,
+                          const std::string& content_type) {
+  return ToResponse(client_->Put(path, body, content_type));
+}
+HttpResponse Http::Patch(const std::string& path, const std::string& body) {
+  return ToResponse(client_->Patch(path, body, "application/json"));
+}
+void Http::Stop() { client_->stop(); }
+
+// ---- API helpers ----
+
+HttpResponse CreateTopic(Http& http, const std::string& name, Json extra) {
+  Json body = std::move(extra);
+  body["name"] = name;
+  return http.Post("/v1/topics", body);
+}
+
+HttpResponse Produce(Http& http, const std::string& topic, const Json& messages) {
+  return http.Post("/v1/topics/" + topic + "/messages", Json{{"messages", messages}});
+}
+
+HttpResponse ReadStream(Http& http, const std::string& topic, int partition, int64_t from,
+                        int max, int wait_ms) {
+  return http.Get("/v1/topics/" + topic + "/partitions/" + std::to_string(partition) +
+                  "/messages?from=" + std::to_string(from) + "&max=" + std::to_string(max) +
+                  "&wait_ms=" + std::to_string(wait_ms));
+}
+
+HttpResponse Pull(Http& http, const std::string& topic, const std::string& group,
+                  const std::string& consumer, int max, int wait_ms, int visibility_ms) {
+  std::string path = "/v1/topics/" + topic + "/groups/" + group + "/messages";
+  std::vector<std::string> params;
+  if (!consumer.empty()) params.push_back("consumer=" + consumer);
+  if (max > 0) params.push_back("max=" + std::to_string(max));
+  if (wait_ms > 0) params.push_back("wait_ms=" + std::to_string(wait_ms));
+  if (visibility_ms > 0) params.push_back("visibility_ms=" + std::to_string(visibility_ms));
+  for (size_t i = 0; i < params.size(); ++i) path += (i == 0 ? "?" : "&") + params[i];
+  return http.Get(path);
+}
+
+HttpResponse GroupVerb(Http& http, const std::string& topic, const std::string& group,
+                       const std::string& verb, const std::vector<std::string>& ids, Json extra) {
+  Json body = std::move(extra);
+  body["ids"] = ids;
+  return http.Post("/v1/topics/" + topic + "/groups/" + group + "/" + verb, body);
+}
+
+int64_t HighWatermark(Http& http, const std::string& topic, int partition) {
+  auto r = ReadStream(http, topic, partition, 0, 1, 0);
+  if (r.status != 200 || !r.body.is_object() || !r.body.contains("high_watermark") ||
+      !r.body["high_watermark"].is_number_integer()) {
+    return -1;
+  }
+  return r.body["high_watermark"].get<int64_t>();
+}
+
+int PartitionCount(Http& http, const std::string& topic) {
+  auto r = http.Get("/v1/cluster");
+  if (r.status != 200 || !r.body.is_object() || !r.body.contains("topics")) return -1;
+  for (const auto& t : r.body["topics"]) {
+    if (t.is_object() && t.value("name", "") == topic && t.contains("partitions") &&
+        t["partitions"].is_array()) {
+      return static_cast<int>(t["partitions"].size());
+    }
+  }
+  return -1;
+}
+
+std::vector<Json> ReadAll(Http& http, const std::string& topic, int partition, int64_t from) {
+  std::vector<Json> out;
+  for (int guard = 0; guard < 100000; ++guard) {
+    auto r = ReadStream(http, topic, partition, from, 1000, 0);
+    if (r.status != 200 || !r.body.contains("messages") || !r.body["messages"].is_array()) break;
+    const auto& msgs = r.body["messages"];
+    if (msgs.empty()) break;
+    for (const auto& m : msgs) out.push_back(m);
+    from = msgs.back().value("offset", from) + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> TopicNames(Http& http) {
+  std::vector<std::string> names;
+  auto r = http.Get("/v1/topics");
+  if (r.status != 200) return names;
+  const Json* list = &r.body;
+  if (r.body.is_object() && r.body.contains("topics")) list = &r.body["topics"];
+  if (!list->is_array()) return names;
+  for (const auto& t : *list) {
+    if (t.is_string()) {
+      names.push_back(t.get<std::string>());
+    } else if (t.is_object() && t.contains("name") && t["name"].is_string()) {
+      names.push_back(t["name"].get<std::string>());
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<std::string> IdsOf(const Json& messages) {
+  std::vector<std::string> ids;
+  if (!messages.is_array()) return ids;
+  for (const auto& m : messages) {
+    if (m.is_object() && m.contains("id") && m["id"].is_string()) {
+      ids.push_back(m["id"].get<std::string>());
+    }
+  }
+  return ids;
+}
+
+int64_t AffectedCount(const Json& body) {
+  for (const char* key : {"acked", "nacked", "extended"}) {
+    if (body.is_object() && body.contains(key) && body[key].is_number_integer()) {
+      return body[key].get<int64_t>();
+    }
+  }
+  return -1;
+}
+
+std::string Base64Encode(const std::string& bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const uint32_t n = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) |
+                       uint8_t(bytes[i + 2]);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += kAlphabet[n & 63];
+  }
+  if (i + 1 == bytes.size()) {
+    const uint32_t n = uint8_t(bytes[i]) << 16;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == bytes.size()) {
+    const uint32_t n = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+std::string UniqueName(const std::string& prefix) {
+  static std::atomic<int> counter{0};
+  std::string name = prefix;
+  if (const auto* info = ::testing::UnitTest::GetInstance()->current_test_info()) {
+    name += "_";
+    name += info->name();
+  }
+  name += "_" + std::to_string(counter.fetch_add(1));
+  for (char& c : name) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    if (!ok) c = '_';
+  }
+  if (name.size() > 150) name = name.substr(name.size() - 150);
+  if (name[0] == '.') name[0] = '_';
+  return name;
+}
+
+::testing::AssertionResult IsStatus(const HttpResponse& response, int status) {
+  if (response.status == status) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "expected HTTP " << status << ", got "
+                                       << response.Describe();
+}
+
+::testing::AssertionResult IsError(const HttpResponse& response, int status,
+                                   const std::string& code) {
+  if (response.status != status) {
+    return ::testing::AssertionFailure() << "expected HTTP " << status << " " << code << ", got "
+                                         << response.Describe();
+  }
+  if (response.error_code() != code) {
+    return ::testing::AssertionFailure() << "expected error.code " << code << ", got "
+                                         << response.Describe();
+  }
+  if (response.header("Content-Type").rfind("application/json", 0) != 0) {
+    return ::testing::AssertionFailure() << "expected Content-Type application/json, got "
+                                         << response.Describe();
+  }
+  if (response.error_message().empty()) {
+    return ::testing::AssertionFailure() << "expected a non-empty error.message, got "
+                                         << response.Describe();
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace zoomq::testing
