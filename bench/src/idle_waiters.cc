@@ -42,7 +42,15 @@ int IdleWaiters::WaitStarted(const StopSignal& stop, int settle_ms) {
 
 IdleStats IdleWaiters::Stop() {
   stopping_ = true;
-  clients_.StopAll();
+  // A waiter that was connecting while StopAll() ran is not interrupted by it (its socket
+  // did not exist yet): repeat until every waiter has left its loop.
+  const int total = static_cast<int>(threads_.size());
+  while (exited_.load() < total) {
+    clients_.StopAll();
+    for (int i = 0; i < 20 && exited_.load() < total; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
   for (std::thread& t : threads_) t.join();
   threads_.clear();
   stats_.issued = issued_.load();
@@ -97,6 +105,7 @@ void IdleWaiters::Loop(int index) {
       }
     }
   }
+  ++exited_;
 }
 
 }  // namespace zoomq::bench

@@ -132,9 +132,13 @@ class Watchdog {
     if (cv_.wait_until(lock, stop_.deadline(), [this] { return finished_; })) return;
     fired_ = true;
     stop_.Stop();
-    for (ClientSet* set : sets_) set->StopAll();
-    if (cv_.wait_until(lock, stop_.deadline() + kHardExitGrace, [this] { return finished_; })) {
-      return;
+    // Repeat: a request that was connecting during one StopAll() is not interrupted by it.
+    const auto hard_exit = stop_.deadline() + kHardExitGrace;
+    while (SteadyClock::now() < hard_exit) {
+      for (ClientSet* set : sets_) set->StopAll();
+      if (cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return finished_; })) {
+        return;
+      }
     }
     std::fprintf(stderr, "zoomq-bench: still running %lld s after --duration-s; exiting\n",
                  static_cast<long long>(kHardExitGrace.count()));

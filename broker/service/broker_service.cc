@@ -173,8 +173,8 @@ Status BrokerService::health() const {
 void BrokerService::Fail(const Status& st) {
   std::lock_guard<std::mutex> lock(fail_mu_);
   if (failure_.ok()) {
-    spdlog::critical("broker={} storage failed, refusing writes until restart: {}",
-                     options_.broker_id, st.message());
+    spdlog::critical("storage failed, refusing writes until restart: {}",
+                     st.message());
     failure_ = Status::Unavailable("storage failed: " + st.message());
   }
 }
@@ -244,7 +244,7 @@ Result<CreateOutcome> BrokerService::CreateTopic(const TopicSpec& spec) {
   ZOOMQ_RETURN_IF_ERROR(store_->Write(std::move(batch)));
   for (auto& t : created) {
     topics_[t->name] = t;
-    spdlog::info("broker={} topic={} created id={} config={}", options_.broker_id, t->name, t->id,
+    spdlog::info("topic={} created id={} config={}", t->name, t->id,
                  t->config.ToJson().dump());
   }
   return CreateOutcome{true, InfoLocked(*created.front())};
@@ -269,7 +269,7 @@ Status BrokerService::DeleteTopic(const std::string& name) {
     if (!st.ok()) return st;
   }
   t->Notify();
-  spdlog::info("broker={} topic={} deleted", options_.broker_id, name);
+  spdlog::info("topic={} deleted", name);
   return Status::Ok();
 }
 
@@ -439,7 +439,7 @@ Result<std::shared_ptr<BrokerService::ConsumerGroup>> BrokerService::GetGroup(
                  });
   t->groups[name] = g;
   if (created) *created = true;
-  spdlog::info("broker={} topic={} group={} created start={}", options_.broker_id, t->name, name,
+  spdlog::info("topic={} group={} created start={}", t->name, name,
                latest ? "latest" : "earliest");
   return g;
 }
@@ -487,8 +487,8 @@ void BrokerService::DeadLetterLocked(const std::shared_ptr<Topic>& t, ConsumerGr
   for (const GroupChange& c : dead) offsets.push_back(c.offset);
   std::vector<StoredMessage> originals;
   Status st = store_->ReadOffsets(t->id, p, offsets, &originals);
-  if (!st.ok()) spdlog::error("broker={} topic={} partition={} dead-letter read failed: {}",
-                              options_.broker_id, t->name, p, st.message());
+  if (!st.ok()) spdlog::error("topic={} partition={} dead-letter read failed: {}",
+                              t->name, p, st.message());
   std::map<uint64_t, StoredMessage*> by_offset;
   for (auto& m : originals) by_offset[m.offset] = &m;
   const TimeMs now = clock_->NowMs();
@@ -497,9 +497,9 @@ void BrokerService::DeadLetterLocked(const std::shared_ptr<Topic>& t, ConsumerGr
     ++dead_lettered_;
     auto it = by_offset.find(c.offset);
     if (!dlq || dlq->deleted || it == by_offset.end()) {
-      spdlog::warn("broker={} topic={} partition={} offset={} group={} dropped after {} "
+      spdlog::warn("topic={} partition={} offset={} group={} dropped after {} "
                    "deliveries: {} (no dead-letter topic or message gone)",
-                   options_.broker_id, t->name, p, c.offset, g.name, c.deliveries, reason);
+                   t->name, p, c.offset, g.name, c.deliveries, reason);
       continue;
     }
     StoredMessage m = std::move(*it->second);
@@ -523,9 +523,9 @@ void BrokerService::DeadLetterLocked(const std::shared_ptr<Topic>& t, ConsumerGr
     std::lock_guard<std::mutex> lock(dp->mu);
     m.offset = dp->index.Append({m.key_hash, now, m.bytes}, nullptr);
     commits->push_back({dlq, dp, dp->index.log_end()});
-    spdlog::info("broker={} topic={} partition={} offset={} group={} dead-lettered to {} "
+    spdlog::info("topic={} partition={} offset={} group={} dead-lettered to {} "
                  "offset={} after {} deliveries: {}",
-                 options_.broker_id, t->name, p, c.offset, g.name, dlq->name, m.offset,
+                 t->name, p, c.offset, g.name, dlq->name, m.offset,
                  c.deliveries, reason);
     batch->ops.push_back(OpAppend{std::move(m)});
   }
@@ -893,8 +893,8 @@ void BrokerService::RetentionOnce() {
       PartitionIndex& index = part->index;
       uint64_t cut = index.RetentionCut(now, t->config.retention_ms, t->config.retention_bytes);
       if (cut <= index.first_offset() || t->deleted) continue;
-      spdlog::info("broker={} topic={} partition={} retention removed offsets [{}, {})",
-                   options_.broker_id, t->name, part->number, index.first_offset(), cut);
+      spdlog::info("topic={} partition={} retention removed offsets [{}, {})",
+                   t->name, part->number, index.first_offset(), cut);
       index.TruncateHead(cut);
       store_->Submit(WriteBatch{{OpTruncateHead{t->id, part->number, cut}}},
                      [this](const Status& st) {

@@ -43,6 +43,7 @@ class IdleWaiters {
   std::atomic<int64_t> issued_{0};
   std::atomic<int64_t> returned_{0};
   std::atomic<int64_t> sse_bytes_{0};
+  std::atomic<int> exited_{0};
   std::mutex errors_mu_;
   ErrorCounts errors_;
   IdleStats stats_;

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages zoomq needs, only those that are missing.
+# Used by scripts/test.sh and scripts/run.sh; safe to run again.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config curl
+  libgtest-dev libgmock-dev
+  libsqlitecpp-dev libsqlite3-dev
+  libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
+  nlohmann-json3-dev
+  libcli11-dev libspdlog-dev libfmt-dev
+  prometheus-cpp-dev
+  libzookeeper-mt-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing missing packages: ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
