@@ -1,5 +1,6 @@
 #include "zoomq/bench/idle_waiters.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace zoomq::bench {
@@ -78,9 +79,11 @@ void IdleWaiters::Loop(int index) {
   while (!stopping_.load()) {
     ++issued_;
     ++in_flight_;
+    std::string head;  // the start of a streamed answer (an error body, say)
     httplib::Result result =
         sse ? client->Get(path, DefaultHeaders(),
-                          [this](const char*, size_t n) {
+                          [this, &head](const char* data, size_t n) {
+                            if (head.size() < 300) head.append(data, std::min<size_t>(n, 300));
                             sse_bytes_ += static_cast<int64_t>(n);
                             return !stopping_.load();
                           })
@@ -94,7 +97,7 @@ void IdleWaiters::Loop(int index) {
         errors_.AddTransport(ErrorName(result.error()));
         failed = true;
       } else if (result->status != 200) {
-        errors_.AddStatus(result->status, result->body);
+        errors_.AddStatus(result->status, sse ? head : result->body);
         failed = true;
       }
     }

@@ -26,7 +26,7 @@ class BadInputTest : public BrokerTest {
                                 {{"value", "p0-b"}, {"partition", 0}},
                                 {{"value", "p1-a"}, {"partition", 1}}}));
     // Group g exists with one message leased to c0 for a minute; two are still available.
-    const Json leased = PullOk("t", "g", "c0", 1, 0, 60000);
+    Json leased = PullOk("t", "g", "c0", 1, 0, 60000);
     ASSERT_EQ(leased.size(), 1u);
     leased_id_ = leased[0]["id"].get<std::string>();
     Snapshot();
@@ -57,7 +57,7 @@ class BadInputTest : public BrokerTest {
   // The two unleased messages are still available with delivery 1, and the leased one is
   // still leased (so no bad request leased, acked or nacked anything).
   void ExpectGroupUntouched() {
-    const Json available = PullOk("t", "g", "probe", 100, 0, 60000);
+    Json available = PullOk("t", "g", "probe", 100, 0, 60000);
     EXPECT_EQ(available.size(), 2u) << available.dump();
     for (auto m : available) {
       EXPECT_EQ(m["delivery"], Json(1)) << m.dump();
@@ -291,7 +291,7 @@ TEST_F(BadInputTest, OversizedMessageIs413) {
   }
   ExpectNothingWritten();
   // Under the limit is fine.
-  const Json ok = ProduceOk("t", Json::array({{{"value", std::string(500, 'o')}}}));
+  Json ok = ProduceOk("t", Json::array({{{"value", std::string(500, 'o')}}}));
   EXPECT_EQ(ok.size(), 1u);
   Snapshot();
 }
@@ -350,7 +350,7 @@ TEST_F(BadInputTest, MalformedAckIdsAre400AndNothingIsAcked) {
   }
   ExpectGroupUntouched();
   // The leased message was neither acked nor nacked: acking it now works.
-  const Json acked = VerbOk("t", "g", "ack", {leased_id_});
+  Json acked = VerbOk("t", "g", "ack", {leased_id_});
   EXPECT_EQ(AffectedCount(acked), 1) << acked.dump();
 }
 

@@ -156,7 +156,7 @@ TEST_F(ClusterTest, ClusterShowsTheStandaloneBrokerAsControllerAndItsPartitions)
 TEST_F(ClusterTest, MetricsExposeTheRequiredSeries) {
   CreateTopicOrFail("m", {{"partitions", 1}});
   ProduceOk("m", Json::array({{{"value", 1}}, {{"value", 2}}, {{"value", 3}}}));
-  const Json got = PullOk("m", "g", "c", 1, 0);
+  Json got = PullOk("m", "g", "c", 1, 0);
   ASSERT_EQ(got.size(), 1u);
   VerbOk("m", "g", "ack", IdsOf(got));
 

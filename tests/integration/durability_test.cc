@@ -194,7 +194,9 @@ TEST_P(DurabilityTest, KillNineLosesNoAnsweredWriteOrAck) {
   EXPECT_EQ(missing, 0u) << "of " << expected.size() << " unacked messages never delivered";
   // Before the kill delivered-but-unacked messages are among those redelivered.
   for (const auto& pid : delivered_pids) {
-    if (acked_pids.count(pid) == 0) EXPECT_EQ(got.count(pid), 1u) << pid;
+    if (acked_pids.count(pid) == 0) {
+      EXPECT_EQ(got.count(pid), 1u) << pid;
+    }
   }
   EXPECT_EQ(broker.Term(), std::optional<int>(0));
 }

@@ -53,7 +53,8 @@ TEST(GracefulTest, SigtermAnswersWaitingLongPollsAndExitsZero) {
   for (const HttpResponse* r : {&group_poll, &stream_poll}) {
     EXPECT_NE(r->status, 0) << "no answer: " << r->Describe();
     if (r->status == 200) {
-      EXPECT_TRUE(r->body["messages"].empty()) << r->Describe();
+      Json body = r->body;
+      EXPECT_TRUE(body["messages"].empty()) << r->Describe();
     } else {
       EXPECT_EQ(r->status, 503) << r->Describe();
       EXPECT_FALSE(r->error_code().empty()) << r->Describe();

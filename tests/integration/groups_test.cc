@@ -39,7 +39,7 @@ int64_t FieldOf(const Json& body, std::initializer_list<const char*> names) {
 TEST_F(GroupsTest, LongPollReturnsEmptyAfterWaitMs) {
   CreateTopicOrFail("t");
   const auto start = Clock::now();
-  const Json messages = PullOk("t", "g", "c1", 10, 400);
+  Json messages = PullOk("t", "g", "c1", 10, 400);
   const int64_t elapsed = MillisSince(start);
   EXPECT_TRUE(messages.empty()) << messages.dump();
   EXPECT_GE(elapsed, 380) << "answered before wait_ms";
@@ -115,24 +115,24 @@ TEST_F(GroupsTest, LeasesAreExclusiveAmongConsumers) {
 TEST_F(GroupsTest, AckedMessageIsNeverRedelivered) {
   CreateTopicOrFail("t", {{"partitions", 1}});
   ProduceOk("t", Json::array({{{"value", 1}}, {{"value", 2}}, {{"value", 3}}}));
-  const Json got = PullOk("t", "g", "c1", 10, 0, 300);
+  Json got = PullOk("t", "g", "c1", 10, 0, 300);
   ASSERT_EQ(got.size(), 3u);
   const auto ids = IdsOf(got);
   EXPECT_EQ(ids, (std::vector<std::string>{"0-0", "0-1", "0-2"}));
-  for (const auto& m : got) {
+  for (auto m : got) {
     EXPECT_EQ(m["delivery"], Json(1));
     EXPECT_EQ(m["partition"], Json(0));
   }
-  const Json acked = VerbOk("t", "g", "ack", ids);
+  Json acked = VerbOk("t", "g", "ack", ids);
   EXPECT_EQ(AffectedCount(acked), 3) << acked.dump();
   EXPECT_EQ(acked["unknown"], Json::array()) << acked.dump();
 
   // ok: the 300 ms lease must run out to show that acked messages stay gone.
-  const Json later = PullOk("t", "g", "c2", 10, 1200);
+  Json later = PullOk("t", "g", "c2", 10, 1200);
   EXPECT_TRUE(later.empty()) << later.dump();
 
   // Acking again: they are no longer leased -> unknown. A never-delivered id too.
-  const Json again = VerbOk("t", "g", "ack", {"0-0", "0-1", "0-2", "0-999"});
+  Json again = VerbOk("t", "g", "ack", {"0-0", "0-1", "0-2", "0-999"});
   EXPECT_EQ(AffectedCount(again), 0) << again.dump();
   auto unknown = again["unknown"].get<std::vector<std::string>>();
   std::sort(unknown.begin(), unknown.end());
@@ -143,12 +143,12 @@ TEST_F(GroupsTest, ExpiredLeaseIsRedeliveredWithDeliveryTwo) {
   CreateTopicOrFail("t", {{"partitions", 1}});
   ProduceOk("t", Json::array({{{"value", "v"}}}));
   const auto leased_at = Clock::now();
-  const Json first = PullOk("t", "g", "c1", 10, 0, 400);
+  Json first = PullOk("t", "g", "c1", 10, 0, 400);
   ASSERT_EQ(first.size(), 1u);
   EXPECT_EQ(first[0]["delivery"], Json(1));
   EXPECT_TRUE(PullOk("t", "g", "c2", 10, 0).empty()) << "leased message given to another";
 
-  const Json second = PullOk("t", "g", "c2", 10, 5000, 30000);
+  Json second = PullOk("t", "g", "c2", 10, 5000, 30000);
   const int64_t elapsed = MillisSince(leased_at);
   ASSERT_EQ(second.size(), 1u) << "not redelivered after the lease ran out";
   EXPECT_EQ(second[0]["id"], first[0]["id"]);
@@ -160,15 +160,15 @@ TEST_F(GroupsTest, ExpiredLeaseIsRedeliveredWithDeliveryTwo) {
 TEST_F(GroupsTest, NackWithDelayRedeliversAfterTheDelayNotBefore) {
   CreateTopicOrFail("t", {{"partitions", 1}});
   ProduceOk("t", Json::array({{{"value", "v"}}}));
-  const Json first = PullOk("t", "g", "c1", 10, 0, 30000);
+  Json first = PullOk("t", "g", "c1", 10, 0, 30000);
   ASSERT_EQ(first.size(), 1u);
   const auto nacked_at = Clock::now();
-  const Json nack = VerbOk("t", "g", "nack", IdsOf(first), {{"delay_ms", 1000}});
+  Json nack = VerbOk("t", "g", "nack", IdsOf(first), {{"delay_ms", 1000}});
   EXPECT_EQ(AffectedCount(nack), 1) << nack.dump();
   EXPECT_EQ(nack["unknown"], Json::array());
 
   EXPECT_TRUE(PullOk("t", "g", "c2", 10, 0).empty()) << "redelivered before the nack delay";
-  const Json second = PullOk("t", "g", "c2", 10, 5000, 30000);
+  Json second = PullOk("t", "g", "c2", 10, 5000, 30000);
   const int64_t elapsed = MillisSince(nacked_at);
   ASSERT_EQ(second.size(), 1u);
   EXPECT_EQ(second[0]["id"], first[0]["id"]);
@@ -181,7 +181,7 @@ TEST_F(GroupsTest, NackWithDelayRedeliversAfterTheDelayNotBefore) {
   // Without a delay the message is available again at once.
   const auto renacked_at = Clock::now();
   VerbOk("t", "g", "nack", IdsOf(second));
-  const Json third = PullOk("t", "g", "c3", 10, 3000, 30000);
+  Json third = PullOk("t", "g", "c3", 10, 3000, 30000);
   ASSERT_EQ(third.size(), 1u);
   EXPECT_EQ(third[0]["delivery"], Json(3));
   EXPECT_LT(MillisSince(renacked_at), 1000);
@@ -190,26 +190,26 @@ TEST_F(GroupsTest, NackWithDelayRedeliversAfterTheDelayNotBefore) {
 TEST_F(GroupsTest, ExtendKeepsTheLeaseAndExpiredLeasesCannotBeExtended) {
   CreateTopicOrFail("t", {{"partitions", 1}});
   ProduceOk("t", Json::array({{{"value", "a"}}}));
-  const Json got = PullOk("t", "g", "c1", 1, 0, 500);
+  Json got = PullOk("t", "g", "c1", 1, 0, 500);
   ASSERT_EQ(got.size(), 1u);
-  const Json ext = VerbOk("t", "g", "extend", IdsOf(got), {{"visibility_ms", 5000}});
+  Json ext = VerbOk("t", "g", "extend", IdsOf(got), {{"visibility_ms", 5000}});
   EXPECT_EQ(AffectedCount(ext), 1) << ext.dump();
   EXPECT_EQ(ext["unknown"], Json::array());
   // ok: waiting past the original 500 ms lease shows the extension holds.
   EXPECT_TRUE(PullOk("t", "g", "c2", 10, 1500).empty()) << "extended lease was not kept";
-  const Json acked = VerbOk("t", "g", "ack", IdsOf(got));
+  Json acked = VerbOk("t", "g", "ack", IdsOf(got));
   EXPECT_EQ(AffectedCount(acked), 1) << "lease lost despite extend: " << acked.dump();
 
   ProduceOk("t", Json::array({{{"value", "b"}}}));
-  const Json short_lease = PullOk("t", "g", "c1", 1, 0, 200);
+  Json short_lease = PullOk("t", "g", "c1", 1, 0, 200);
   ASSERT_EQ(short_lease.size(), 1u);
   // ok: the 200 ms lease must run out before we try to extend it (generous margin).
   std::this_thread::sleep_for(milliseconds(800));
-  const Json late = VerbOk("t", "g", "extend", IdsOf(short_lease), {{"visibility_ms", 60000}});
+  Json late = VerbOk("t", "g", "extend", IdsOf(short_lease), {{"visibility_ms", 60000}});
   EXPECT_EQ(AffectedCount(late), 0) << late.dump();
   EXPECT_EQ(late["unknown"], Json(IdsOf(short_lease))) << late.dump();
   // The late extend did not revive the lease: another consumer gets it.
-  const Json redelivered = PullOk("t", "g", "c2", 1, 2000);
+  Json redelivered = PullOk("t", "g", "c2", 1, 2000);
   ASSERT_EQ(redelivered.size(), 1u);
   EXPECT_EQ(redelivered[0]["delivery"], Json(2));
 }
@@ -223,22 +223,24 @@ TEST_F(GroupsTest, SameKeyIsDeliveredInOrderOneAtATime) {
                               {{"value", "none4"}},
                               {{"value", "none5"}}}));
   // Keys a and b go out in parallel; a1 and a3 wait behind a0; keyless ones are free.
-  const Json first = PullOk("t", "g", "c1", 100, 0, 30000);
+  Json first = PullOk("t", "g", "c1", 100, 0, 30000);
   EXPECT_EQ(OffsetsOf(first), (std::vector<int64_t>{0, 2, 4, 5})) << first.dump();
   EXPECT_TRUE(PullOk("t", "g", "c2", 100, 0).empty()) << "second 'a' went out while a0 in flight";
 
   VerbOk("t", "g", "ack", {"0-0"});
-  const Json second = PullOk("t", "g", "c2", 100, 2000, 30000);
+  Json second = PullOk("t", "g", "c2", 100, 2000, 30000);
   EXPECT_EQ(OffsetsOf(second), (std::vector<int64_t>{1})) << second.dump();
 
   // A nacked a1 comes back before a3.
   VerbOk("t", "g", "nack", {"0-1"});
-  const Json third = PullOk("t", "g", "c3", 100, 2000, 30000);
+  Json third = PullOk("t", "g", "c3", 100, 2000, 30000);
   EXPECT_EQ(OffsetsOf(third), (std::vector<int64_t>{1})) << third.dump();
-  if (!third.empty()) EXPECT_EQ(third[0]["delivery"], Json(2));
+  if (!third.empty()) {
+    EXPECT_EQ(third[0]["delivery"], Json(2));
+  }
 
   VerbOk("t", "g", "ack", {"0-1"});
-  const Json fourth = PullOk("t", "g", "c1", 100, 2000, 30000);
+  Json fourth = PullOk("t", "g", "c1", 100, 2000, 30000);
   EXPECT_EQ(OffsetsOf(fourth), (std::vector<int64_t>{3})) << fourth.dump();
 }
 
@@ -247,10 +249,10 @@ TEST_F(GroupsTest, MaxDeliveriesByNackMovesMessageToDlqOnce) {
   ProduceOk("jobs", Json::array({{{"key", "k1"},
                                   {"value", {{"job", 7}}},
                                   {"headers", {{"trace", "abc"}}}}}));
-  const Json d1 = PullOk("jobs", "workers", "c1", 1, 0, 30000);
+  Json d1 = PullOk("jobs", "workers", "c1", 1, 0, 30000);
   ASSERT_EQ(d1.size(), 1u);
   VerbOk("jobs", "workers", "nack", IdsOf(d1));
-  const Json d2 = PullOk("jobs", "workers", "c1", 1, 3000, 30000);
+  Json d2 = PullOk("jobs", "workers", "c1", 1, 3000, 30000);
   ASSERT_EQ(d2.size(), 1u);
   EXPECT_EQ(d2[0]["delivery"], Json(2));
   VerbOk("jobs", "workers", "nack", IdsOf(d2));
@@ -271,10 +273,10 @@ TEST_F(GroupsTest, MaxDeliveriesByNackMovesMessageToDlqOnce) {
 
   const auto dlq = dlq_messages();
   ASSERT_EQ(dlq.size(), 1u) << "dead-lettered more than once";
-  const Json& m = dlq[0];
+  Json m = dlq[0];
   EXPECT_EQ(m["key"], Json("k1")) << m.dump();
   EXPECT_EQ(m["value"], Json({{"job", 7}})) << m.dump();
-  const Json& h = m["headers"];
+  Json h = m["headers"];
   EXPECT_EQ(h.value("trace", ""), "abc") << m.dump();
   EXPECT_FALSE(h.value("zoomq-dlq-reason", "").empty()) << m.dump();
   EXPECT_EQ(h.value("zoomq-original-topic", ""), "jobs") << m.dump();
@@ -286,14 +288,14 @@ TEST_F(GroupsTest, MaxDeliveriesByNackMovesMessageToDlqOnce) {
   ASSERT_TRUE(IsStatus(stats, 200));
   EXPECT_EQ(FieldOf(stats.body, {"dead_lettered", "dead_letters", "dlq"}), 1) << stats.Describe();
   // The dead-letter topic is consumable as a group.
-  const Json from_dlq = PullOk("jobs.dlq", "inspect", "c", 10, 0);
+  Json from_dlq = PullOk("jobs.dlq", "inspect", "c", 10, 0);
   EXPECT_EQ(from_dlq.size(), 1u);
 }
 
 TEST_F(GroupsTest, MaxDeliveriesByExpiredLeasesMovesMessageToDlq) {
   CreateTopicOrFail("jobs", {{"partitions", 1}, {"max_deliveries", 1}});
   ProduceOk("jobs", Json::array({{{"value", "poison"}}, {{"value", "fine"}}}));
-  const Json d1 = PullOk("jobs", "workers", "c1", 10, 0, 200);
+  Json d1 = PullOk("jobs", "workers", "c1", 10, 0, 200);
   ASSERT_EQ(d1.size(), 2u);
   VerbOk("jobs", "workers", "ack", {"0-1"});
   const int dlq_partitions = PartitionCount(http(), "jobs.dlq");
@@ -321,14 +323,14 @@ TEST_F(GroupsTest, GroupStatsReportBacklogInFlightAckedAndConsumers) {
   Json batch = Json::array();
   for (int i = 0; i < 5; ++i) batch.push_back({{"value", i}});
   ProduceOk("t", batch);
-  const Json a = PullOk("t", "g", "alice", 2, 0, 30000);
+  Json a = PullOk("t", "g", "alice", 2, 0, 30000);
   ASSERT_EQ(a.size(), 2u);
   VerbOk("t", "g", "ack", {IdsOf(a)[0]});
   ASSERT_EQ(PullOk("t", "g", "bob", 1, 0, 30000).size(), 1u);
 
   auto r = http().Get(GroupPath("t", "g"));
   ASSERT_TRUE(IsStatus(r, 200));
-  const Json& s = r.body;
+  Json s = r.body;
   EXPECT_EQ(FieldOf(s, {"in_flight", "inflight", "leased"}), 2) << r.Describe();
   EXPECT_EQ(FieldOf(s, {"acked"}), 1) << r.Describe();
   EXPECT_EQ(FieldOf(s, {"dead_lettered", "dead_letters", "dlq"}), 0) << r.Describe();
@@ -370,7 +372,7 @@ TEST_F(GroupsTest, PutGroupStartLatestSkipsExistingMessages) {
   std::vector<std::string> values;
   ASSERT_TRUE(WaitFor(
       [&] {
-        for (const auto& m : PullOk("t", "late", "c", 100, 200, 30000)) {
+        for (auto m : PullOk("t", "late", "c", 100, 200, 30000)) {
           values.push_back(m["value"].get<std::string>());
         }
         return values.size() >= 2;

@@ -26,7 +26,7 @@ int64_t TotalHighWatermark(Http& http, const std::string& topic, int n) {
 
 TEST_F(ProduceTest, ResultsCarryPartitionOffsetAndDuplicate) {
   CreateTopicOrFail("t", {{"partitions", 1}});
-  const Json results = ProduceOk("t", Json::array({{{"value", "a"}}, {{"value", "b"}},
+  Json results = ProduceOk("t", Json::array({{{"value", "a"}}, {{"value", "b"}},
                                                    {{"value", {{"n", 3}}}}}));
   ASSERT_EQ(results.size(), 3u);
   for (int i = 0; i < 3; ++i) {
@@ -35,7 +35,7 @@ TEST_F(ProduceTest, ResultsCarryPartitionOffsetAndDuplicate) {
     EXPECT_EQ(results[i]["duplicate"], Json(false)) << results.dump();
   }
   // Offsets stay dense across requests.
-  const Json more = ProduceOk("t", Json::array({{{"value", "d"}}}));
+  Json more = ProduceOk("t", Json::array({{{"value", "d"}}}));
   ASSERT_EQ(more.size(), 1u);
   EXPECT_EQ(more[0]["offset"], Json(3));
   EXPECT_EQ(HighWatermark(http(), "t", 0), 4);
@@ -43,9 +43,9 @@ TEST_F(ProduceTest, ResultsCarryPartitionOffsetAndDuplicate) {
 
 TEST_F(ProduceTest, RepeatedIdReturnsOriginalOffsetAsDuplicate) {
   CreateTopicOrFail("t", {{"partitions", 1}});
-  const Json first = ProduceOk("t", Json::array({{{"id", "p-1"}, {"value", "first"}}}));
+  Json first = ProduceOk("t", Json::array({{{"id", "p-1"}, {"value", "first"}}}));
   ProduceOk("t", Json::array({{{"id", "p-2"}, {"value", "other"}}}));
-  const Json again = ProduceOk("t", Json::array({{{"id", "p-1"}, {"value", "retry"}}}));
+  Json again = ProduceOk("t", Json::array({{{"id", "p-1"}, {"value", "retry"}}}));
   ASSERT_EQ(first.size(), 1u);
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(first[0]["duplicate"], Json(false));
@@ -61,7 +61,7 @@ TEST_F(ProduceTest, RepeatedIdReturnsOriginalOffsetAsDuplicate) {
 
 TEST_F(ProduceTest, RepeatedIdInsideOneBatchIsDuplicateOfFirst) {
   CreateTopicOrFail("t", {{"partitions", 1}});
-  const Json r = ProduceOk("t", Json::array({{{"id", "x"}, {"value", 1}},
+  Json r = ProduceOk("t", Json::array({{{"id", "x"}, {"value", 1}},
                                              {{"id", "y"}, {"value", 2}},
                                              {{"id", "x"}, {"value", 3}}}));
   ASSERT_EQ(r.size(), 3u);
@@ -80,8 +80,8 @@ TEST_F(ProduceTest, RetriedIdWithoutKeyLandsOnSamePartitionAndIsDuplicate) {
   CreateTopicOrFail("t", {{"partitions", 8}});
   for (int i = 0; i < 20; ++i) {
     const std::string id = "retry-" + std::to_string(i);
-    const Json a = ProduceOk("t", Json::array({{{"id", id}, {"value", i}}}));
-    const Json b = ProduceOk("t", Json::array({{{"id", id}, {"value", i}}}));
+    Json a = ProduceOk("t", Json::array({{{"id", id}, {"value", i}}}));
+    Json b = ProduceOk("t", Json::array({{{"id", id}, {"value", i}}}));
     ASSERT_EQ(a.size(), 1u);
     ASSERT_EQ(b.size(), 1u);
     EXPECT_EQ(b[0]["partition"], a[0]["partition"]) << id;
@@ -95,11 +95,11 @@ TEST_F(ProduceTest, SameKeyAlwaysLandsOnSamePartition) {
   CreateTopicOrFail("t", {{"partitions", 8}});
   std::set<int> partitions_of_k;
   for (int i = 0; i < 10; ++i) {
-    for (const auto& r : ProduceOk("t", Json::array({{{"key", "sensor-1"}, {"value", i}}}))) {
+    for (auto r : ProduceOk("t", Json::array({{{"key", "sensor-1"}, {"value", i}}}))) {
       partitions_of_k.insert(r["partition"].get<int>());
     }
   }
-  for (const auto& r : ProduceOk("t", Json::array({{{"key", "sensor-1"}, {"value", 10}},
+  for (auto r : ProduceOk("t", Json::array({{{"key", "sensor-1"}, {"value", 10}},
                                                    {{"key", "sensor-1"}, {"value", 11}},
                                                    {{"key", "sensor-1"}, {"value", 12}}}))) {
     partitions_of_k.insert(r["partition"].get<int>());
@@ -111,11 +111,11 @@ TEST_F(ProduceTest, SameKeyAlwaysLandsOnSamePartition) {
   std::set<int> used;
   Json batch = Json::array();
   for (int i = 0; i < 64; ++i) batch.push_back({{"key", "k" + std::to_string(i)}, {"value", i}});
-  const Json first = ProduceOk("t", batch);
-  for (const auto& r : first) used.insert(r["partition"].get<int>());
+  Json first = ProduceOk("t", batch);
+  for (auto r : first) used.insert(r["partition"].get<int>());
   EXPECT_GT(used.size(), 1u);
   // And the mapping is stable: the same keys again land where they did.
-  const Json second = ProduceOk("t", batch);
+  Json second = ProduceOk("t", batch);
   ASSERT_EQ(first.size(), second.size());
   for (size_t i = 0; i < first.size(); ++i) {
     EXPECT_EQ(first[i]["partition"], second[i]["partition"]) << "key k" << i;
@@ -126,7 +126,7 @@ TEST_F(ProduceTest, MessagesWithoutKeyOrIdAreSpread) {
   CreateTopicOrFail("t", {{"partitions", 4}});
   std::set<int> used;
   for (int i = 0; i < 40; ++i) {
-    for (const auto& r : ProduceOk("t", Json::array({{{"value", i}}}))) {
+    for (auto r : ProduceOk("t", Json::array({{{"value", i}}}))) {
       used.insert(r["partition"].get<int>());
     }
   }
@@ -136,7 +136,7 @@ TEST_F(ProduceTest, MessagesWithoutKeyOrIdAreSpread) {
 
 TEST_F(ProduceTest, ExplicitPartitionIsUsed) {
   CreateTopicOrFail("t", {{"partitions", 3}});
-  const Json r = ProduceOk("t", Json::array({{{"partition", 2}, {"key", "a"}, {"value", "p2"}},
+  Json r = ProduceOk("t", Json::array({{{"partition", 2}, {"key", "a"}, {"value", "p2"}},
                                              {{"partition", 0}, {"key", "a"}, {"value", "p0"}}}));
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0]["partition"], Json(2));
@@ -166,7 +166,7 @@ TEST_F(ProduceTest, ValueB64RoundTripsAsValueB64) {
   EXPECT_EQ(all[1]["value_b64"], Json(short_b64)) << all[1].dump();
   EXPECT_EQ(all[2]["value_b64"], Json("")) << all[2].dump();
   // The group API returns the same representation.
-  const Json pulled = PullOk("t", "g", "c", 10, 0);
+  Json pulled = PullOk("t", "g", "c", 10, 0);
   ASSERT_GE(pulled.size(), 1u);
   EXPECT_EQ(pulled[0]["value_b64"], Json(b64)) << pulled.dump();
   EXPECT_FALSE(pulled[0].contains("value"));
@@ -175,7 +175,7 @@ TEST_F(ProduceTest, ValueB64RoundTripsAsValueB64) {
 TEST_F(ProduceTest, JsonValuesKeysAndHeadersRoundTripExactly) {
   CreateTopicOrFail("t", {{"partitions", 1}});
   const std::string tricky = "it's \"quoted\"'); DROP TABLE messages; -- \\ \n\t é 中 🙂";
-  const Json values = Json::array({Json{{"celsius", 21.5}, {"nested", {{"a", {1, 2, 3}}}}},
+  Json values = Json::array({Json{{"celsius", 21.5}, {"nested", {{"a", {1, 2, 3}}}}},
                                    Json::array({1, "two", false}), Json(tricky), Json(42),
                                    Json(-1.25), Json(true), Json("")});
   Json batch = Json::array();
@@ -194,7 +194,7 @@ TEST_F(ProduceTest, JsonValuesKeysAndHeadersRoundTripExactly) {
   const int64_t before_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(before.time_since_epoch()).count();
   for (size_t i = 0; i < all.size(); ++i) {
-    const Json& m = all[i];
+    Json m = all[i];
     EXPECT_EQ(m["offset"], Json(i));
     EXPECT_EQ(m["key"], Json(tricky + std::to_string(i))) << m.dump();
     EXPECT_EQ(m["value"], values[i]) << m.dump();
@@ -204,8 +204,8 @@ TEST_F(ProduceTest, JsonValuesKeysAndHeadersRoundTripExactly) {
     EXPECT_LE(m["timestamp_ms"].get<int64_t>(), now_ms + 5000);
   }
   // The tricky id also works as an idempotency key.
-  const Json a = ProduceOk("t", Json::array({{{"id", tricky}, {"value", 1}}}));
-  const Json b = ProduceOk("t", Json::array({{{"id", tricky}, {"value", 1}}}));
+  Json a = ProduceOk("t", Json::array({{{"id", tricky}, {"value", 1}}}));
+  Json b = ProduceOk("t", Json::array({{{"id", tricky}, {"value", 1}}}));
   ASSERT_EQ(b.size(), 1u);
   EXPECT_EQ(b[0]["duplicate"], Json(true));
   EXPECT_EQ(b[0]["offset"], a[0]["offset"]);
@@ -247,7 +247,7 @@ TEST_F(ProduceTest, BatchIsAllOrNothing) {
   EXPECT_EQ(TotalHighWatermark(http(), "t", 2), hw0);
 
   // The ids of the refused batches were not remembered for deduplication.
-  const Json fresh = ProduceOk("t", Json::array({{{"id", "aon-1"}, {"value", "ok-1"}},
+  Json fresh = ProduceOk("t", Json::array({{{"id", "aon-1"}, {"value", "ok-1"}},
                                                  {{"id", "aon-3"}, {"value", "ok-3"}}}));
   ASSERT_EQ(fresh.size(), 2u);
   EXPECT_EQ(fresh[0]["duplicate"], Json(false)) << fresh.dump();

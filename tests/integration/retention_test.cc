@@ -39,7 +39,7 @@ TEST_F(RetentionTest, OldMessagesDisappearAndOffsetsNeverRestart) {
   EXPECT_TRUE(PullOk("short", "lazy", "c", 100, 0).empty()) << "deleted message delivered";
 
   // Offsets continue after the deleted ones; reading from 0 starts at the first retained one.
-  const Json next = ProduceOk("short", Json::array({{{"value", "new"}}}));
+  Json next = ProduceOk("short", Json::array({{{"value", "new"}}}));
   ASSERT_EQ(next.size(), 1u);
   EXPECT_EQ(next[0]["offset"], Json(5));
   auto after = ReadStream(http(), "short", 0, 0);
@@ -47,7 +47,7 @@ TEST_F(RetentionTest, OldMessagesDisappearAndOffsetsNeverRestart) {
   ASSERT_EQ(after.body["messages"].size(), 1u) << after.Describe();
   EXPECT_EQ(after.body["messages"][0]["offset"], Json(5));
   EXPECT_EQ(after.body["messages"][0]["value"], Json("new"));
-  const Json got = PullOk("short", "lazy", "c", 100, 0);
+  Json got = PullOk("short", "lazy", "c", 100, 0);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0]["offset"], Json(5));
 

@@ -32,7 +32,7 @@ TEST_F(SseTest, SubscribeStreamsMessagesAsEvents) {
   ASSERT_TRUE(sse.WaitForEvents(4, milliseconds(5000))) << "got " << sse.EventCount();
   const auto events = sse.Events();
   for (size_t i = 0; i < events.size(); ++i) {
-    const SseEvent& e = events[i];
+    SseEvent e = events[i];
     EXPECT_EQ(e.event, "message") << e.data;
     ASSERT_TRUE(e.json.is_object()) << "data is not JSON: " << e.data;
     EXPECT_EQ(e.json["id"], Json(e.id)) << "id: line differs from the message id";
@@ -63,7 +63,7 @@ TEST_F(SseTest, PrefetchLimitsUnackedMessagesAndAcksLetMoreThrough) {
 
   // Ack two: exactly two more may come.
   auto events = sse.Events();
-  const Json acked = VerbOk("t", "g", "ack", {events[0].id, events[1].id});
+  Json acked = VerbOk("t", "g", "ack", {events[0].id, events[1].id});
   EXPECT_EQ(AffectedCount(acked), 2) << acked.dump();
   ASSERT_TRUE(sse.WaitForEvents(5, milliseconds(5000))) << "acks did not let more through";
   // ok: as above, check that no sixth one slips through.

@@ -21,7 +21,7 @@ TEST_F(StreamTest, ReadByOffsetHonoursFromAndMax) {
   ASSERT_TRUE(IsStatus(r, 200));
   EXPECT_EQ(r.body["high_watermark"], Json(10)) << r.Describe();
   EXPECT_EQ(r.body["first_offset"], Json(0)) << r.Describe();
-  const Json& msgs = r.body["messages"];
+  Json msgs = r.body["messages"];
   ASSERT_EQ(msgs.size(), 4u) << r.Describe();
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(msgs[i]["offset"], Json(3 + i));

@@ -154,7 +154,7 @@ TEST_F(TopicsTest, MaxDeliveriesCreatesDlqTopic) {
 
   auto dlq = http().Get("/v1/topics/jobs.dlq");
   ASSERT_TRUE(IsStatus(dlq, 200));
-  const Json md = DescribedField(dlq.body, "max_deliveries");
+  Json md = DescribedField(dlq.body, "max_deliveries");
   EXPECT_TRUE(md.is_null() || md == Json(0)) << "dlq must not dead-letter: " << dlq.Describe();
   EXPECT_EQ(HighWatermark(http(), "jobs.dlq", 0), 0);
   // Readable and consumable, not producible-by-create.
