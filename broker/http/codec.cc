@@ -16,12 +16,44 @@ constexpr size_t kMaxIdsPerRequest = 10'000;
 std::string Field(size_t i, const char* name) {
   return "messages[" + std::to_string(i) + "]." + name;
 }
+// nlohmann's parser is iterative, but destroying and dumping a value recurse: a body of
+// 100,000 '[' would overflow the stack. Nesting is checked before parsing.
+constexpr int kMaxDepth = 64;
+
+bool NestingWithin(const std::string& text, int max_depth) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<json> ParseObject(const std::string& body, bool allow_empty) {
   if (body.empty()) {
     if (allow_empty) return json::object();
     return Status::Invalid("request body must be a JSON object");
+  }
+  if (!NestingWithin(body, kMaxDepth)) {
+    return Status::Invalid("request body is nested deeper than 64 levels");
   }
   json j = json::parse(body, nullptr, false);
   if (j.is_discarded()) return Status::Invalid("request body is not valid JSON");
