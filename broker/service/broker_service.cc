@@ -171,6 +171,7 @@ Status BrokerService::health() const {
 }
 
 void BrokerService::Fail(const Status& st) {
+  if (stopping_) return;  // the store refuses new batches while closing; that is no failure
   std::lock_guard<std::mutex> lock(fail_mu_);
   if (failure_.ok()) {
     spdlog::critical("storage failed, refusing writes until restart: {}",

@@ -1,0 +1,120 @@
+#include "broker/core/replication.h"
+
+#include <algorithm>
+
+namespace zoomq::broker {
+
+LeaderState::LeaderState(int32_t self, int64_t epoch, std::vector<int32_t> replicas,
+                         std::vector<int32_t> isr, uint64_t log_end, uint64_t high_watermark,
+                         TimeMs now)
+    : self_(self),
+      epoch_(epoch),
+      replicas_(std::move(replicas)),
+      isr_(std::move(isr)),
+      log_end_(log_end),
+      high_watermark_(high_watermark) {
+  for (int32_t r : replicas_) {
+    // Followers start "caught up now" so none is dropped before it had a chance to fetch.
+    if (r != self_) followers_[r] = Follower{0, now};
+  }
+}
+
+uint64_t LeaderState::MatchOf(int32_t follower) const {
+  auto it = followers_.find(follower);
+  return it == followers_.end() ? 0 : it->second.match;
+}
+
+uint64_t LeaderState::Recompute() {
+  uint64_t hw = log_end_;
+  for (int32_t r : isr_) {
+    if (r == self_) continue;
+    hw = std::min(hw, MatchOf(r));
+  }
+  high_watermark_ = std::max(high_watermark_, hw);
+  return high_watermark_;
+}
+
+uint64_t LeaderState::OnAppend(uint64_t log_end) {
+  log_end_ = log_end;
+  return Recompute();
+}
+
+uint64_t LeaderState::OnFetch(int32_t follower, uint64_t fetch_offset, TimeMs now) {
+  auto it = followers_.find(follower);
+  if (it == followers_.end()) return high_watermark_;  // not a replica: ignored
+  it->second.match = std::min(fetch_offset, log_end_);
+  if (fetch_offset >= log_end_) it->second.last_caught_up = now;
+  return Recompute();
+}
+
+std::optional<std::vector<int32_t>> LeaderState::ProposedIsr(TimeMs now,
+                                                            TimeMs lag_max_ms) const {
+  std::vector<int32_t> want;
+  for (int32_t r : replicas_) {
+    if (r == self_) {
+      want.push_back(r);
+      continue;
+    }
+    const Follower& f = followers_.at(r);
+    bool in = std::find(isr_.begin(), isr_.end(), r) != isr_.end();
+    if (in) {
+      if (now - f.last_caught_up <= lag_max_ms) want.push_back(r);
+    } else if (f.match >= log_end_ && f.match >= high_watermark_) {
+      want.push_back(r);  // caught up with everything: back in
+    }
+  }
+  std::vector<int32_t> cur = isr_;
+  std::sort(cur.begin(), cur.end());
+  std::vector<int32_t> sorted = want;
+  std::sort(sorted.begin(), sorted.end());
+  if (sorted == cur) return std::nullopt;
+  return want;
+}
+
+uint64_t LeaderState::OnIsrCommitted(std::vector<int32_t> isr) {
+  isr_ = std::move(isr);
+  return Recompute();
+}
+
+void EpochCache::Assign(int64_t epoch, uint64_t start_offset) {
+  if (!entries_.empty() && entries_.rbegin()->first >= epoch) return;  // already known
+  entries_[epoch] = start_offset;
+}
+
+std::pair<int64_t, uint64_t> EpochCache::EndOffsetFor(int64_t epoch, uint64_t log_end) const {
+  auto it = entries_.upper_bound(epoch);  // first epoch > requested
+  if (it == entries_.begin()) return {-1, 0};
+  uint64_t end = it == entries_.end() ? log_end : it->second;
+  --it;
+  return {it->first, end};
+}
+
+void EpochCache::TruncateTo(uint64_t log_end) {
+  while (!entries_.empty() && entries_.rbegin()->second >= log_end) {
+    entries_.erase(std::prev(entries_.end()));
+  }
+}
+
+void EpochCache::TruncateHead(uint64_t first_offset) {
+  // Keep the epoch that covers first_offset, starting it there.
+  while (entries_.size() >= 2 && std::next(entries_.begin())->second <= first_offset) {
+    entries_.erase(entries_.begin());
+  }
+  if (!entries_.empty() && entries_.begin()->second < first_offset) {
+    entries_.begin()->second = first_offset;
+  }
+}
+
+uint64_t TruncationPoint(const EpochCache& follower, uint64_t follower_log_end,
+                         std::pair<int64_t, uint64_t> leader_answer) {
+  auto [leader_epoch, leader_end] = leader_answer;
+  if (leader_epoch < 0) return 0;  // the leader knows none of our epochs: start over
+  // KIP-279: if the leader answered for an older epoch than ours, our log may diverge
+  // inside that older epoch's range too: also bound by where that epoch ends here.
+  auto [mine, my_end] = follower.EndOffsetFor(leader_epoch, follower_log_end);
+  uint64_t point = std::min(leader_end, follower_log_end);
+  if (mine == leader_epoch) point = std::min(point, my_end);
+  return point;
+}
+
+}  // namespace zoomq::broker

@@ -1,0 +1,96 @@
+// Replication state of one partition (pure, no I/O): Kafka's ZooKeeper-era model with
+// KIP-101/279 epoch-based truncation.
+//
+// LeaderState: the leader's view of its followers. A follower that fetches from offset F
+// holds every entry below F. The high watermark is the smallest log end among the in-sync
+// replicas (the leader included); a produce is acknowledged once the high watermark passes
+// it and the in-sync set has at least min_insync_replicas members. A follower is caught up
+// when it fetched from the leader's log end; one that was last caught up longer than
+// `lag_max_ms` ago is proposed for removal from the ISR, and a caught-up follower outside
+// it is proposed for addition. ISR changes are proposals: the broker writes them to
+// ZooKeeper with a version check and calls OnIsrCommitted() when that succeeds.
+//
+// EpochCache: leader epoch -> first offset written in that epoch. A follower that (re)joins
+// asks the leader where its own latest epoch ends and truncates its log there, so a suffix
+// written by a deposed leader is removed even when it is below the old high watermark.
+//
+// Thread-safety: none; the owning partition guards them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "zoomq/common/clock.h"
+
+namespace zoomq::broker {
+
+class LeaderState {
+ public:
+  LeaderState(int32_t self, int64_t epoch, std::vector<int32_t> replicas, std::vector<int32_t> isr,
+              uint64_t log_end, uint64_t high_watermark, TimeMs now);
+
+  int32_t self() const { return self_; }
+  int64_t epoch() const { return epoch_; }
+  const std::vector<int32_t>& replicas() const { return replicas_; }
+  const std::vector<int32_t>& isr() const { return isr_; }
+  uint64_t high_watermark() const { return high_watermark_; }
+  uint64_t log_end() const { return log_end_; }
+
+  // The leader appended locally; returns the new high watermark.
+  uint64_t OnAppend(uint64_t log_end);
+  // A follower fetched from `fetch_offset` (holds everything below). Returns the new
+  // high watermark (never moves back).
+  uint64_t OnFetch(int32_t follower, uint64_t fetch_offset, TimeMs now);
+  // The ISR this leader wants now (shrunk by lag, grown by catch-up), or nullopt if it is
+  // fine as it is.
+  std::optional<std::vector<int32_t>> ProposedIsr(TimeMs now, TimeMs lag_max_ms) const;
+  // The ISR written to ZooKeeper; the high watermark is recomputed.
+  uint64_t OnIsrCommitted(std::vector<int32_t> isr);
+  // Where `follower` has matched up to (0 if never fetched).
+  uint64_t MatchOf(int32_t follower) const;
+
+ private:
+  struct Follower {
+    uint64_t match = 0;         // holds every entry below
+    TimeMs last_caught_up = 0;  // last fetch at the leader's log end
+  };
+  uint64_t Recompute();
+
+  const int32_t self_;
+  const int64_t epoch_;
+  const std::vector<int32_t> replicas_;
+  std::vector<int32_t> isr_;
+  uint64_t log_end_;
+  uint64_t high_watermark_;
+  std::map<int32_t, Follower> followers_;
+};
+
+class EpochCache {
+ public:
+  // Records that entries from `start_offset` on carry `epoch` (epochs only increase).
+  void Assign(int64_t epoch, uint64_t start_offset);
+  // The latest epoch, or -1 when the log has no entries.
+  int64_t LatestEpoch() const { return entries_.empty() ? -1 : entries_.rbegin()->first; }
+  // KIP-101/279: for a follower whose latest epoch is `epoch`, the largest epoch <= it that
+  // this log knows and the offset where that epoch ends here (the start of the next epoch,
+  // or `log_end` for the latest). (-1, 0) if this log knows no such epoch.
+  std::pair<int64_t, uint64_t> EndOffsetFor(int64_t epoch, uint64_t log_end) const;
+  // The log was truncated to `log_end`: forget epochs that start at or after it.
+  void TruncateTo(uint64_t log_end);
+  // The log's head was removed below `first_offset`.
+  void TruncateHead(uint64_t first_offset);
+  const std::map<int64_t, uint64_t>& entries() const { return entries_; }
+
+ private:
+  std::map<int64_t, uint64_t> entries_;  // epoch -> first offset of that epoch
+};
+
+// The follower's side of KIP-101/279: given its own cache and log end, and the leader's
+// answer for the follower's latest epoch, where to truncate the follower's log.
+uint64_t TruncationPoint(const EpochCache& follower, uint64_t follower_log_end,
+                         std::pair<int64_t, uint64_t> leader_answer);
+
+}  // namespace zoomq::broker

@@ -1,0 +1,116 @@
+// Replication state: high watermark, ISR shrink/expand by lag, epoch-based truncation.
+#include "broker/core/replication.h"
+
+#include <gtest/gtest.h>
+
+namespace zoomq::broker {
+namespace {
+
+constexpr TimeMs kT0 = 1'000'000;
+constexpr TimeMs kLag = 10'000;
+
+TEST(LeaderStateTest, HighWatermarkIsTheSmallestLogEndInTheIsr) {
+  LeaderState l(1, 5, {1, 2, 3}, {1, 2, 3}, 0, 0, kT0);
+  EXPECT_EQ(l.OnAppend(10), 0u);
+  EXPECT_EQ(l.OnFetch(2, 10, kT0), 0u);  // 3 has nothing yet
+  EXPECT_EQ(l.OnFetch(3, 7, kT0), 7u);
+  EXPECT_EQ(l.OnFetch(3, 10, kT0), 10u);
+}
+
+TEST(LeaderStateTest, HighWatermarkNeverMovesBack) {
+  LeaderState l(1, 5, {1, 2}, {1, 2}, 10, 10, kT0);
+  EXPECT_EQ(l.OnFetch(2, 4, kT0), 10u);
+}
+
+TEST(LeaderStateTest, LaggingFollowerIsProposedOutThenBackIn) {
+  LeaderState l(1, 5, {1, 2, 3}, {1, 2, 3}, 0, 0, kT0);
+  l.OnAppend(10);
+  l.OnFetch(2, 10, kT0 + 1);
+  EXPECT_FALSE(l.ProposedIsr(kT0 + kLag, kLag).has_value());  // 3 not late yet
+  auto shrink = l.ProposedIsr(kT0 + kLag + 1, kLag);
+  ASSERT_TRUE(shrink.has_value());
+  EXPECT_EQ(*shrink, (std::vector<int32_t>{1, 2}));
+  EXPECT_EQ(l.OnIsrCommitted(*shrink), 10u);  // without 3, everything is committed
+  l.OnFetch(2, 10, kT0 + kLag + 2);  // 2 keeps up all along
+  l.OnFetch(3, 5, kT0 + kLag + 2);
+  EXPECT_FALSE(l.ProposedIsr(kT0 + kLag + 2, kLag).has_value());  // not caught up
+  l.OnFetch(2, 10, kT0 + kLag + 3);
+  l.OnFetch(3, 10, kT0 + kLag + 3);
+  auto grow = l.ProposedIsr(kT0 + kLag + 3, kLag);
+  ASSERT_TRUE(grow.has_value());
+  EXPECT_EQ(*grow, (std::vector<int32_t>{1, 2, 3}));
+}
+
+TEST(LeaderStateTest, FetchesOfNonReplicasAreIgnored) {
+  LeaderState l(1, 5, {1, 2}, {1, 2}, 0, 0, kT0);
+  l.OnAppend(3);
+  EXPECT_EQ(l.OnFetch(9, 3, kT0), 0u);
+  EXPECT_EQ(l.MatchOf(9), 0u);
+}
+
+TEST(EpochCacheTest, EndOffsetForAnEpoch) {
+  EpochCache c;
+  c.Assign(1, 0);
+  c.Assign(3, 10);
+  c.Assign(4, 15);
+  EXPECT_EQ(c.EndOffsetFor(1, 20), (std::pair<int64_t, uint64_t>{1, 10}));
+  EXPECT_EQ(c.EndOffsetFor(2, 20), (std::pair<int64_t, uint64_t>{1, 10}));  // unknown: largest below
+  EXPECT_EQ(c.EndOffsetFor(4, 20), (std::pair<int64_t, uint64_t>{4, 20}));
+  EXPECT_EQ(c.EndOffsetFor(0, 20), (std::pair<int64_t, uint64_t>{-1, 0}));
+  c.Assign(2, 30);  // older epoch than the latest: ignored
+  EXPECT_EQ(c.LatestEpoch(), 4);
+}
+
+TEST(EpochCacheTest, TruncateDropsEpochsFromTheCut) {
+  EpochCache c;
+  c.Assign(1, 0);
+  c.Assign(2, 10);
+  c.TruncateTo(10);
+  EXPECT_EQ(c.LatestEpoch(), 1);
+  c.TruncateHead(5);
+  EXPECT_EQ(c.entries().at(1), 5u);
+}
+
+// The KIP-101 scenario: the old leader (epoch 1) wrote 0..5, of which a follower got 0..3
+// while the high watermark was 4. The follower became leader (epoch 2) and wrote 4..6.
+// The old leader returns: it must drop its 4..5 from epoch 1 even though 4 < its old hwm+1.
+TEST(EpochCacheTest, RejoiningLeaderTruncatesItsDivergentSuffix) {
+  EpochCache old_leader;
+  old_leader.Assign(1, 0);
+  EpochCache new_leader;
+  new_leader.Assign(1, 0);
+  new_leader.Assign(2, 4);
+  auto answer = new_leader.EndOffsetFor(old_leader.LatestEpoch(), 7);
+  EXPECT_EQ(answer, (std::pair<int64_t, uint64_t>{1, 4}));
+  EXPECT_EQ(TruncationPoint(old_leader, 6, answer), 4u);
+}
+
+TEST(EpochCacheTest, FollowerWithAnEpochTheLeaderNeverHadTruncatesInsideTheOlderOne) {
+  // Follower: epoch 1 at 0, epoch 3 at 8 (a leader that never got far); leader: 1 at 0,
+  // 2 at 6. Leader answers (1, 6): the follower keeps 0..5 only.
+  EpochCache follower;
+  follower.Assign(1, 0);
+  follower.Assign(3, 8);
+  EpochCache leader;
+  leader.Assign(1, 0);
+  leader.Assign(2, 6);
+  auto answer = leader.EndOffsetFor(follower.LatestEpoch(), 12);
+  EXPECT_EQ(answer, (std::pair<int64_t, uint64_t>{2, 12}));
+  // Epoch 2 is unknown to the follower; its own view of "<= 2" is epoch 1 ending at 8.
+  EXPECT_EQ(TruncationPoint(follower, 10, answer), 10u);
+  // ...so it asks again for epoch 1 (the largest it has <= 2), as the fetcher loop does.
+  auto again = leader.EndOffsetFor(1, 12);
+  EXPECT_EQ(TruncationPoint(follower, 10, again), 6u);
+}
+
+TEST(EpochCacheTest, FollowerThatIsBehindKeepsEverything) {
+  EpochCache follower;
+  follower.Assign(2, 0);
+  EpochCache leader;
+  leader.Assign(2, 0);
+  leader.Assign(3, 50);
+  EXPECT_EQ(TruncationPoint(follower, 30, leader.EndOffsetFor(2, 80)), 30u);
+}
+
+}  // namespace
+}  // namespace zoomq::broker
