@@ -6,7 +6,12 @@
 #
 # Env: BUILD (default build-bench, holding bin/zoomq-broker and bin/zoomq-bench),
 #      PORT (default 19701), OUT (default /tmp/zoomq-bench-results),
-#      BROKER_ARGS (extra broker flags, e.g. "--sync normal").
+#      BROKER_ARGS (extra broker flags, e.g. "--sync normal"),
+#      REPEAT (default 1: runs of each scenario, each on a fresh broker and data dir),
+#      QUIET_LOAD (default 1.0: before each run, wait up to 10 min for the 1-minute load
+#      average to drop below it; the machine has 2 cores and other work skews results).
+# Each summary line ends with the CPU seconds the broker, the bench and everything else
+# on the machine used during the run ("other" should be near 0 for a clean figure).
 # Every bench run is bounded by --duration-s, and the broker is stopped after each.
 set -uo pipefail
 
@@ -15,6 +20,8 @@ BUILD=${BUILD:-build-bench}
 PORT=${PORT:-19701}
 OUT=${OUT:-/tmp/zoomq-bench-results}
 BROKER_ARGS=${BROKER_ARGS:-}
+REPEAT=${REPEAT:-1}
+QUIET_LOAD=${QUIET_LOAD:-1.0}
 URL="http://127.0.0.1:${PORT}"
 BENCH="${BUILD}/bin/zoomq-bench"
 BROKER="${BUILD}/bin/zoomq-broker"
@@ -48,28 +55,58 @@ stop_broker() {
 }
 trap stop_broker EXIT
 
+# One line per run: ok | produce figures | due-time latency | consume | idle | failures.
+SUMMARY='[.ok,
+  (.produce // .rate // {} | "produce \(.msgs_per_s // 0 | floor) msg/s \(.mb_per_s // 0 | . * 100 | floor / 100) MB/s, p50 \(.latency.p50_ms // 0 | . * 1000 | floor / 1000) p99 \(.latency.p99_ms // 0 | . * 1000 | floor / 1000) max \(.latency.max_ms // 0 | . * 1000 | floor / 1000) ms, \(.errors.errors // 0) errors"),
+  (if .rate then "from due time p50 \(.rate.scheduled_latency.p50_ms * 1000 | floor / 1000) p99 \(.rate.scheduled_latency.p99_ms * 1000 | floor / 1000) max \(.rate.scheduled_latency.max_ms * 1000 | floor / 1000) ms" else empty end),
+  (if .consume then "consume+ack \(.consume.msgs_per_s | floor) msg/s, \(.consume.errors.errors) errors" else empty end),
+  (if .idle then "idle \(.idle.in_flight_at_start)/\(.idle.requested), \(.idle.errors.errors) errors" else empty end),
+  (if (.failures | length) > 0 then "FAILED: " + (.failures | join("; ")) else empty end)]
+  | map(tostring) | join(" | ")'
+
+# Busy CPU ticks of the whole machine (user+nice+system+irq+softirq+steal).
+busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
+wait_quiet() {
+  for _ in $(seq 120); do
+    awk -v max="$QUIET_LOAD" '{exit !($1 < max)}' /proc/loadavg && return
+    sleep 5
+  done
+  echo "   (machine still busy: load $(cut -d' ' -f1 /proc/loadavg))"
+}
+HZ=$(getconf CLK_TCK)
+
 status=0
 for name in "${ORDER[@]}"; do
   args=${SCENARIOS[$name]:-}
   if [[ -z "$args" ]]; then echo "unknown scenario $name" >&2; exit 2; fi
-  data=$(mktemp -d /tmp/zoomq-bench-data.XXXXXX)
-  # shellcheck disable=SC2086
-  "$BROKER" --id 1 --listen "127.0.0.1:${PORT}" --data-dir "$data" --log-level warn \
-    $BROKER_ARGS >"$OUT/$name.broker.log" 2>&1 &
-  broker_pid=$!
-  for _ in $(seq 100); do
-    curl -sf "$URL/v1/health" >/dev/null && break
-    sleep 0.1
+  for run in $(seq "$REPEAT"); do
+    data=$(mktemp -d /tmp/zoomq-bench-data.XXXXXX)
+    # shellcheck disable=SC2086
+    "$BROKER" --id 1 --listen "127.0.0.1:${PORT}" --data-dir "$data" --log-level warn \
+      $BROKER_ARGS >"$OUT/$name.$run.broker.log" 2>&1 &
+    broker_pid=$!
+    for _ in $(seq 100); do
+      curl -sf "$URL/v1/health" >/dev/null && break
+      sleep 0.1
+    done
+    wait_quiet
+    echo "== $name #$run: zoomq-bench $args   (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+    busy0=$(busy_ticks)
+    broker0=$(awk '{print $14+$15}' "/proc/$broker_pid/stat")
+    # shellcheck disable=SC2086
+    "$BENCH" --url "$URL" $args --duration-s 120 --json >"$OUT/$name.$run.json"
+    rc=$?
+    busy1=$(busy_ticks)
+    broker1=$(awk '{print $14+$15}' "/proc/$broker_pid/stat")
+    cpu=$(jq -r --argjson hz "$HZ" --argjson busy $((busy1 - busy0)) \
+      --argjson broker $((broker1 - broker0)) \
+      '(.bench_cpu_s.user + .bench_cpu_s.sys) as $b |
+       "cpu s: broker \($broker / $hz) bench \($b * 100 | floor / 100) other \(($busy / $hz - $broker / $hz - $b) * 100 | floor / 100) wall \(.wall_s * 100 | floor / 100)"' \
+      "$OUT/$name.$run.json")
+    echo "$(jq -r "$SUMMARY" "$OUT/$name.$run.json") | $cpu"
+    [[ $rc -eq 0 ]] || status=1
+    stop_broker
+    rm -rf "$data"
   done
-  echo "== $name: zoomq-bench $args   (load: $(cut -d' ' -f1-3 /proc/loadavg))"
-  # shellcheck disable=SC2086
-  "$BENCH" --url "$URL" $args --duration-s 120 --json >"$OUT/$name.json"
-  rc=$?
-  jq -r '[.ok, (.produce // .rate // {} | "produce \(.msgs_per_s // 0 | floor) msg/s \(.mb_per_s // 0 | .*100 | floor / 100) MB/s p50 \(.latency.p50_ms // 0) p99 \(.latency.p99_ms // 0) max \(.latency.max_ms // 0) errors \(.errors.errors // 0)"), (if .rate then "due-time p50 \(.rate.scheduled_latency.p50_ms) p99 \(.rate.scheduled_latency.p99_ms) max \(.rate.scheduled_latency.max_ms)" else empty end), (if .consume then "consume+ack \(.consume.msgs_per_s | floor) msg/s errors \(.consume.errors.errors)" else empty end), (if .idle then "idle \(.idle.in_flight_at_start)/\(.idle.requested) errors \(.idle.errors.errors)" else empty end), (.failures | join("; "))] | map(tostring) | join(" | ")' \
-    "$OUT/$name.json"
-  [[ $rc -eq 0 ]] || status=1
-  stop_broker
-  du -sh "$data" | sed 's/^/   data: /'
-  rm -rf "$data"
 done
 exit $status

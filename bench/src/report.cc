@@ -122,6 +122,7 @@ json ToJson(const Report& r) {
              {"idle_waiters", o.idle_waiters},
              {"idle_kind", std::string(IdleKindName(o.idle_kind))}}},
            {"wall_s", r.wall_s},
+           {"bench_cpu_s", {{"user", r.cpu_user_s}, {"sys", r.cpu_sys_s}}},
            {"deadline_hit", r.deadline_hit},
            {"failures", r.failures},
            {"warnings", r.warnings}};
@@ -172,7 +173,8 @@ std::string ToText(const Report& r) {
   }
   for (const std::string& w : r.warnings) out << "warning: " << w << "\n";
   for (const std::string& f : r.failures) out << "FAILED: " << f << "\n";
-  out << (r.ok() ? "OK" : "FAILED") << " (" << Fixed(r.wall_s, 1) << " s)\n";
+  out << (r.ok() ? "OK" : "FAILED") << " (" << Fixed(r.wall_s, 1) << " s wall, bench CPU "
+      << Fixed(r.cpu_user_s, 2) << " s user + " << Fixed(r.cpu_sys_s, 2) << " s sys)\n";
   return out.str();
 }
 

@@ -1,5 +1,7 @@
 #include "zoomq/bench/runner.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
@@ -495,6 +497,11 @@ Report RunBench(const BenchOptions& options) {
     report.deadline_hit = watchdog.fired();
   }
   report.wall_s = std::chrono::duration<double>(SteadyClock::now() - begin).count();
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) == 0) {
+    report.cpu_user_s = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6;
+    report.cpu_sys_s = usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+  }
 
   auto fail = [&](const std::string& what) { report.failures.push_back(what); };
   if (report.produce && report.produce->produced < report.produce->requested) {

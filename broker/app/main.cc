@@ -70,6 +70,11 @@ int main(int argc, char** argv) {
           ->check(CLI::Range(10, 3600000))
           ->capture_default_str(),
       "ZOOMQ_RETENTION_CHECK_MS");
+  env(app.add_option("--keep-alive-timeout-s", hopts.keep_alive_timeout_s,
+                     "Seconds an idle keep-alive connection stays open")
+          ->check(CLI::Range(1, 600))
+          ->capture_default_str(),
+      "ZOOMQ_KEEP_ALIVE_TIMEOUT_S");
   env(app.add_option("--sse-keepalive-ms", hopts.sse_keepalive_ms,
                      "Interval of keep-alive comments on idle SSE streams")
           ->check(CLI::Range(100, 3600000))

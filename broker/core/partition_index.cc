@@ -66,4 +66,14 @@ void PartitionIndex::TruncateHead(uint64_t new_first) {
   }
 }
 
+void PartitionIndex::TruncateTail(uint64_t new_end) {
+  if (new_end < first_offset_) new_end = first_offset_;
+  while (log_end() > new_end) {
+    retained_bytes_ -= entries_.back().bytes;
+    entries_.pop_back();
+  }
+  if (high_watermark_ > new_end) high_watermark_ = new_end;
+  std::erase_if(ids_, [new_end](const auto& e) { return e.second.offset >= new_end; });
+}
+
 }  // namespace zoomq::broker

@@ -69,6 +69,9 @@ class PartitionIndex {
   uint64_t RetentionCut(TimeMs now, int64_t retention_ms, int64_t retention_bytes) const;
   // Drops entries below `new_first`. REQUIRES: new_first <= high_watermark().
   void TruncateHead(uint64_t new_first);
+  // Drops entries at and above `new_end` (a follower removing a divergent suffix) and
+  // forgets their ids. The high watermark is lowered to new_end if above it.
+  void TruncateTail(uint64_t new_end);
 
  private:
   void ExpireIds(TimeMs now);

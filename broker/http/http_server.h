@@ -18,7 +18,9 @@ struct HttpOptions {
   int port = 9101;  // 0: any free port
   size_t threads = 1024;  // each keep-alive connection, long poll and SSE stream holds one
   size_t max_body_bytes = 16u << 20;
-  int keep_alive_timeout_s = 5;
+  // An idle keep-alive connection holds a pool thread this long, and holds up shutdown
+  // by as much (cpp-httplib checks for stop only between requests).
+  int keep_alive_timeout_s = 1;
   TimeMs sse_keepalive_ms = 15000;
 };
 

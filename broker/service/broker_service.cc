@@ -6,53 +6,12 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "broker/service/internal.h"
 #include "zoomq/common/names.h"
 
 namespace zoomq::broker {
 
 using SteadyClock = std::chrono::steady_clock;
-
-// One partition of a topic: its log index. Constant after construction: topic, number.
-struct BrokerService::Partition {
-  Partition(int32_t n, TimeMs dedup_window_ms) : number(n), index(dedup_window_ms) {}
-  const int32_t number;
-  std::mutex mu;
-  PartitionIndex index;  // guarded by mu
-};
-
-struct BrokerService::ConsumerGroup {
-  std::string name;
-  TimeMs created_ms = 0;
-  std::mutex mu;
-  std::vector<GroupPartition> parts;         // guarded by mu; one per partition
-  std::vector<uint64_t> persisted_floor;     // guarded by mu; floor last written
-  std::map<std::string, TimeMs> consumers;   // guarded by mu; named consumer -> last seen
-  size_t next_partition = 0;                 // guarded by mu; where the next pull starts
-};
-
-struct BrokerService::Topic {
-  int64_t id = 0;
-  std::string name;
-  TopicConfig config;
-  TimeMs created_ms = 0;
-  std::vector<std::unique_ptr<Partition>> partitions;  // constant after construction
-  std::atomic<bool> deleted{false};
-  std::atomic<uint64_t> round_robin{0};
-
-  std::mutex groups_mu;
-  std::map<std::string, std::shared_ptr<ConsumerGroup>> groups;  // guarded by groups_mu
-
-  // Waiters (long polls, SSE, stream reads) wait here for any change of the topic.
-  std::mutex change_mu;
-  std::condition_variable change_cv;
-  uint64_t generation = 0;  // guarded by change_mu
-
-  void Notify() {
-    std::lock_guard<std::mutex> lock(change_mu);
-    ++generation;
-    change_cv.notify_all();
-  }
-};
 
 namespace {
 
@@ -107,11 +66,19 @@ Status BrokerService::Load() {
           }
           index.ResetStart(m.offset);
         }
+        part->epochs.Assign(m.epoch, m.offset);
         index.Append({m.key_hash, m.timestamp_ms, m.bytes}, m.id ? &*m.id : nullptr);
         ++messages;
       }));
       ZOOMQ_RETURN_IF_ERROR(gap);
-      index.Commit(index.log_end());  // everything on disk was committed
+      part->durable_end = index.log_end();
+      if (options_.standalone) {
+        // Everything on disk was committed: a standalone broker was its only replica.
+        index.Commit(index.log_end());
+        MakeLeaderLocked(*part, 0, {options_.broker_id}, {options_.broker_id});
+      }
+      // In a cluster the high watermark comes back from the leader (or, leading, from the
+      // followers' fetches): a local suffix may not be committed.
       t->partitions.push_back(std::move(part));
     }
     std::vector<LoadedGroup> groups;
@@ -162,6 +129,12 @@ void BrokerService::Stop() {
     for (auto& [name, t] : topics_) topics.push_back(t);
   }
   for (auto& t : topics) t->Notify();
+  {
+    // Follower threads see stopping_ within one fetch wait; their last commits must land
+    // before the store closes.
+    std::unique_lock<std::mutex> lock(fetchers_mu_);
+    fetchers_cv_.wait(lock, [this] { return fetchers_ == 0; });
+  }
   store_->Close();
 }
 
@@ -228,6 +201,9 @@ Result<CreateOutcome> BrokerService::CreateTopic(const TopicSpec& spec) {
     t->created_ms = now;
     for (int32_t p = 0; p < c.partitions; ++p) {
       t->partitions.push_back(std::make_unique<Partition>(p, options_.dedup_window_ms));
+      if (options_.standalone) {
+        MakeLeaderLocked(*t->partitions.back(), 0, {options_.broker_id}, {options_.broker_id});
+      }
     }
     return t;
   };
@@ -301,7 +277,7 @@ void BrokerService::SubmitAndCommit(WriteBatch batch, std::vector<Commit> commit
     for (const Commit& c : commits) {
       if (st.ok()) {
         std::lock_guard<std::mutex> lock(c.partition->mu);
-        c.partition->index.Commit(c.end);
+        OnDurableLocked(*c.partition, c.end);
       }
       c.topic->Notify();
     }
@@ -354,6 +330,21 @@ Result<std::vector<ProduceResult>> BrokerService::Produce(const std::string& top
     std::vector<std::unique_lock<std::mutex>> locks;
     for (int32_t p : involved) locks.emplace_back(t->partitions[p]->mu);
     if (t->deleted) return TopicNotFound(topic_name);
+    for (int32_t p : involved) {
+      Partition& part = *t->partitions[p];
+      if (!part.leading) {
+        return Status(Code::kNotLeader, "this broker does not lead " + topic_name + "/" +
+                                            std::to_string(p) + " (leader: broker " +
+                                            std::to_string(part.leader_id) + ")");
+      }
+      const size_t isr = part.leader->isr().size();
+      if (isr < static_cast<size_t>(t->config.min_insync_replicas)) {
+        return Status(Code::kNotEnoughReplicas,
+                      topic_name + "/" + std::to_string(p) + " has " + std::to_string(isr) +
+                          " in-sync replica(s), min_insync_replicas is " +
+                          std::to_string(t->config.min_insync_replicas) + "; nothing written");
+      }
+    }
     const TimeMs now = clock_->NowMs();
     WriteBatch batch;
     for (size_t i = 0; i < messages.size(); ++i) {
@@ -370,6 +361,8 @@ Result<std::vector<ProduceResult>> BrokerService::Produce(const std::string& top
       StoredMessage sm;
       sm.key_hash = KeyHash(m.key ? &*m.key : nullptr);
       sm.offset = index.Append({sm.key_hash, now, m.bytes}, m.id ? &*m.id : nullptr);
+      sm.epoch = t->partitions[p]->epoch;
+      t->partitions[p]->epochs.Assign(sm.epoch, sm.offset);
       sm.topic_id = t->id;
       sm.partition = p;
       sm.timestamp_ms = now;
@@ -522,7 +515,16 @@ void BrokerService::DeadLetterLocked(const std::shared_ptr<Topic>& t, ConsumerGr
     m.timestamp_ms = now;
     Partition* dp = dlq->partitions[m.partition].get();
     std::lock_guard<std::mutex> lock(dp->mu);
+    if (!dp->leading) {
+      // TODO(cluster): forward dead-letter appends to the DLQ partition's leader.
+      spdlog::warn("topic={} partition={} offset={} group={} cannot be dead-lettered here: "
+                   "{}/{} is led by broker {}",
+                   t->name, p, c.offset, g.name, dlq->name, m.partition, dp->leader_id);
+      continue;
+    }
     m.offset = dp->index.Append({m.key_hash, now, m.bytes}, nullptr);
+    m.epoch = dp->epoch;
+    dp->epochs.Assign(m.epoch, m.offset);
     commits->push_back({dlq, dp, dp->index.log_end()});
     spdlog::info("topic={} partition={} offset={} group={} dead-lettered to {} "
                  "offset={} after {} deliveries: {}",

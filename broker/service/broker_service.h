@@ -39,6 +39,37 @@ struct BrokerOptions {
   TimeMs retention_check_ms = 5000;
   TimeMs write_timeout_ms = 30000;    // longest a produce waits for its commit
   size_t max_waiters = 900;           // long-polls + SSE streams at once
+  // Standalone: this broker leads every partition (ISR = itself). Otherwise roles come
+  // from BecomeLeader/BecomeFollower (the cluster layer).
+  bool standalone = true;
+  TimeMs replica_lag_max_ms = 10000;  // a follower not caught up for this long leaves the ISR
+};
+
+// --- Replication between brokers ------------------------------------------------------------
+struct FetchRequest {
+  std::string topic;
+  int32_t partition = 0;
+  int32_t replica = 0;      // the fetching follower's broker id
+  uint64_t offset = 0;      // the follower holds every entry below
+  int64_t epoch = 0;        // the leader epoch the follower follows
+  size_t max_bytes = 1 << 20;
+  TimeMs wait_ms = 0;       // long-poll while nothing is past `offset`
+};
+struct FetchResponse {
+  int64_t epoch = 0;
+  uint64_t high_watermark = 0;
+  uint64_t log_start = 0;
+  std::vector<StoredMessage> entries;  // consecutive, from max(offset, log_start)
+};
+// How a follower reaches its leader (HTTP in production, direct calls in tests).
+class PeerTransport {
+ public:
+  virtual ~PeerTransport() = default;
+  virtual Result<FetchResponse> Fetch(const std::string& leader_url, const FetchRequest& req) = 0;
+  // The leader's answer to "where does `epoch` end in your log?" (EpochCache::EndOffsetFor).
+  virtual Result<std::pair<int64_t, uint64_t>> EpochEnd(const std::string& leader_url,
+                                                         const std::string& topic,
+                                                         int32_t partition, int64_t epoch) = 0;
 };
 
 // --- Requests and answers ----------------------------------------------------------------
@@ -172,6 +203,41 @@ class BrokerService {
   bool AdmitWaiter();
   void ReleaseWaiter();
 
+  // --- Replication ---------------------------------------------------------------------
+  // Must be set before any BecomeFollower; borrowed, must outlive the service.
+  void SetPeerTransport(PeerTransport* transport) { transport_ = transport; }
+  // Leader side of replication: records the follower's progress (advancing the high
+  // watermark), then returns entries from req.offset (long-polling up to req.wait_ms).
+  // STALE_EPOCH when the follower's epoch is not this leader's; NOT_LEADER when this broker
+  // does not lead the partition.
+  Result<FetchResponse> Fetch(const FetchRequest& req);
+  Result<std::pair<int64_t, uint64_t>> EpochEnd(const std::string& topic, int32_t partition,
+                                                int64_t epoch);
+  // Role changes from the cluster layer. A change with an epoch older than the partition's
+  // current one is refused (STALE_EPOCH).
+  Status BecomeLeader(const std::string& topic, int32_t partition, int64_t epoch,
+                      std::vector<int32_t> replicas, std::vector<int32_t> isr);
+  Status BecomeFollower(const std::string& topic, int32_t partition, int64_t epoch,
+                        int32_t leader_id, std::string leader_url);
+  // Creates the topic locally with the cluster-wide id (metadata from the controller);
+  // a no-op if it exists with that id.
+  Status EnsureTopic(int64_t id, const std::string& name, const TopicConfig& config,
+                     TimeMs created_ms);
+  // The ISR each led partition wants now (lag or catch-up), for the cluster layer to write.
+  struct IsrChange {
+    std::string topic;
+    int32_t partition;
+    int64_t epoch;
+    std::vector<int32_t> isr;
+  };
+  std::vector<IsrChange> ProposedIsrChanges();
+  // The cluster layer wrote `isr` for (topic, partition, epoch).
+  void OnIsrCommitted(const std::string& topic, int32_t partition, int64_t epoch,
+                      std::vector<int32_t> isr);
+  // Every stored entry of a partition up to its high watermark (checks and tests).
+  Result<std::vector<StoredMessage>> ReplicaLog(const std::string& topic, int32_t partition,
+                                                uint64_t* high_watermark);
+
   Counters counters() const;
   const BrokerOptions& options() const { return options_; }
   const Clock* clock() const { return clock_; }
@@ -220,6 +286,21 @@ class BrokerService {
   Result<std::shared_ptr<Topic>> EnsureDlqTopic(const std::shared_ptr<Topic>& topic);
   void Fail(const Status& st);
   void TickerLoop();
+  // Local commit of entries below `end` (REQUIRES: p.mu held): advances the high watermark.
+  void OnDurableLocked(Partition& p, uint64_t end);
+  // REQUIRES: p.mu held.
+  void MakeLeaderLocked(Partition& p, int64_t epoch, std::vector<int32_t> replicas,
+                        std::vector<int32_t> isr);
+  void FollowerLoop(std::shared_ptr<Topic> topic, Partition* p, uint64_t generation);
+  // Truncates the follower's log to where it agrees with the leader (KIP-101/279).
+  Status TruncateByEpoch(const std::shared_ptr<Topic>& topic, Partition* p, uint64_t generation,
+                         const std::string& leader_url);
+  bool RoleCurrent(Partition* p, uint64_t generation);
+
+  PeerTransport* transport_ = nullptr;
+  std::mutex fetchers_mu_;
+  std::condition_variable fetchers_cv_;
+  int fetchers_ = 0;  // guarded by fetchers_mu_: follower threads still running
 
   const BrokerOptions options_;
   const Clock* const clock_;

@@ -244,6 +244,14 @@ Status Store::Apply(const std::vector<WriteBatch*>& batches) {
                   u.bind(3, o.partition);
                   u.exec();
                 },
+                [&](const OpTruncateTail& o) {
+                  SQLite::Statement q(
+                      db, "DELETE FROM messages WHERE topic_id=? AND partition=? AND offset>=?");
+                  q.bind(1, o.topic_id);
+                  q.bind(2, o.partition);
+                  q.bind(3, static_cast<int64_t>(o.end));
+                  q.exec();
+                },
                 [&](const OpPutGroup& o) {
                   SQLite::Statement q(db,
                                       "INSERT OR IGNORE INTO groups(topic_id, name, created_ms) "

@@ -66,6 +66,11 @@ struct OpTruncateHead {  // retention: drop offsets below first_offset
   int32_t partition;
   uint64_t first_offset;
 };
+struct OpTruncateTail {  // a follower drops a divergent suffix: offsets >= end
+  int64_t topic_id;
+  int32_t partition;
+  uint64_t end;
+};
 struct OpPutGroup {
   int64_t topic_id;
   std::string group;
@@ -90,8 +95,8 @@ struct OpGroupFloor {
   uint64_t acked_total;
   uint64_t dead_total;
 };
-using WriteOp = std::variant<OpPutTopic, OpDeleteTopic, OpAppend, OpTruncateHead, OpPutGroup,
-                             OpGroupMessage, OpGroupFloor>;
+using WriteOp = std::variant<OpPutTopic, OpDeleteTopic, OpAppend, OpTruncateHead,
+                             OpTruncateTail, OpPutGroup, OpGroupMessage, OpGroupFloor>;
 struct WriteBatch {
   std::vector<WriteOp> ops;
 };

@@ -17,11 +17,13 @@ CodeInfo Info(Code code) {
     case Code::kNotFound: return {"NOT_FOUND", 404};
     case Code::kMethodNotAllowed: return {"METHOD_NOT_ALLOWED", 405};
     case Code::kTopicExists: return {"TOPIC_EXISTS", 409};
+    case Code::kStaleEpoch: return {"STALE_EPOCH", 409};
     case Code::kPayloadTooLarge: return {"PAYLOAD_TOO_LARGE", 413};
     case Code::kOverloaded: return {"OVERLOADED", 429};
     case Code::kInternal: return {"INTERNAL", 500};
     case Code::kNotEnoughReplicas: return {"NOT_ENOUGH_REPLICAS", 503};
     case Code::kNoLeader: return {"NO_LEADER", 503};
+    case Code::kNotLeader: return {"NOT_LEADER", 503};
     case Code::kUnavailable: return {"UNAVAILABLE", 503};
   }
   return {"INTERNAL", 500};

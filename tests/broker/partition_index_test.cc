@@ -74,3 +74,27 @@ TEST(PartitionIndexTest, KeyHashNeverCollidesWithNoKey) {
 
 }  // namespace
 }  // namespace zoomq::broker
+
+namespace zoomq::broker {
+namespace {
+
+TEST(PartitionIndexTest, TruncateTailForgetsEntriesAndTheirIds) {
+  PartitionIndex idx(600'000);
+  for (int i = 0; i < 5; ++i) {
+    std::string id = "id" + std::to_string(i);
+    idx.Append({kNoKey, 1000, 10}, &id);
+  }
+  idx.Commit(5);
+  idx.TruncateTail(3);
+  EXPECT_EQ(idx.log_end(), 3u);
+  EXPECT_EQ(idx.high_watermark(), 3u);
+  EXPECT_EQ(idx.retained_bytes(), 30u);
+  EXPECT_FALSE(idx.FindId("id3", 1000).has_value());
+  EXPECT_EQ(*idx.FindId("id2", 1000), 2u);
+  std::string again = "id3";
+  EXPECT_EQ(idx.Append({kNoKey, 1000, 10}, &again), 3u);  // the id can be written again
+  EXPECT_EQ(*idx.FindId("id3", 1000), 3u);
+}
+
+}  // namespace
+}  // namespace zoomq::broker

@@ -85,11 +85,15 @@ void Expect400(Http& http, const std::string& method, const std::string& path,
 }
 
 TEST_F(BadInputTest, InvalidJsonIs400) {
-  const std::vector<std::string> bodies = {
-      "{not json", "", "{\"messages\": [", "[", "}", "\xff\xfe\x00",
-      "{\"name\": \"\xc3\x28\"}",  // invalid UTF-8
-      "{\"a\":1}{\"b\":2}",        // trailing garbage
-      "nul"};
+  const std::vector<std::string> bodies = {"{not json",
+                                           "",
+                                           "{\"messages\": [",
+                                           "[",
+                                           "}",
+                                           "\xff\xfe\x00",
+                                           "{\"name\": \"\xc3\x28\"}",  // invalid UTF-8
+                                           "{\"a\":1}{\"b\":2}",        // trailing garbage
+                                           "nul"};
   for (const auto& body : bodies) {
     Expect400(http(), "POST", "/v1/topics", body);
     Expect400(http(), "POST", "/v1/topics/t/messages", body);
@@ -171,8 +175,7 @@ TEST_F(BadInputTest, MissingFieldsAre400) {
   Expect400(http(), "POST", "/v1/topics/t/messages", R"({"messages": [{"key": "k"}]})");
   for (const char* verb : {"ack", "nack", "extend"}) {
     Expect400(http(), "POST", std::string("/v1/topics/t/groups/g/") + verb, "{}");
-    Expect400(http(), "POST", std::string("/v1/topics/t/groups/g/") + verb,
-              R"({"id": ["0-0"]})");
+    Expect400(http(), "POST", std::string("/v1/topics/t/groups/g/") + verb, R"({"id": ["0-0"]})");
   }
   ExpectGroupUntouched();
 }
@@ -206,11 +209,11 @@ TEST_F(BadInputTest, BadNamesAre400) {
   const std::string long_name(197, 'g');
   for (const std::string& path : std::vector<std::string>{
            "/v1/topics/t/groups/.g/messages", "/v1/topics/t/groups/" + long_name + "/messages",
-        "/v1/topics/t/groups/a*b/messages", "/v1/topics/t/groups/a%20b/messages",
-        "/v1/topics/t/groups/g/messages?consumer=.c",
-        "/v1/topics/t/groups/g/messages?consumer=a%20b",
-        "/v1/topics/t/groups/g/messages?consumer=" + long_name,
-        "/v1/topics/t/groups/.g/subscribe?consumer=c"}) {
+           "/v1/topics/t/groups/a*b/messages", "/v1/topics/t/groups/a%20b/messages",
+           "/v1/topics/t/groups/g/messages?consumer=.c",
+           "/v1/topics/t/groups/g/messages?consumer=a%20b",
+           "/v1/topics/t/groups/g/messages?consumer=" + long_name,
+           "/v1/topics/t/groups/.g/subscribe?consumer=c"}) {
     auto r = Http(broker(), milliseconds(5000)).Get(path);
     EXPECT_TRUE(IsError(r, 400, "INVALID_REQUEST")) << path;
   }
@@ -232,7 +235,7 @@ TEST_F(BadInputTest, OutOfRangeOrNonNumericQueryNumbersAre400) {
   const std::string pull = "/v1/topics/t/groups/g/messages?consumer=bad&";
   const std::string sub = "/v1/topics/t/groups/g/subscribe?consumer=bad&";
   const std::string stream = "/v1/topics/t/partitions/0/messages?";
-  const std::vector<std::string> non_numbers = {"abc", "1.5", "1e3", "99999999999999999999",
+  const std::vector<std::string> non_numbers = {"abc",  "1.5",  "1e3", "99999999999999999999",
                                                 "0x10", "5abc", "%20"};
   const std::vector<Case> cases = {
       {pull, "max", {"0", "-1", "1001"}},
@@ -284,9 +287,10 @@ TEST_F(BadInputTest, OversizedMessageIs413) {
     auto r = Produce(http(), "t", Json::array({m}));
     EXPECT_TRUE(IsError(r, 413, "PAYLOAD_TOO_LARGE")) << m.dump().substr(0, 80);
     // Inside a batch of small messages: the whole batch is refused.
-    auto rb = Produce(http(), "t",
-                      Json::array({{{"value", "small"}, {"partition", 0}}, m,
-                                   {{"value", "small"}, {"partition", 1}}}));
+    auto rb = Produce(
+        http(), "t",
+        Json::array(
+            {{{"value", "small"}, {"partition", 0}}, m, {{"value", "small"}, {"partition", 1}}}));
     EXPECT_TRUE(IsError(rb, 413, "PAYLOAD_TOO_LARGE")) << m.dump().substr(0, 80);
   }
   ExpectNothingWritten();
@@ -316,15 +320,15 @@ TEST_F(BadInputTest, BodyOver16MiBIs413) {
 TEST_F(BadInputTest, UnknownTopicGroupOrPartitionIs404) {
   EXPECT_TRUE(IsError(http().Get("/v1/topics/nope"), 404, "TOPIC_NOT_FOUND"));
   EXPECT_TRUE(IsError(http().Delete("/v1/topics/nope"), 404, "TOPIC_NOT_FOUND"));
-  EXPECT_TRUE(IsError(Produce(http(), "nope", Json::array({{{"value", 1}}})), 404,
-                      "TOPIC_NOT_FOUND"));
+  EXPECT_TRUE(
+      IsError(Produce(http(), "nope", Json::array({{{"value", 1}}})), 404, "TOPIC_NOT_FOUND"));
   EXPECT_TRUE(IsError(ReadStream(http(), "nope", 0, 0), 404, "TOPIC_NOT_FOUND"));
   EXPECT_TRUE(IsError(Pull(http(), "nope", "g", "c", 1, 0), 404, "TOPIC_NOT_FOUND"));
   EXPECT_TRUE(IsError(http().Put("/v1/topics/nope/groups/g", {{"start", "latest"}}), 404,
                       "TOPIC_NOT_FOUND"));
-  EXPECT_TRUE(IsError(Http(broker(), milliseconds(5000))
-                          .Get("/v1/topics/nope/groups/g/subscribe?consumer=c"),
-                      404, "TOPIC_NOT_FOUND"));
+  EXPECT_TRUE(IsError(
+      Http(broker(), milliseconds(5000)).Get("/v1/topics/nope/groups/g/subscribe?consumer=c"), 404,
+      "TOPIC_NOT_FOUND"));
   EXPECT_TRUE(IsError(http().Get("/v1/topics/t/groups/nope"), 404, "GROUP_NOT_FOUND"));
   EXPECT_TRUE(IsError(GroupVerb(http(), "t", "nope", "ack", {"0-0"}), 404, "GROUP_NOT_FOUND"));
   EXPECT_TRUE(IsError(ReadStream(http(), "t", 2, 0), 404, "PARTITION_NOT_FOUND"));
@@ -339,8 +343,9 @@ TEST_F(BadInputTest, UnknownTopicGroupOrPartitionIs404) {
 
 TEST_F(BadInputTest, MalformedAckIdsAre400AndNothingIsAcked) {
   const std::vector<std::string> malformed = {
-      "garbage", "", "0-", "-0", "-1-0", "0-x", "x-0", "0-1-2", "0--1", " 0-0", "0-0 ",
-      "0-99999999999999999999999", "0_0", "0:0"};
+      "garbage", "",      "0-",   "-0",   "-1-0", "0-x",
+      "x-0",     "0-1-2", "0--1", " 0-0", "0-0 ", "0-99999999999999999999999",
+      "0_0",     "0:0"};
   for (const char* verb : {"ack", "nack", "extend"}) {
     for (const auto& bad : malformed) {
       // The well-formed, leased id goes first: it must not be acted on either.
@@ -355,9 +360,9 @@ TEST_F(BadInputTest, MalformedAckIdsAre400AndNothingIsAcked) {
 }
 
 TEST_F(BadInputTest, UnknownRouteAndWrongMethodGetJsonErrors) {
-  for (const std::string& path : std::vector<std::string>{"/", "/v1", "/v1/nope", "/v2/topics", "/v1/topics/t/nope",
-                                 "/v1/topics/t/partitions/0", "/v1/topics/t/groups/g/nope",
-                                 "/metrics/x"}) {
+  for (const std::string& path : std::vector<std::string>{
+           "/", "/v1", "/v1/nope", "/v2/topics", "/v1/topics/t/nope", "/v1/topics/t/partitions/0",
+           "/v1/topics/t/groups/g/nope", "/metrics/x"}) {
     auto r = http().Get(path);
     EXPECT_TRUE(IsError(r, 404, "NOT_FOUND")) << "GET " << path;
   }
@@ -390,8 +395,8 @@ TEST_F(BadInputTest, DeeplyNestedJsonIsRefusedWithoutCrashing) {
   EXPECT_TRUE(IsError(r2, 400, "INVALID_REQUEST") || IsError(r2, 413, "PAYLOAD_TOO_LARGE"))
       << r2.Describe();
   const std::string unclosed(depth, '{');
-  EXPECT_TRUE(IsError(http().PostRaw("/v1/topics/t/groups/g/ack", unclosed), 400,
-                      "INVALID_REQUEST"));
+  EXPECT_TRUE(
+      IsError(http().PostRaw("/v1/topics/t/groups/g/ack", unclosed), 400, "INVALID_REQUEST"));
 }
 
 }  // namespace

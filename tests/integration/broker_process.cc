@@ -238,9 +238,8 @@ bool BrokerProcess::Running() { return !TryReap(); }
            << LogTail();
   }
   if (!ready) {
-    return ::testing::AssertionFailure() << "broker " << options_.id
-                                         << " not healthy within " << timeout.count()
-                                         << " ms on port " << port_ << "; log:\n"
+    return ::testing::AssertionFailure() << "broker " << options_.id << " not healthy within "
+                                         << timeout.count() << " ms on port " << port_ << "; log:\n"
                                          << LogTail();
   }
   return ::testing::AssertionSuccess();
@@ -391,8 +390,8 @@ HttpResponse Produce(Http& http, const std::string& topic, const Json& messages)
   return http.Post("/v1/topics/" + topic + "/messages", Json{{"messages", messages}});
 }
 
-HttpResponse ReadStream(Http& http, const std::string& topic, int partition, int64_t from,
-                        int max, int wait_ms) {
+HttpResponse ReadStream(Http& http, const std::string& topic, int partition, int64_t from, int max,
+                        int wait_ms) {
   return http.Get("/v1/topics/" + topic + "/partitions/" + std::to_string(partition) +
                   "/messages?from=" + std::to_string(from) + "&max=" + std::to_string(max) +
                   "&wait_ms=" + std::to_string(wait_ms));
@@ -495,8 +494,8 @@ std::string Base64Encode(const std::string& bytes) {
   std::string out;
   size_t i = 0;
   for (; i + 2 < bytes.size(); i += 3) {
-    const uint32_t n = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) |
-                       uint8_t(bytes[i + 2]);
+    const uint32_t n =
+        (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
     out += kAlphabet[(n >> 6) & 63];
@@ -536,27 +535,27 @@ std::string UniqueName(const std::string& prefix) {
 
 ::testing::AssertionResult IsStatus(const HttpResponse& response, int status) {
   if (response.status == status) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "expected HTTP " << status << ", got "
-                                       << response.Describe();
+  return ::testing::AssertionFailure()
+         << "expected HTTP " << status << ", got " << response.Describe();
 }
 
 ::testing::AssertionResult IsError(const HttpResponse& response, int status,
                                    const std::string& code) {
   if (response.status != status) {
-    return ::testing::AssertionFailure() << "expected HTTP " << status << " " << code << ", got "
-                                         << response.Describe();
+    return ::testing::AssertionFailure()
+           << "expected HTTP " << status << " " << code << ", got " << response.Describe();
   }
   if (response.error_code() != code) {
-    return ::testing::AssertionFailure() << "expected error.code " << code << ", got "
-                                         << response.Describe();
+    return ::testing::AssertionFailure()
+           << "expected error.code " << code << ", got " << response.Describe();
   }
   if (response.header("Content-Type").rfind("application/json", 0) != 0) {
-    return ::testing::AssertionFailure() << "expected Content-Type application/json, got "
-                                         << response.Describe();
+    return ::testing::AssertionFailure()
+           << "expected Content-Type application/json, got " << response.Describe();
   }
   if (response.error_message().empty()) {
-    return ::testing::AssertionFailure() << "expected a non-empty error.message, got "
-                                         << response.Describe();
+    return ::testing::AssertionFailure()
+           << "expected a non-empty error.message, got " << response.Describe();
   }
   return ::testing::AssertionSuccess();
 }

@@ -8,19 +8,18 @@
 #ifndef ZOOMQ_TESTS_INTEGRATION_BROKER_PROCESS_H_
 #define ZOOMQ_TESTS_INTEGRATION_BROKER_PROCESS_H_
 
+#include <gtest/gtest.h>
+#include <httplib.h>
 #include <sys/types.h>
 
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
 namespace zoomq::testing {
 

@@ -50,14 +50,14 @@ TEST_F(GroupsTest, LongPollReturnsPromptlyWhenAMessageIsProduced) {
   CreateTopicOrFail("t");
   HttpResponse answer;
   Clock::time_point answered_at;
-  std::thread poller([&] {
+  std::jthread poller([&] {
     Http h(broker());
     answer = Pull(h, "t", "g", "c1", 10, 15000);
     answered_at = Clock::now();
   });
   // The pull creates the group before it parks: once the group exists, the poll is waiting.
-  const bool parked = WaitFor(
-      [&] { return http().Get(GroupPath("t", "g")).status == 200; }, milliseconds(5000));
+  const bool parked =
+      WaitFor([&] { return http().Get(GroupPath("t", "g")).status == 200; }, milliseconds(5000));
   const auto produced_at = Clock::now();
   ProduceOk("t", Json::array({{{"value", "wake up"}}}));
   poller.join();
@@ -65,8 +65,7 @@ TEST_F(GroupsTest, LongPollReturnsPromptlyWhenAMessageIsProduced) {
   ASSERT_TRUE(IsStatus(answer, 200));
   ASSERT_EQ(answer.body["messages"].size(), 1u) << answer.Describe();
   EXPECT_EQ(answer.body["messages"][0]["value"], Json("wake up"));
-  const auto latency =
-      std::chrono::duration_cast<milliseconds>(answered_at - produced_at).count();
+  const auto latency = std::chrono::duration_cast<milliseconds>(answered_at - produced_at).count();
   std::printf("long poll answered %lld ms after the produce\n", static_cast<long long>(latency));
   EXPECT_LT(latency, 2000);
 }
@@ -97,7 +96,7 @@ TEST_F(GroupsTest, LeasesAreExclusiveAmongConsumers) {
     }
   };
   // Two named consumers and one anonymous one (each anonymous request is its own consumer).
-  std::thread c1(consume, "c1"), c2(consume, "c2"), anon(consume, "");
+  std::jthread c1(consume, "c1"), c2(consume, "c2"), anon(consume, "");
   c1.join();
   c2.join();
   anon.join();
@@ -246,9 +245,9 @@ TEST_F(GroupsTest, SameKeyIsDeliveredInOrderOneAtATime) {
 
 TEST_F(GroupsTest, MaxDeliveriesByNackMovesMessageToDlqOnce) {
   CreateTopicOrFail("jobs", {{"partitions", 1}, {"max_deliveries", 2}});
-  ProduceOk("jobs", Json::array({{{"key", "k1"},
-                                  {"value", {{"job", 7}}},
-                                  {"headers", {{"trace", "abc"}}}}}));
+  ProduceOk(
+      "jobs",
+      Json::array({{{"key", "k1"}, {"value", {{"job", 7}}}, {"headers", {{"trace", "abc"}}}}}));
   Json d1 = PullOk("jobs", "workers", "c1", 1, 0, 30000);
   ASSERT_EQ(d1.size(), 1u);
   VerbOk("jobs", "workers", "nack", IdsOf(d1));
@@ -390,11 +389,11 @@ TEST_F(GroupsTest, PutGroupStartLatestSkipsExistingMessages) {
   EXPECT_TRUE(IsStatus(http().Put(GroupPath("t", "early"), {{"start", "earliest"}}), 201));
   EXPECT_EQ(PullOk("t", "early", "c", 100, 0).size(), 5u);
 
-  EXPECT_TRUE(IsError(http().Put(GroupPath("t", "bad"), {{"start", "sideways"}}), 400,
-                      "INVALID_REQUEST"));
+  EXPECT_TRUE(
+      IsError(http().Put(GroupPath("t", "bad"), {{"start", "sideways"}}), 400, "INVALID_REQUEST"));
   EXPECT_TRUE(IsError(http().Get(GroupPath("t", "bad")), 404, "GROUP_NOT_FOUND"));
-  EXPECT_TRUE(IsError(http().Put(GroupPath("nope", "g"), {{"start", "latest"}}), 404,
-                      "TOPIC_NOT_FOUND"));
+  EXPECT_TRUE(
+      IsError(http().Put(GroupPath("nope", "g"), {{"start", "latest"}}), 404, "TOPIC_NOT_FOUND"));
 }
 
 }  // namespace

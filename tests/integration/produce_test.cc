@@ -26,8 +26,8 @@ int64_t TotalHighWatermark(Http& http, const std::string& topic, int n) {
 
 TEST_F(ProduceTest, ResultsCarryPartitionOffsetAndDuplicate) {
   CreateTopicOrFail("t", {{"partitions", 1}});
-  Json results = ProduceOk("t", Json::array({{{"value", "a"}}, {{"value", "b"}},
-                                                   {{"value", {{"n", 3}}}}}));
+  Json results =
+      ProduceOk("t", Json::array({{{"value", "a"}}, {{"value", "b"}}, {{"value", {{"n", 3}}}}}));
   ASSERT_EQ(results.size(), 3u);
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(results[i]["partition"], Json(0)) << results.dump();
@@ -62,8 +62,8 @@ TEST_F(ProduceTest, RepeatedIdReturnsOriginalOffsetAsDuplicate) {
 TEST_F(ProduceTest, RepeatedIdInsideOneBatchIsDuplicateOfFirst) {
   CreateTopicOrFail("t", {{"partitions", 1}});
   Json r = ProduceOk("t", Json::array({{{"id", "x"}, {"value", 1}},
-                                             {{"id", "y"}, {"value", 2}},
-                                             {{"id", "x"}, {"value", 3}}}));
+                                       {{"id", "y"}, {"value", 2}},
+                                       {{"id", "x"}, {"value", 3}}}));
   ASSERT_EQ(r.size(), 3u);
   EXPECT_EQ(r[0]["duplicate"], Json(false));
   EXPECT_EQ(r[1]["duplicate"], Json(false));
@@ -100,8 +100,8 @@ TEST_F(ProduceTest, SameKeyAlwaysLandsOnSamePartition) {
     }
   }
   for (auto r : ProduceOk("t", Json::array({{{"key", "sensor-1"}, {"value", 10}},
-                                                   {{"key", "sensor-1"}, {"value", 11}},
-                                                   {{"key", "sensor-1"}, {"value", 12}}}))) {
+                                            {{"key", "sensor-1"}, {"value", 11}},
+                                            {{"key", "sensor-1"}, {"value", 12}}}))) {
     partitions_of_k.insert(r["partition"].get<int>());
   }
   EXPECT_EQ(partitions_of_k.size(), 1u);
@@ -137,7 +137,7 @@ TEST_F(ProduceTest, MessagesWithoutKeyOrIdAreSpread) {
 TEST_F(ProduceTest, ExplicitPartitionIsUsed) {
   CreateTopicOrFail("t", {{"partitions", 3}});
   Json r = ProduceOk("t", Json::array({{{"partition", 2}, {"key", "a"}, {"value", "p2"}},
-                                             {{"partition", 0}, {"key", "a"}, {"value", "p0"}}}));
+                                       {{"partition", 0}, {"key", "a"}, {"value", "p0"}}}));
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0]["partition"], Json(2));
   EXPECT_EQ(r[1]["partition"], Json(0));
@@ -176,8 +176,8 @@ TEST_F(ProduceTest, JsonValuesKeysAndHeadersRoundTripExactly) {
   CreateTopicOrFail("t", {{"partitions", 1}});
   const std::string tricky = "it's \"quoted\"'); DROP TABLE messages; -- \\ \n\t é 中 🙂";
   Json values = Json::array({Json{{"celsius", 21.5}, {"nested", {{"a", {1, 2, 3}}}}},
-                                   Json::array({1, "two", false}), Json(tricky), Json(42),
-                                   Json(-1.25), Json(true), Json("")});
+                             Json::array({1, "two", false}), Json(tricky), Json(42), Json(-1.25),
+                             Json(true), Json("")});
   Json batch = Json::array();
   for (size_t i = 0; i < values.size(); ++i) {
     batch.push_back({{"key", tricky + std::to_string(i)},
@@ -239,8 +239,9 @@ TEST_F(ProduceTest, BatchIsAllOrNothing) {
     EXPECT_EQ(TotalHighWatermark(http(), "t", 2), hw0);
   }
   // A partition that does not exist fails the whole batch too.
-  auto r = Produce(http(), "t",
-                   Json::array({{{"id", "aon-1"}, {"value", 1}}, {{"value", 2}, {"partition", 9}}}));
+  auto r =
+      Produce(http(), "t",
+              Json::array({{{"id", "aon-1"}, {"value", 1}}, {{"value", 2}, {"partition", 9}}}));
   EXPECT_TRUE(r.status == 400 || r.status == 404) << r.Describe();
   EXPECT_TRUE(r.error_code() == "INVALID_REQUEST" || r.error_code() == "PARTITION_NOT_FOUND")
       << r.Describe();
@@ -248,7 +249,7 @@ TEST_F(ProduceTest, BatchIsAllOrNothing) {
 
   // The ids of the refused batches were not remembered for deduplication.
   Json fresh = ProduceOk("t", Json::array({{{"id", "aon-1"}, {"value", "ok-1"}},
-                                                 {{"id", "aon-3"}, {"value", "ok-3"}}}));
+                                           {{"id", "aon-3"}, {"value", "ok-3"}}}));
   ASSERT_EQ(fresh.size(), 2u);
   EXPECT_EQ(fresh[0]["duplicate"], Json(false)) << fresh.dump();
   EXPECT_EQ(fresh[1]["duplicate"], Json(false)) << fresh.dump();

@@ -26,8 +26,7 @@ TEST_F(RetentionTest, OldMessagesDisappearAndOffsetsNeverRestart) {
   ProduceOk("short", batch);
   ProduceOk("long", batch);
   // A group that never acked anything: retention does not wait for it.
-  ASSERT_TRUE(IsStatus(
-      http().Put("/v1/topics/short/groups/lazy", {{"start", "earliest"}}), 201));
+  ASSERT_TRUE(IsStatus(http().Put("/v1/topics/short/groups/lazy", {{"start", "earliest"}}), 201));
 
   ASSERT_TRUE(WaitFor([&] { return FirstOffset(http(), "short") == 5; }, milliseconds(10000)))
       << ReadStream(http(), "short", 0, 0).Describe();

@@ -66,14 +66,14 @@ class SseReader {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::string buffer_;           // guarded by mu_: bytes not yet forming a whole line
-  SseEvent pending_;             // guarded by mu_: fields of the event being read
-  bool pending_has_data_ = false;  // guarded by mu_
-  std::vector<SseEvent> events_;   // guarded by mu_
+  std::string buffer_;                  // guarded by mu_: bytes not yet forming a whole line
+  SseEvent pending_;                    // guarded by mu_: fields of the event being read
+  bool pending_has_data_ = false;       // guarded by mu_
+  std::vector<SseEvent> events_;        // guarded by mu_
   std::vector<std::string> malformed_;  // guarded by mu_
-  size_t comments_ = 0;            // guarded by mu_
-  std::string content_type_;       // guarded by mu_
-  bool headers_ = false;           // guarded by mu_
+  size_t comments_ = 0;                 // guarded by mu_
+  std::string content_type_;            // guarded by mu_
+  bool headers_ = false;                // guarded by mu_
   httplib::Error error_ = httplib::Error::Success;  // guarded by mu_
 };
 

@@ -58,7 +58,7 @@ TEST_F(StreamTest, LongPollAtHighWatermarkWakesOnProduce) {
   ProduceOk("t", Json::array({{{"value", "before"}}}));
   HttpResponse answer;
   Clock::time_point answered_at;
-  std::thread reader([&] {
+  std::jthread reader([&] {
     Http h(broker());
     answer = ReadStream(h, "t", 0, 1, 100, 15000);
     answered_at = Clock::now();
@@ -74,8 +74,7 @@ TEST_F(StreamTest, LongPollAtHighWatermarkWakesOnProduce) {
   EXPECT_EQ(answer.body["messages"][0]["offset"], Json(1));
   EXPECT_EQ(answer.body["messages"][0]["value"], Json("after"));
   EXPECT_EQ(answer.body["high_watermark"], Json(2));
-  const auto latency =
-      std::chrono::duration_cast<milliseconds>(answered_at - produced_at).count();
+  const auto latency = std::chrono::duration_cast<milliseconds>(answered_at - produced_at).count();
   std::printf("stream long poll answered %lld ms after the produce\n",
               static_cast<long long>(latency));
   EXPECT_LT(latency, 2000);

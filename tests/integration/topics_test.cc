@@ -2,7 +2,9 @@
 // describe / delete and the dead-letter topic.
 
 #include <algorithm>
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "broker_test.h"
@@ -43,8 +45,8 @@ TEST_F(TopicsTest, CreateReturns201AndSameConfigRepeatIs200) {
   ASSERT_TRUE(IsStatus(first, 201));
 
   // Every given field equals the existing config -> 200, whatever subset is given.
-  EXPECT_TRUE(IsStatus(CreateTopic(http(), name, {{"partitions", 3}, {"retention_ms", 600000}}),
-                       200));
+  EXPECT_TRUE(
+      IsStatus(CreateTopic(http(), name, {{"partitions", 3}, {"retention_ms", 600000}}), 200));
   EXPECT_TRUE(IsStatus(CreateTopic(http(), name, {{"partitions", 3}}), 200));
   EXPECT_TRUE(IsStatus(CreateTopic(http(), name), 200));
 
@@ -60,8 +62,8 @@ TEST_F(TopicsTest, CreateWithDifferentConfigIs409TopicExists) {
   EXPECT_TRUE(IsError(CreateTopic(http(), name, {{"partitions", 3}}), 409, "TOPIC_EXISTS"));
   EXPECT_TRUE(IsError(CreateTopic(http(), name, {{"partitions", 2}, {"max_deliveries", 7}}), 409,
                       "TOPIC_EXISTS"));
-  EXPECT_TRUE(IsError(CreateTopic(http(), name, {{"visibility_timeout_ms", 1234}}), 409,
-                      "TOPIC_EXISTS"));
+  EXPECT_TRUE(
+      IsError(CreateTopic(http(), name, {{"visibility_timeout_ms", 1234}}), 409, "TOPIC_EXISTS"));
   // The conflict changed nothing.
   EXPECT_EQ(PartitionCount(http(), name), 2);
   auto d = http().Get("/v1/topics/" + name);
@@ -85,7 +87,8 @@ TEST_F(TopicsTest, DescribeShowsConfigPartitionsOffsetsAndGroups) {
                            {"retention_ms", 3600000},
                            {"visibility_timeout_ms", 45000},
                            {"max_deliveries", 4}});
-  ProduceOk(name, Json::array({{{"value", 1}, {"partition", 1}}, {{"value", 2}, {"partition", 1}}}));
+  ProduceOk(name,
+            Json::array({{{"value", 1}, {"partition", 1}}, {{"value", 2}, {"partition", 1}}}));
   // The first pull creates the group; it must then show up in the description.
   PullOk(name, "describers", "c1", 1, 0);
 
@@ -123,8 +126,8 @@ TEST_F(TopicsTest, DeleteReturns204ThenTopicIsGone) {
   ASSERT_TRUE(IsStatus(del, 204));
   EXPECT_TRUE(IsError(http().Get("/v1/topics/" + name), 404, "TOPIC_NOT_FOUND"));
   EXPECT_TRUE(IsError(http().Delete("/v1/topics/" + name), 404, "TOPIC_NOT_FOUND"));
-  EXPECT_TRUE(IsError(Produce(http(), name, Json::array({{{"value", 1}}})), 404,
-                      "TOPIC_NOT_FOUND"));
+  EXPECT_TRUE(
+      IsError(Produce(http(), name, Json::array({{{"value", 1}}})), 404, "TOPIC_NOT_FOUND"));
   EXPECT_TRUE(IsError(ReadStream(http(), name, 0, 0), 404, "TOPIC_NOT_FOUND"));
   EXPECT_TRUE(IsError(Pull(http(), name, "g", "c", 1, 0), 404, "TOPIC_NOT_FOUND"));
   EXPECT_FALSE(Contains(TopicNames(http()), name));
@@ -165,8 +168,8 @@ TEST_F(TopicsTest, MaxDeliveriesCreatesDlqTopic) {
 }
 
 TEST_F(TopicsTest, ReplicationFactorAboveLiveBrokersIs503NotEnoughReplicas) {
-  EXPECT_TRUE(IsError(CreateTopic(http(), "rf3", {{"replication_factor", 3}}), 503,
-                      "NOT_ENOUGH_REPLICAS"));
+  EXPECT_TRUE(
+      IsError(CreateTopic(http(), "rf3", {{"replication_factor", 3}}), 503, "NOT_ENOUGH_REPLICAS"));
   EXPECT_TRUE(TopicNames(http()).empty());
   // The default replication factor fits a standalone broker.
   CreateTopicOrFail("rf-default");
@@ -175,10 +178,34 @@ TEST_F(TopicsTest, ReplicationFactorAboveLiveBrokersIs503NotEnoughReplicas) {
 }
 
 TEST_F(TopicsTest, MinInsyncAboveReplicationFactorIs400) {
-  EXPECT_TRUE(IsError(
-      CreateTopic(http(), "misr", {{"replication_factor", 1}, {"min_insync_replicas", 2}}), 400,
-      "INVALID_REQUEST"));
+  EXPECT_TRUE(
+      IsError(CreateTopic(http(), "misr", {{"replication_factor", 1}, {"min_insync_replicas", 2}}),
+              400, "INVALID_REQUEST"));
   EXPECT_TRUE(TopicNames(http()).empty());
+}
+
+TEST_F(TopicsTest, ConcurrentCreatesOfOneNameGiveExactlyOne201) {
+  constexpr int kClients = 8;
+  std::vector<int> statuses(kClients);
+  std::atomic<int> ready{0};
+  {
+    std::vector<std::jthread> threads;
+    for (int i = 0; i < kClients; ++i) {
+      threads.emplace_back([&, i] {
+        Http h(broker());
+        EXPECT_TRUE(IsStatus(h.Get("/v1/health"), 200));  // connect first
+        ++ready;
+        while (ready.load() < kClients) {
+          std::this_thread::yield();  // start the creates together
+        }
+        statuses[i] = CreateTopic(h, "contested", {{"partitions", 2}}).status;
+      });
+    }
+  }
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 201), 1);
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 200), kClients - 1);
+  EXPECT_EQ(TopicNames(http()), (std::vector<std::string>{"contested"}));
+  EXPECT_EQ(PartitionCount(http(), "contested"), 2);
 }
 
 TEST_F(TopicsTest, TopicNameOfMaximumLengthIsAccepted) {

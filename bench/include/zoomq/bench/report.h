@@ -20,6 +20,8 @@ struct Report {
   std::optional<IdleStats> idle;        // --idle-waiters > 0
   bool deadline_hit = false;
   double wall_s = 0;
+  double cpu_user_s = 0;  // CPU the bench itself used (it shares the machine with the broker)
+  double cpu_sys_s = 0;
   std::vector<std::string> failures;  // non-empty: exit status 1
   std::vector<std::string> warnings;
 

@@ -19,11 +19,13 @@ enum class Code {
   kNotFound,           // 404
   kMethodNotAllowed,   // 405
   kTopicExists,        // 409
+  kStaleEpoch,         // 409: a request from a deposed leader or for an old epoch
   kPayloadTooLarge,    // 413
   kOverloaded,         // 429
   kInternal,           // 500
   kNotEnoughReplicas,  // 503
   kNoLeader,           // 503
+  kNotLeader,          // 503: this broker does not lead the partition (internal routes)
   kUnavailable,        // 503
 };
 

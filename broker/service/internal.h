@@ -1,0 +1,73 @@
+// Internal state of BrokerService, shared by its .cc files. Not a public header.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/core/group_partition.h"
+#include "broker/core/partition_index.h"
+#include "broker/core/replication.h"
+#include "broker/service/broker_service.h"
+
+namespace zoomq::broker {
+
+// One partition of a topic: its log index and its replication role.
+struct BrokerService::Partition {
+  Partition(int32_t n, TimeMs dedup_window_ms) : number(n), index(dedup_window_ms) {}
+  const int32_t number;  // constant after construction
+  std::mutex mu;
+  // Everything below is guarded by mu.
+  PartitionIndex index;      // index.high_watermark() is what readers may see
+  EpochCache epochs;         // leader epoch -> first offset, for truncation by epoch
+  uint64_t durable_end = 0;  // entries below are committed to the local SQLite
+  bool leading = false;
+  int64_t epoch = -1;        // leader epoch of the current role (-1: no role yet)
+  int32_t leader_id = 0;
+  std::string leader_url;    // follower: where to fetch from
+  uint64_t leader_hwm = 0;   // follower: the leader's high watermark, as last fetched
+  std::optional<LeaderState> leader;  // while leading
+  uint64_t role_generation = 0;       // bumped on every role change; fetchers of an older
+                                      // generation stop
+};
+
+struct BrokerService::ConsumerGroup {
+  std::string name;
+  TimeMs created_ms = 0;
+  std::mutex mu;
+  std::vector<GroupPartition> parts;         // guarded by mu; one per partition
+  std::vector<uint64_t> persisted_floor;     // guarded by mu; floor last written
+  std::map<std::string, TimeMs> consumers;   // guarded by mu; named consumer -> last seen
+  size_t next_partition = 0;                 // guarded by mu; where the next pull starts
+};
+
+struct BrokerService::Topic {
+  int64_t id = 0;
+  std::string name;
+  TopicConfig config;
+  TimeMs created_ms = 0;
+  std::vector<std::unique_ptr<Partition>> partitions;  // constant after construction
+  std::atomic<bool> deleted{false};
+  std::atomic<uint64_t> round_robin{0};
+
+  std::mutex groups_mu;
+  std::map<std::string, std::shared_ptr<ConsumerGroup>> groups;  // guarded by groups_mu
+
+  // Waiters (long polls, SSE, stream reads) wait here for any change of the topic.
+  std::mutex change_mu;
+  std::condition_variable change_cv;
+  uint64_t generation = 0;  // guarded by change_mu
+
+  void Notify() {
+    std::lock_guard<std::mutex> lock(change_mu);
+    ++generation;
+    change_cv.notify_all();
+  }
+};
+
+}  // namespace zoomq::broker

@@ -1,0 +1,193 @@
+// Two or three BrokerServices in one process, replicating through a direct transport (a fake
+// network: no sockets). Covers the high watermark waiting for followers, truncation of a
+// divergent suffix by epoch (KIP-101), stale-epoch fencing and min_insync_replicas.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <future>
+#include <map>
+
+#include "broker/service/broker_service.h"
+
+namespace zoomq::broker {
+namespace {
+
+class DirectTransport : public PeerTransport {
+ public:
+  std::map<std::string, BrokerService*> brokers;
+  Result<FetchResponse> Fetch(const std::string& url, const FetchRequest& req) override {
+    auto it = brokers.find(url);
+    if (it == brokers.end() || it->second == nullptr) return Status::Unavailable("unreachable");
+    return it->second->Fetch(req);
+  }
+  Result<std::pair<int64_t, uint64_t>> EpochEnd(const std::string& url, const std::string& topic,
+                                                int32_t partition, int64_t epoch) override {
+    auto it = brokers.find(url);
+    if (it == brokers.end() || it->second == nullptr) return Status::Unavailable("unreachable");
+    return it->second->EpochEnd(topic, partition, epoch);
+  }
+};
+
+class ReplicationServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int id = 1; id <= 3; ++id) {
+      char tmpl[] = "/tmp/zoomq-repl-XXXXXX";
+      dirs_.push_back(mkdtemp(tmpl));
+      Open(id);
+    }
+  }
+  void TearDown() override {
+    // Stop all first (each waits for its follower threads), then destroy: a follower may
+    // be inside its leader's Fetch until then.
+    for (auto& s : svc_) {
+      if (s) s->Stop();
+    }
+    for (auto& s : svc_) s.reset();
+    for (auto& d : dirs_) std::filesystem::remove_all(d);
+  }
+  static std::string Url(int id) { return "broker-" + std::to_string(id); }
+  void Open(int id) {
+    if (svc_.size() < static_cast<size_t>(id)) svc_.resize(id);
+    if (svc_[id - 1]) svc_[id - 1]->Stop();
+    svc_[id - 1].reset();
+    BrokerOptions o;
+    o.broker_id = id;
+    o.advertised_url = Url(id);
+    o.standalone = false;
+    auto s = BrokerService::Open(o, dirs_[id - 1], SyncMode::kNormal, &clock_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    svc_[id - 1] = std::move(s).value();
+    svc_[id - 1]->SetPeerTransport(&net_);
+    net_.brokers[Url(id)] = svc_[id - 1].get();
+  }
+  BrokerService& B(int id) { return *svc_[id - 1]; }
+  void EnsureTopic(int min_isr) {
+    TopicConfig c;
+    c.replication_factor = 3;
+    c.min_insync_replicas = min_isr;
+    for (int id = 1; id <= 3; ++id) ASSERT_TRUE(B(id).EnsureTopic(7, "t", c, 1).ok());
+  }
+  Result<std::vector<ProduceResult>> Produce(int id, const std::string& v) {
+    ProduceMessage m;
+    m.value = v;
+    m.bytes = static_cast<uint32_t>(v.size());
+    return B(id).Produce("t", {m});
+  }
+  std::vector<std::string> Log(int id, uint64_t* hwm) {
+    auto r = B(id).ReplicaLog("t", 0, hwm);
+    EXPECT_TRUE(r.ok());
+    std::vector<std::string> values;
+    for (auto& m : r.value()) values.push_back(m.value);
+    return values;
+  }
+  // Waits (deadline) until broker `id` has a high watermark of at least `n`.
+  bool WaitHwm(int id, uint64_t n) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto r = B(id).Read("t", 0, n > 0 ? n - 1 : 0, 1, 200);  // long-polls on the change
+      if (r.ok() && r->high_watermark >= n) return true;
+    }
+    return false;
+  }
+
+  FakeClock clock_;
+  DirectTransport net_;
+  std::vector<std::string> dirs_;
+  std::vector<std::unique_ptr<BrokerService>> svc_;
+};
+
+TEST_F(ReplicationServiceTest, ProduceIsAnsweredOnceFollowersHoldIt) {
+  EnsureTopic(2);
+  ASSERT_TRUE(B(1).BecomeLeader("t", 0, 1, {1, 2, 3}, {1, 2, 3}).ok());
+  ASSERT_TRUE(B(2).BecomeFollower("t", 0, 1, 1, Url(1)).ok());
+  ASSERT_TRUE(B(3).BecomeFollower("t", 0, 1, 1, Url(1)).ok());
+  for (int i = 0; i < 20; ++i) {
+    auto r = Produce(1, std::to_string(i));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  uint64_t h1 = 0;
+  auto l1 = Log(1, &h1);
+  EXPECT_EQ(h1, 20u);
+  for (int id = 2; id <= 3; ++id) {
+    ASSERT_TRUE(WaitHwm(id, 20));
+    uint64_t h = 0;
+    EXPECT_EQ(Log(id, &h), l1);
+  }
+}
+
+TEST_F(ReplicationServiceTest, NotEnoughReplicasWritesNothing) {
+  EnsureTopic(2);
+  ASSERT_TRUE(B(1).BecomeLeader("t", 0, 1, {1, 2, 3}, {1}).ok());
+  auto r = Produce(1, "1");
+  EXPECT_EQ(r.status().code(), Code::kNotEnoughReplicas);
+  uint64_t h = 0;
+  EXPECT_TRUE(Log(1, &h).empty());
+  auto read = B(1).Read("t", 0, 0, 10, 0);
+  EXPECT_EQ(read->high_watermark, 0u);
+}
+
+TEST_F(ReplicationServiceTest, FollowerRefusesToProduceAndStaleEpochIsFenced) {
+  EnsureTopic(1);
+  ASSERT_TRUE(B(1).BecomeLeader("t", 0, 3, {1, 2}, {1, 2}).ok());
+  ASSERT_TRUE(B(2).BecomeFollower("t", 0, 3, 1, Url(1)).ok());
+  EXPECT_EQ(Produce(2, "x").status().code(), Code::kNotLeader);
+  FetchRequest req;
+  req.topic = "t";
+  req.replica = 2;
+  req.epoch = 2;  // a deposed leader's epoch
+  EXPECT_EQ(B(1).Fetch(req).status().code(), Code::kStaleEpoch);
+  EXPECT_EQ(B(1).BecomeLeader("t", 0, 2, {1, 2}, {1, 2}).code(), Code::kStaleEpoch);
+}
+
+TEST_F(ReplicationServiceTest, ReturningLeaderTruncatesItsUncommittedSuffix) {
+  EnsureTopic(1);
+  // Epoch 1: broker 1 leads, 2 follows; "a" and "b" reach both.
+  ASSERT_TRUE(B(1).BecomeLeader("t", 0, 1, {1, 2}, {1, 2}).ok());
+  ASSERT_TRUE(B(2).BecomeFollower("t", 0, 1, 1, Url(1)).ok());
+  ASSERT_TRUE(Produce(1, "\"a\"").ok());
+  ASSERT_TRUE(Produce(1, "\"b\"").ok());
+  ASSERT_TRUE(WaitHwm(2, 2));
+  // Broker 2 is cut off; broker 1 (ISR shrunk to itself) writes "c" and "d" alone.
+  net_.brokers[Url(1)] = nullptr;
+  B(1).OnIsrCommitted("t", 0, 1, {1});
+  net_.brokers[Url(1)] = &B(1);
+  ASSERT_TRUE(B(2).BecomeLeader("t", 0, 2, {1, 2}, {2}).ok());  // 2 takes over first
+  ASSERT_TRUE(Produce(1, "\"c\"").ok());  // 1 still thinks it leads epoch 1
+  ASSERT_TRUE(Produce(1, "\"d\"").ok());
+  // Epoch 2: broker 2 leads and writes "e"; broker 1 returns as its follower.
+  ASSERT_TRUE(Produce(2, "\"e\"").ok());
+  ASSERT_TRUE(B(1).BecomeFollower("t", 0, 2, 2, Url(2)).ok());
+  B(2).OnIsrCommitted("t", 0, 2, {1, 2});
+  ASSERT_TRUE(Produce(2, "\"f\"").ok());
+  ASSERT_TRUE(WaitHwm(1, 4));
+  uint64_t h1 = 0, h2 = 0;
+  auto l2 = Log(2, &h2);
+  EXPECT_EQ(l2, (std::vector<std::string>{"\"a\"", "\"b\"", "\"e\"", "\"f\""}));
+  EXPECT_EQ(Log(1, &h1), l2);  // "c" and "d" are gone from broker 1
+}
+
+TEST_F(ReplicationServiceTest, RestartedFollowerCatchesUpFromItsLog) {
+  EnsureTopic(1);
+  ASSERT_TRUE(B(1).BecomeLeader("t", 0, 1, {1, 2}, {1, 2}).ok());
+  ASSERT_TRUE(B(2).BecomeFollower("t", 0, 1, 1, Url(1)).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Produce(1, std::to_string(i)).ok());
+  ASSERT_TRUE(WaitHwm(2, 5));
+  net_.brokers[Url(2)] = nullptr;
+  svc_[1]->Stop();  // broker 2 stops
+  svc_[1].reset();
+  B(1).OnIsrCommitted("t", 0, 1, {1});
+  for (int i = 5; i < 10; ++i) ASSERT_TRUE(Produce(1, std::to_string(i)).ok());
+  Open(2);
+  ASSERT_TRUE(B(2).BecomeFollower("t", 0, 1, 1, Url(1)).ok());
+  ASSERT_TRUE(WaitHwm(2, 10));
+  uint64_t h1 = 0, h2 = 0;
+  EXPECT_EQ(Log(2, &h2), Log(1, &h1));
+  // Caught up: the leader proposes it back into the ISR.
+  auto changes = B(1).ProposedIsrChanges();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].isr, (std::vector<int32_t>{1, 2}));
+}
+
+}  // namespace
+}  // namespace zoomq::broker

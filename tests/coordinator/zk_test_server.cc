@@ -1,0 +1,221 @@
+#include "zk_test_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace zoomq::coordinator::testing {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+ZkTestServer* g_server = nullptr;
+
+int PickFreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+// Sends a four-letter word and returns the whole reply ("" if the server does not answer).
+std::string FourLetterWord(int port, const char* word) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  timeval tv{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  std::string reply;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      write(fd, word, std::strlen(word)) == static_cast<ssize_t>(std::strlen(word))) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0) reply.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return reply;
+}
+
+std::string Env(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+}  // namespace
+
+ZkTestServer& ZkTestServer::Get() {
+  if (g_server == nullptr) {
+    g_server = new ZkTestServer();
+    std::string why;
+    for (int attempt = 0; attempt < 3; ++attempt) {  // a port taken meanwhile: try another
+      if (g_server->StartOnce(&why)) break;
+    }
+    if (!g_server->ok()) g_server->error_ = why;
+  }
+  return *g_server;
+}
+
+void ZkTestServer::ShutdownIfStarted() {
+  if (g_server != nullptr) g_server->Shutdown();
+}
+
+ZkTestServer::~ZkTestServer() { Shutdown(); }
+
+bool ZkTestServer::StartOnce(std::string* why) {
+  Shutdown();
+  char tmpl[] = "/tmp/zoomq-zk-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) {
+    *why = std::string("mkdtemp: ") + std::strerror(errno);
+    return false;
+  }
+  dir_ = tmpl;
+  port_ = PickFreePort();
+  {
+    std::ofstream cfg(dir_ + "/zoo.cfg");
+    cfg << "tickTime=500\n"
+        << "dataDir=" << dir_ << "/data\n"
+        << "clientPort=" << port_ << "\n"
+        << "clientPortAddress=127.0.0.1\n"
+        << "admin.enableServer=false\n"
+        << "4lw.commands.whitelist=ruok,srvr,mntr\n"
+        << "maxClientCnxns=0\n"
+        << "forceSync=no\n";  // tests only
+  }
+  const std::string java = Env("ZOOMQ_JAVA", "java");
+  const std::string classpath =
+      Env("ZOOMQ_ZK_CLASSPATH", "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar");
+  const std::string cfg = dir_ + "/zoo.cfg";
+  const std::string log = dir_ + "/zk.log";
+  std::vector<std::string> args = {java,
+                                   "-XX:TieredStopAtLevel=1",
+                                   "-XX:+UseSerialGC",
+                                   "-Xmx128m",
+                                   "-XX:-UsePerfData",
+                                   "-cp",
+                                   classpath,
+                                   "org.apache.zookeeper.server.ZooKeeperServerMain",
+                                   cfg};
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    *why = std::string("fork: ") + std::strerror(errno);
+    return false;
+  }
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(1);
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+      close(fd);
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  pid_ = pid;
+
+  // Ready when `srvr` reports a Mode (`ruok` answers before the server serves).
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (Clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      *why = "ZooKeeper exited during startup:\n" + LogTail();
+      return false;
+    }
+    if (FourLetterWord(port_, "srvr").find("Mode:") != std::string::npos) return true;
+    std::this_thread::sleep_for(milliseconds(50));  // polling an external process
+  }
+  *why = "ZooKeeper not ready after 30 s:\n" + LogTail();
+  Shutdown();
+  return false;
+}
+
+void ZkTestServer::Shutdown() {
+  if (pid_ > 0) {
+    if (paused_) kill(pid_, SIGCONT);
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  paused_ = false;
+  if (!dir_.empty() && std::getenv("ZOOMQ_ZK_KEEP") == nullptr) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  dir_.clear();
+}
+
+std::string ZkTestServer::hosts() const { return "127.0.0.1:" + std::to_string(port_); }
+
+std::string ZkTestServer::NewChroot() { return "/test-" + std::to_string(++next_chroot_); }
+
+void ZkTestServer::Pause() {
+  if (pid_ > 0 && !paused_) {
+    kill(pid_, SIGSTOP);
+    paused_ = true;
+  }
+}
+
+void ZkTestServer::Resume() {
+  if (pid_ > 0 && paused_) {
+    kill(pid_, SIGCONT);
+    paused_ = false;
+  }
+}
+
+std::string ZkTestServer::LogTail() const {
+  std::ifstream in(dir_ + "/zk.log");
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  std::ostringstream out;
+  size_t from = lines.size() > 40 ? lines.size() - 40 : 0;
+  for (size_t i = from; i < lines.size(); ++i) out << lines[i] << "\n";
+  return out.str();
+}
+
+bool WaitFor(const std::function<bool()>& predicate, milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    if (predicate()) return true;
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  return predicate();
+}
+
+}  // namespace zoomq::coordinator::testing
