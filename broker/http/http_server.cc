@@ -9,6 +9,7 @@
 
 #include "broker/http/codec.h"
 #include "broker/http/metrics.h"
+#include "broker/http/peer_transport.h"
 #include "zoomq/common/error_json.h"
 #include "zoomq/common/names.h"
 
@@ -400,6 +401,67 @@ void HttpServer::Routes() {
   s.Post(group_path + "/ack", route("ack", ids_route(0)));
   s.Post(group_path + "/nack", route("nack", ids_route(1)));
   s.Post(group_path + "/extend", route("extend", ids_route(2)));
+
+  // --- Between brokers (docs/replication.md) ---------------------------------------------
+  s.Get("/internal/v1/fetch", route("internal_fetch", [&svc](const httplib::Request& req,
+                                                             httplib::Response& res) {
+    FetchRequest f;
+    f.topic = req.get_param_value("topic");
+    if (Status st = NamesOk(f.topic, nullptr); !st.ok()) return Error(res, st);
+    auto num = [&](const char* name, int64_t min, int64_t max) {
+      return ParseNumber(Param(req, name), name, min, max, min);
+    };
+    auto partition = num("partition", 0, 1 << 30);
+    auto replica = num("replica", 0, 1 << 30);
+    auto offset = num("offset", 0, INT64_MAX);
+    auto group_offset = num("group_offset", 0, INT64_MAX);
+    auto epoch = num("epoch", 0, INT64_MAX);
+    auto max_bytes = num("max_bytes", 1, 64 << 20);
+    auto wait = num("wait_ms", 0, 60000);
+    for (auto* r : {&partition, &replica, &offset, &group_offset, &epoch, &max_bytes, &wait}) {
+      if (!r->ok()) return Error(res, r->status());
+    }
+    f.partition = static_cast<int32_t>(partition.value());
+    f.replica = static_cast<int32_t>(replica.value());
+    f.offset = static_cast<uint64_t>(offset.value());
+    f.group_offset = static_cast<uint64_t>(group_offset.value());
+    f.epoch = epoch.value();
+    f.max_bytes = static_cast<size_t>(max_bytes.value());
+    f.wait_ms = wait.value();
+    auto r = svc.Fetch(f);
+    if (!r.ok()) return Error(res, r.status());
+    Reply(res, 200, EncodeFetchResponse(r.value()));
+  }));
+
+  s.Get("/internal/v1/epoch_end", route("internal_epoch_end", [&svc](const httplib::Request& req,
+                                                                     httplib::Response& res) {
+    std::string topic = req.get_param_value("topic");
+    if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
+    auto partition = ParseNumber(Param(req, "partition"), "partition", 0, 1 << 30, 0);
+    auto epoch = ParseNumber(Param(req, "epoch"), "epoch", 0, INT64_MAX, 0);
+    if (!partition.ok()) return Error(res, partition.status());
+    if (!epoch.ok()) return Error(res, epoch.status());
+    auto r = svc.EpochEnd(topic, static_cast<int32_t>(partition.value()), epoch.value(),
+                          req.get_param_value("log") == "group");
+    if (!r.ok()) return Error(res, r.status());
+    Reply(res, 200, json{{"epoch", r->first}, {"end_offset", r->second}});
+  }));
+
+  // Every entry of this broker's replica up to its high watermark: for consistency checks.
+  s.Get("/internal/v1/log", route("internal_log", [&svc](const httplib::Request& req,
+                                                         httplib::Response& res) {
+    std::string topic = req.get_param_value("topic");
+    if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
+    auto partition = ParseNumber(Param(req, "partition"), "partition", 0, 1 << 30, 0);
+    if (!partition.ok()) return Error(res, partition.status());
+    uint64_t hwm = 0;
+    auto r = svc.ReplicaLog(topic, static_cast<int32_t>(partition.value()), &hwm);
+    if (!r.ok()) return Error(res, r.status());
+    FetchResponse f;
+    f.high_watermark = hwm;
+    f.entries = std::move(r).value();
+    Reply(res, 200, EncodeFetchResponse(f));
+  }));
 
   // --- Stream -----------------------------------------------------------------------------
   s.Get("/v1/topics/" + kName + "/partitions/" + kName + "/messages",

@@ -72,10 +72,16 @@ Status BrokerService::Load() {
       }));
       ZOOMQ_RETURN_IF_ERROR(gap);
       part->durable_end = index.log_end();
+      std::vector<std::pair<int64_t, uint64_t>> group_epochs;
+      ZOOMQ_RETURN_IF_ERROR(
+          store_->GroupLogEpochs(t->id, p, &group_epochs, &part->group_end));
+      for (auto [e, seq] : group_epochs) part->group_epochs.Assign(e, seq);
+      part->group_durable = part->group_end;
       if (options_.standalone) {
         // Everything on disk was committed: a standalone broker was its only replica.
         index.Commit(index.log_end());
         MakeLeaderLocked(*part, 0, {options_.broker_id}, {options_.broker_id});
+        part->groups_ready = true;  // groups are loaded below, before anything is served
       }
       // In a cluster the high watermark comes back from the leader (or, leading, from the
       // followers' fetches): a local suffix may not be committed.
@@ -159,6 +165,11 @@ std::shared_ptr<BrokerService::Topic> BrokerService::FindTopic(const std::string
   return it == topics_.end() ? nullptr : it->second;
 }
 
+bool BrokerService::ServesGroups(Partition& p) {
+  std::lock_guard<std::mutex> lock(p.mu);
+  return p.leading && p.groups_ready;
+}
+
 static Status TopicNotFound(const std::string& name) {
   return Status(Code::kTopicNotFound, "topic '" + name + "' does not exist");
 }
@@ -203,6 +214,7 @@ Result<CreateOutcome> BrokerService::CreateTopic(const TopicSpec& spec) {
       t->partitions.push_back(std::make_unique<Partition>(p, options_.dedup_window_ms));
       if (options_.standalone) {
         MakeLeaderLocked(*t->partitions.back(), 0, {options_.broker_id}, {options_.broker_id});
+        t->partitions.back()->groups_ready = true;
       }
     }
     return t;
@@ -277,7 +289,7 @@ void BrokerService::SubmitAndCommit(WriteBatch batch, std::vector<Commit> commit
     for (const Commit& c : commits) {
       if (st.ok()) {
         std::lock_guard<std::mutex> lock(c.partition->mu);
-        OnDurableLocked(*c.partition, c.end);
+        OnDurableLocked(*c.partition, c.end, c.group_end);
       }
       c.topic->Notify();
     }
@@ -427,10 +439,14 @@ Result<std::shared_ptr<BrokerService::ConsumerGroup>> BrokerService::GetGroup(
   }
   for (uint64_t f : floors) g->parts.emplace_back(f);
   g->persisted_floor = floors;
-  store_->Submit(WriteBatch{{OpPutGroup{t->id, name, g->created_ms, floors}}},
-                 [this](const Status& st) {
-                   if (!st.ok()) Fail(st);
-                 });
+  WriteBatch batch;
+  std::vector<Commit> commits;
+  batch.ops.push_back(OpPutGroup{t->id, name, g->created_ms, floors});
+  for (int32_t p = 0; p < t->config.partitions; ++p) {
+    AppendGroupLog(t, p, {OpPutGroup{t->id, name, g->created_ms, {floors[p]}, p}}, &batch,
+                   &commits);
+  }
+  SubmitAndCommit(std::move(batch), std::move(commits), nullptr);
   t->groups[name] = g;
   if (created) *created = true;
   spdlog::info("topic={} group={} created start={}", t->name, name,
@@ -452,21 +468,25 @@ Result<bool> BrokerService::CreateGroup(const std::string& topic, const std::str
 }
 
 void BrokerService::GroupOpsLocked(const Topic& t, ConsumerGroup& g, int32_t p,
-                                   const std::vector<GroupChange>& changes, WriteBatch* batch) {
+                                   const std::vector<GroupChange>& changes, WriteBatch* batch,
+                                   std::vector<WriteOp>* replicated) {
   GroupPartition& gp = g.parts[p];
   bool counters_changed = false;
   for (const GroupChange& c : changes) {
     if (c.kind == GroupChange::Kind::kDead) continue;  // written by DeadLetterLocked
     if (c.kind == GroupChange::Kind::kAcked) counters_changed = true;
     if (c.offset < gp.floor()) continue;  // the floor row below covers it
-    batch->ops.push_back(OpGroupMessage{t.id, g.name, p, c.offset,
-                                        c.kind == GroupChange::Kind::kAcked ? kRowAcked
-                                                                            : kRowDelivered,
-                                        c.deliveries});
+    OpGroupMessage row{t.id, g.name, p, c.offset,
+                       c.kind == GroupChange::Kind::kAcked ? kRowAcked : kRowDelivered,
+                       c.deliveries};
+    // Acks are replicated; delivery counts stay with the leader (leases do too).
+    if (c.kind == GroupChange::Kind::kAcked) replicated->push_back(row);
+    batch->ops.push_back(std::move(row));
   }
   if (counters_changed || gp.floor() != g.persisted_floor[p]) {
-    batch->ops.push_back(
-        OpGroupFloor{t.id, g.name, p, gp.floor(), gp.acked_total(), gp.dead_total()});
+    OpGroupFloor floor{t.id, g.name, p, gp.floor(), gp.acked_total(), gp.dead_total()};
+    replicated->push_back(floor);
+    batch->ops.push_back(std::move(floor));
     g.persisted_floor[p] = gp.floor();
   }
 }
@@ -474,7 +494,8 @@ void BrokerService::GroupOpsLocked(const Topic& t, ConsumerGroup& g, int32_t p,
 void BrokerService::DeadLetterLocked(const std::shared_ptr<Topic>& t, ConsumerGroup& g,
                                      int32_t p, const std::vector<GroupChange>& dead,
                                      const std::string& reason, WriteBatch* batch,
-                                     std::vector<Commit>* commits) {
+                                     std::vector<Commit>* commits,
+                                     std::vector<WriteOp>* replicated) {
   if (dead.empty()) return;
   std::shared_ptr<Topic> dlq = FindTopic(DlqName(t->name));
   std::vector<uint64_t> offsets;
@@ -488,6 +509,7 @@ void BrokerService::DeadLetterLocked(const std::shared_ptr<Topic>& t, ConsumerGr
   const TimeMs now = clock_->NowMs();
   for (const GroupChange& c : dead) {
     batch->ops.push_back(OpGroupMessage{t->id, g.name, p, c.offset, kRowDead, c.deliveries});
+    replicated->push_back(OpGroupMessage{t->id, g.name, p, c.offset, kRowDead, c.deliveries});
     ++dead_lettered_;
     auto it = by_offset.find(c.offset);
     if (!dlq || dlq->deleted || it == by_offset.end()) {
@@ -558,6 +580,7 @@ Result<std::vector<DeliveredMessage>> BrokerService::TryPull(const std::shared_p
     const size_t start = g.next_partition++ % n;
     for (int32_t k = 0; k < n; ++k) {
       const int32_t p = static_cast<int32_t>((start + k) % n);
+      if (!ServesGroups(*t->partitions[p])) continue;
       GroupPartition& gp = g.parts[p];
       std::vector<GroupChange> changes, dead;
       std::vector<uint64_t> dead_offsets;
@@ -569,9 +592,11 @@ Result<std::vector<DeliveredMessage>> BrokerService::TryPull(const std::shared_p
         total += got[p].size();
       }
       SplitDead(&changes, &dead);
+      std::vector<WriteOp> replicated;
       DeadLetterLocked(t, g, p, dead, "max_deliveries reached (visibility timeout expired)",
-                       &batch, &commits);
-      GroupOpsLocked(*t, g, p, changes, &batch);
+                       &batch, &commits, &replicated);
+      GroupOpsLocked(*t, g, p, changes, &batch, &replicated);
+      AppendGroupLog(t, p, std::move(replicated), &batch, &commits);
     }
     if (!batch.ops.empty()) SubmitAndCommit(std::move(batch), std::move(commits), nullptr);
   }
@@ -684,12 +709,20 @@ Result<AckOutcome> BrokerService::GroupOp(const std::string& topic, const std::s
   ConsumerGroup& g = *gr.value();
   const int32_t n = t->config.partitions;
   AckOutcome outcome;
+  std::vector<uint64_t> need_group(n, 0);
   std::shared_ptr<std::promise<Status>> done;
   std::future<Status> committed;
   {
     std::lock_guard<std::mutex> lock(g.mu);
     const TimeMs now = clock_->NowMs();
     std::vector<std::vector<GroupChange>> changes(n);
+    for (const MessageRef& id : ids) {
+      if (id.partition >= 0 && id.partition < n && !ServesGroups(*t->partitions[id.partition])) {
+        return Status(Code::kNotLeader, "broker " + std::to_string(options_.broker_id) +
+                                            " does not serve the groups of " + topic + "/" +
+                                            std::to_string(id.partition));
+      }
+    }
     for (const MessageRef& id : ids) {
       GroupPartition::Result r = GroupPartition::Result::kUnknown;
       if (id.partition >= 0 && id.partition < n) {
@@ -717,8 +750,11 @@ Result<AckOutcome> BrokerService::GroupOp(const std::string& topic, const std::s
       if (changes[p].empty()) continue;
       std::vector<GroupChange> dead;
       SplitDead(&changes[p], &dead);
-      DeadLetterLocked(t, g, p, dead, "max_deliveries reached (nack)", &batch, &commits);
-      GroupOpsLocked(*t, g, p, changes[p], &batch);
+      std::vector<WriteOp> replicated;
+      DeadLetterLocked(t, g, p, dead, "max_deliveries reached (nack)", &batch, &commits,
+                       &replicated);
+      GroupOpsLocked(*t, g, p, changes[p], &batch, &replicated);
+      need_group[p] = AppendGroupLog(t, p, std::move(replicated), &batch, &commits);
     }
     if (!batch.ops.empty()) {
       done = std::make_shared<std::promise<Status>>();
@@ -729,6 +765,8 @@ Result<AckOutcome> BrokerService::GroupOp(const std::string& topic, const std::s
   if (kind == kAck) acked_ += outcome.done;
   if (kind != kExtend && outcome.done > 0) t->Notify();  // keys and messages were freed
   if (done) ZOOMQ_RETURN_IF_ERROR(committed.get());
+  // Acks and dead-letters count once the in-sync replicas hold them.
+  ZOOMQ_RETURN_IF_ERROR(WaitGroupLog(t, need_group));
   return outcome;
 }
 
@@ -869,13 +907,16 @@ void BrokerService::TickOnce() {
       WriteBatch batch;
       std::vector<Commit> commits;
       for (int32_t p = 0; p < t->config.partitions; ++p) {
+        if (!ServesGroups(*t->partitions[p])) continue;
         std::vector<GroupChange> changes, dead;
         std::vector<uint64_t> dead_offsets;
         ready |= g->parts[p].Tick(now, t->config.max_deliveries, &dead_offsets, &changes);
         SplitDead(&changes, &dead);
+        std::vector<WriteOp> replicated;
         DeadLetterLocked(t, *g, p, dead, "max_deliveries reached (visibility timeout expired)",
-                         &batch, &commits);
-        GroupOpsLocked(*t, *g, p, changes, &batch);
+                         &batch, &commits, &replicated);
+        GroupOpsLocked(*t, *g, p, changes, &batch, &replicated);
+        AppendGroupLog(t, p, std::move(replicated), &batch, &commits);
       }
       if (!batch.ops.empty()) SubmitAndCommit(std::move(batch), std::move(commits), nullptr);
     }

@@ -51,6 +51,7 @@ struct FetchRequest {
   int32_t partition = 0;
   int32_t replica = 0;      // the fetching follower's broker id
   uint64_t offset = 0;      // the follower holds every entry below
+  uint64_t group_offset = 0;  // ...and every group log entry below
   int64_t epoch = 0;        // the leader epoch the follower follows
   size_t max_bytes = 1 << 20;
   TimeMs wait_ms = 0;       // long-poll while nothing is past `offset`
@@ -60,6 +61,8 @@ struct FetchResponse {
   uint64_t high_watermark = 0;
   uint64_t log_start = 0;
   std::vector<StoredMessage> entries;  // consecutive, from max(offset, log_start)
+  uint64_t group_high_watermark = 0;
+  std::vector<GroupLogEntry> group_entries;  // consecutive, from group_offset
 };
 // How a follower reaches its leader (HTTP in production, direct calls in tests).
 class PeerTransport {
@@ -69,7 +72,8 @@ class PeerTransport {
   // The leader's answer to "where does `epoch` end in your log?" (EpochCache::EndOffsetFor).
   virtual Result<std::pair<int64_t, uint64_t>> EpochEnd(const std::string& leader_url,
                                                          const std::string& topic,
-                                                         int32_t partition, int64_t epoch) = 0;
+                                                         int32_t partition, int64_t epoch,
+                                                         bool group_log) = 0;
 };
 
 // --- Requests and answers ----------------------------------------------------------------
@@ -212,7 +216,7 @@ class BrokerService {
   // does not lead the partition.
   Result<FetchResponse> Fetch(const FetchRequest& req);
   Result<std::pair<int64_t, uint64_t>> EpochEnd(const std::string& topic, int32_t partition,
-                                                int64_t epoch);
+                                                int64_t epoch, bool group_log = false);
   // Role changes from the cluster layer. A change with an epoch older than the partition's
   // current one is refused (STALE_EPOCH).
   Status BecomeLeader(const std::string& topic, int32_t partition, int64_t epoch,
@@ -269,14 +273,29 @@ class BrokerService {
   struct Commit {
     std::shared_ptr<Topic> topic;
     Partition* partition;
-    uint64_t end;
+    uint64_t end;            // the partition's log is durable below this (0: unchanged)
+    uint64_t group_end = 0;  // its group log is durable below this (0: unchanged)
   };
   void DeadLetterLocked(const std::shared_ptr<Topic>& topic, ConsumerGroup& group,
                         int32_t partition, const std::vector<GroupChange>& dead,
-                        const std::string& reason, WriteBatch* batch, std::vector<Commit>* commits);
+                        const std::string& reason, WriteBatch* batch, std::vector<Commit>* commits,
+                        std::vector<WriteOp>* replicated);
   // Adds the storage ops for `changes` of one group partition. REQUIRES: group.mu held.
   void GroupOpsLocked(const Topic& topic, ConsumerGroup& group, int32_t partition,
-                      const std::vector<GroupChange>& changes, WriteBatch* batch);
+                      const std::vector<GroupChange>& changes, WriteBatch* batch,
+                      std::vector<WriteOp>* replicated);
+  // Appends `ops` (already in `batch` for this broker's tables) to the partition's group log
+  // so followers apply them too; returns the group log end to wait for (0 if no ops).
+  // REQUIRES: no partition lock held.
+  uint64_t AppendGroupLog(const std::shared_ptr<Topic>& topic, int32_t partition,
+                          std::vector<WriteOp> ops, WriteBatch* batch,
+                          std::vector<Commit>* commits);
+  // Waits until each partition's group log high watermark reaches need[p] (replicated).
+  Status WaitGroupLog(const std::shared_ptr<Topic>& topic, const std::vector<uint64_t>& need);
+  // True when this broker leads the partition and its group state is ready.
+  bool ServesGroups(Partition& p);
+  // Reloads the partition's group state from this broker's tables (a new leader).
+  Status RebuildGroups(const std::shared_ptr<Topic>& topic, int32_t partition);
   // Submits `batch`; after commit advances the listed partitions and wakes their waiters.
   void SubmitAndCommit(WriteBatch batch, std::vector<Commit> commits,
                        std::shared_ptr<std::promise<Status>> done);
@@ -287,14 +306,14 @@ class BrokerService {
   void Fail(const Status& st);
   void TickerLoop();
   // Local commit of entries below `end` (REQUIRES: p.mu held): advances the high watermark.
-  void OnDurableLocked(Partition& p, uint64_t end);
+  void OnDurableLocked(Partition& p, uint64_t end, uint64_t group_end);
   // REQUIRES: p.mu held.
   void MakeLeaderLocked(Partition& p, int64_t epoch, std::vector<int32_t> replicas,
                         std::vector<int32_t> isr);
   void FollowerLoop(std::shared_ptr<Topic> topic, Partition* p, uint64_t generation);
   // Truncates the follower's log to where it agrees with the leader (KIP-101/279).
   Status TruncateByEpoch(const std::shared_ptr<Topic>& topic, Partition* p, uint64_t generation,
-                         const std::string& leader_url);
+                         const std::string& leader_url, bool group_log);
   bool RoleCurrent(Partition* p, uint64_t generation);
 
   PeerTransport* transport_ = nullptr;

@@ -32,6 +32,15 @@ struct BrokerService::Partition {
   std::string leader_url;    // follower: where to fetch from
   uint64_t leader_hwm = 0;   // follower: the leader's high watermark, as last fetched
   std::optional<LeaderState> leader;  // while leading
+  // The group log (acks, dead-letters, floors of this partition's groups), replicated the
+  // same way: its own sequence numbers, epochs and high watermark.
+  uint64_t group_end = 0;          // next sequence number
+  uint64_t group_durable = 0;      // entries below are committed locally
+  uint64_t group_hwm = 0;          // entries below are held by the whole ISR
+  uint64_t leader_group_hwm = 0;   // follower: as last fetched
+  EpochCache group_epochs;
+  std::optional<LeaderState> group_leader;  // while leading
+  bool groups_ready = false;       // leader: group state rebuilt for this role
   uint64_t role_generation = 0;       // bumped on every role change; fetchers of an older
                                       // generation stop
 };

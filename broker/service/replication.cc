@@ -16,13 +16,96 @@ constexpr TimeMs kRetryMs = 100;
 std::string Tp(const std::string& topic, int32_t p) { return topic + "/" + std::to_string(p); }
 }  // namespace
 
-void BrokerService::OnDurableLocked(Partition& p, uint64_t end) {
+void BrokerService::OnDurableLocked(Partition& p, uint64_t end, uint64_t group_end) {
   if (end > p.durable_end) p.durable_end = end;
+  if (group_end > p.group_durable) p.group_durable = group_end;
   if (p.leader) {
     p.index.Commit(p.leader->OnAppend(p.durable_end));
+    p.group_hwm = p.group_leader->OnAppend(p.group_durable);
   } else {
     p.index.Commit(std::min(p.leader_hwm, p.durable_end));
+    p.group_hwm = std::max(p.group_hwm, std::min(p.leader_group_hwm, p.group_durable));
   }
+}
+
+uint64_t BrokerService::AppendGroupLog(const std::shared_ptr<Topic>& t, int32_t partition,
+                                       std::vector<WriteOp> ops, WriteBatch* batch,
+                                       std::vector<Commit>* commits) {
+  if (ops.empty()) return 0;
+  Partition& p = *t->partitions[partition];
+  std::lock_guard<std::mutex> lock(p.mu);
+  if (!p.leading) return 0;  // only the leader writes the group log
+  const uint64_t seq = p.group_end++;
+  p.group_epochs.Assign(p.epoch, seq);
+  batch->ops.push_back(OpGroupLog{t->id, partition, seq, p.epoch, EncodeGroupOps(ops)});
+  commits->push_back({t, &p, 0, seq + 1});
+  return seq + 1;
+}
+
+Status BrokerService::WaitGroupLog(const std::shared_ptr<Topic>& t,
+                                   const std::vector<uint64_t>& need) {
+  auto deadline = SteadyClock::now() + std::chrono::milliseconds(options_.write_timeout_ms);
+  std::unique_lock<std::mutex> lock(t->change_mu);
+  for (;;) {
+    bool all = true;
+    for (size_t p = 0; p < need.size(); ++p) {
+      if (need[p] == 0) continue;
+      std::lock_guard<std::mutex> plock(t->partitions[p]->mu);
+      if (t->partitions[p]->group_hwm < need[p]) all = false;
+    }
+    if (all) return Status::Ok();
+    ZOOMQ_RETURN_IF_ERROR(health());
+    if (stopping_) return Status::Unavailable("broker is shutting down");
+    if (t->change_cv.wait_until(lock, deadline) == std::cv_status::timeout) {
+      return Status::Unavailable("timed out waiting for the in-sync replicas");
+    }
+  }
+}
+
+Status BrokerService::RebuildGroups(const std::shared_ptr<Topic>& t, int32_t partition) {
+  // Everything the follower loop submitted is committed after this barrier.
+  ZOOMQ_RETURN_IF_ERROR(store_->Write(WriteBatch{}));
+  std::vector<LoadedGroup> loaded;
+  ZOOMQ_RETURN_IF_ERROR(store_->LoadGroups(t->id, t->config.partitions, &loaded));
+  Partition& part = *t->partitions[partition];
+  uint64_t first;
+  {
+    std::lock_guard<std::mutex> lock(part.mu);
+    first = part.index.first_offset();
+  }
+  for (const LoadedGroup& lg : loaded) {
+    std::shared_ptr<ConsumerGroup> g;
+    {
+      std::lock_guard<std::mutex> lock(t->groups_mu);
+      auto& slot = t->groups[lg.name];
+      if (!slot) {
+        slot = std::make_shared<ConsumerGroup>();
+        slot->name = lg.name;
+        slot->created_ms = lg.created_ms;
+        for (int32_t p = 0; p < t->config.partitions; ++p) {
+          slot->parts.emplace_back(lg.partitions[p].floor);
+          slot->persisted_floor.push_back(lg.partitions[p].floor);
+        }
+      }
+      g = slot;
+    }
+    const LoadedGroupPartition& lp = lg.partitions[partition];
+    GroupPartition gp(std::max(lp.floor, first));
+    gp.SetTotals(lp.acked_total, lp.dead_total);
+    for (size_t i = 0; i < lp.rows_state.size(); ++i) {
+      if (lp.rows_state[i].second != 0) {
+        gp.RestoreDone(lp.rows_state[i].first);
+      } else {
+        gp.RestoreDeliveries(lp.rows_deliveries[i].first, lp.rows_deliveries[i].second);
+      }
+    }
+    std::lock_guard<std::mutex> lock(g->mu);
+    g->parts[partition] = std::move(gp);
+    g->persisted_floor[partition] = lp.floor;
+  }
+  std::lock_guard<std::mutex> lock(part.mu);
+  part.groups_ready = true;
+  return Status::Ok();
 }
 
 void BrokerService::MakeLeaderLocked(Partition& p, int64_t epoch, std::vector<int32_t> replicas,
@@ -34,9 +117,14 @@ void BrokerService::MakeLeaderLocked(Partition& p, int64_t epoch, std::vector<in
   ++p.role_generation;
   // Entries from here on carry the new epoch (KIP-101: the epoch starts at the log end).
   p.epochs.Assign(epoch, p.index.log_end());
+  p.group_epochs.Assign(epoch, p.group_end);
+  p.groups_ready = false;  // until RebuildGroups (standalone: loaded at start)
+  p.group_leader.emplace(options_.broker_id, epoch, replicas, isr, p.group_durable, p.group_hwm,
+                         clock_->NowMs());
   p.leader.emplace(options_.broker_id, epoch, std::move(replicas), std::move(isr),
                    p.durable_end, p.index.high_watermark(), clock_->NowMs());
   p.index.Commit(p.leader->OnAppend(p.durable_end));
+  p.group_hwm = p.group_leader->OnAppend(p.group_durable);
 }
 
 Status BrokerService::BecomeLeader(const std::string& topic, int32_t partition, int64_t epoch,
@@ -55,11 +143,15 @@ Status BrokerService::BecomeLeader(const std::string& topic, int32_t partition, 
                                            std::to_string(p.epoch));
     }
     MakeLeaderLocked(p, epoch, std::move(replicas), std::move(isr));
-    spdlog::info("topic={} partition={} epoch={} leading: log_end={} hwm={}", topic, partition,
-                 epoch, p.index.log_end(), p.index.high_watermark());
+    spdlog::info("topic={} partition={} epoch={} leading: log_end={} hwm={} group_log_end={}",
+                 topic, partition, epoch, p.index.log_end(), p.index.high_watermark(),
+                 p.group_end);
   }
+  Status st = RebuildGroups(t, partition);
+  if (!st.ok()) spdlog::error("topic={} partition={} cannot load groups: {}", topic, partition,
+                              st.ToString());
   t->Notify();
-  return Status::Ok();
+  return st;
 }
 
 Status BrokerService::BecomeFollower(const std::string& topic, int32_t partition, int64_t epoch,
@@ -81,6 +173,8 @@ Status BrokerService::BecomeFollower(const std::string& topic, int32_t partition
     if (epoch == p.epoch && !p.leading && p.leader_id == leader_id) return Status::Ok();
     p.leading = false;
     p.leader.reset();
+    p.group_leader.reset();
+    p.groups_ready = false;
     p.epoch = epoch;
     p.leader_id = leader_id;
     p.leader_url = std::move(leader_url);
@@ -108,22 +202,23 @@ bool BrokerService::RoleCurrent(Partition* p, uint64_t generation) {
 }
 
 Status BrokerService::TruncateByEpoch(const std::shared_ptr<Topic>& t, Partition* p,
-                                      uint64_t generation, const std::string& leader_url) {
+                                      uint64_t generation, const std::string& leader_url,
+                                      bool group_log) {
   int64_t ask;
   uint64_t log_end;
   EpochCache mine;
   {
     std::lock_guard<std::mutex> lock(p->mu);
-    ask = p->epochs.LatestEpoch();
-    log_end = p->index.log_end();
-    mine = p->epochs;
+    mine = group_log ? p->group_epochs : p->epochs;
+    ask = mine.LatestEpoch();
+    log_end = group_log ? p->group_end : p->index.log_end();
   }
   if (ask < 0 || log_end == 0) return Status::Ok();  // nothing to compare
   uint64_t point = log_end;
   // KIP-279: ask for our latest epoch; when the leader only knows an older one, ask again
   // for the largest epoch of ours not above it, until both sides talk about the same epoch.
   for (int round = 0; round < 16; ++round) {
-    auto answer = transport_->EpochEnd(leader_url, t->name, p->number, ask);
+    auto answer = transport_->EpochEnd(leader_url, t->name, p->number, ask, group_log);
     if (!answer.ok()) return answer.status();
     point = TruncationPoint(mine, log_end, answer.value());
     if (answer->first < 0 || answer->first == ask) break;
@@ -138,12 +233,21 @@ Status BrokerService::TruncateByEpoch(const std::shared_ptr<Topic>& t, Partition
   {
     std::lock_guard<std::mutex> lock(p->mu);
     if (p->role_generation != generation) return Status::Unavailable("role changed");
-    spdlog::warn("topic={} partition={} epoch={} truncating divergent suffix [{}, {})", t->name,
-                 p->number, p->epoch, point, p->index.log_end());
-    p->index.TruncateTail(point);
-    p->epochs.TruncateTo(point);
-    if (p->durable_end > point) p->durable_end = point;
+    spdlog::warn("topic={} partition={} epoch={} truncating divergent {} suffix [{}, {})",
+                 t->name, p->number, p->epoch, group_log ? "group log" : "log", point, log_end);
+    if (group_log) {
+      // Ops already applied to this broker's tables stay applied: an ack that was never
+      // confirmed to its consumer may count (at-least-once allows either outcome).
+      p->group_end = std::min(p->group_end, point);
+      p->group_epochs.TruncateTo(point);
+      p->group_durable = std::min(p->group_durable, point);
+    } else {
+      p->index.TruncateTail(point);
+      p->epochs.TruncateTo(point);
+      if (p->durable_end > point) p->durable_end = point;
+    }
   }
+  if (group_log) return store_->Write(WriteBatch{{OpTruncateGroupLog{t->id, p->number, point}}});
   return store_->Write(WriteBatch{{OpTruncateTail{t->id, p->number, point}}});
 }
 
@@ -163,7 +267,8 @@ void BrokerService::FollowerLoop(std::shared_ptr<Topic> t, Partition* p, uint64_
   // 1. Agree with the leader on where our logs diverge, and cut there.
   for (;;) {
     if (!RoleCurrent(p, generation) || t->deleted) return;
-    Status st = TruncateByEpoch(t, p, generation, leader_url);
+    Status st = TruncateByEpoch(t, p, generation, leader_url, false);
+    if (st.ok()) st = TruncateByEpoch(t, p, generation, leader_url, true);
     if (st.ok()) break;
     spdlog::debug("topic={} partition={} truncation check failed: {}", t->name, p->number,
                   st.ToString());
@@ -181,6 +286,7 @@ void BrokerService::FollowerLoop(std::shared_ptr<Topic> t, Partition* p, uint64_
     {
       std::lock_guard<std::mutex> lock(p->mu);
       req.offset = p->durable_end;
+      req.group_offset = p->group_durable;
     }
     auto r = transport_->Fetch(leader_url, req);
     if (!r.ok()) {
@@ -192,6 +298,7 @@ void BrokerService::FollowerLoop(std::shared_ptr<Topic> t, Partition* p, uint64_
     FetchResponse& resp = r.value();
     WriteBatch batch;
     uint64_t end = 0;
+    std::shared_ptr<std::promise<Status>> done;
     {
       std::lock_guard<std::mutex> lock(p->mu);
       if (p->role_generation != generation) return;
@@ -213,19 +320,35 @@ void BrokerService::FollowerLoop(std::shared_ptr<Topic> t, Partition* p, uint64_
         batch.ops.push_back(OpAppend{std::move(m)});
       }
       end = p->index.log_end();
+      for (GroupLogEntry& e : resp.group_entries) {
+        if (e.seq != p->group_end) break;
+        auto ops = DecodeGroupOps(e.ops, t->id, p->number);
+        if (!ops.ok()) {
+          spdlog::error("topic={} partition={} group log entry {} unreadable: {}", t->name,
+                        p->number, e.seq, ops.status().ToString());
+          break;
+        }
+        for (WriteOp& op : ops.value()) batch.ops.push_back(std::move(op));
+        p->group_epochs.Assign(e.epoch, e.seq);
+        batch.ops.push_back(OpGroupLog{t->id, p->number, e.seq, e.epoch, std::move(e.ops)});
+        ++p->group_end;
+      }
       p->leader_hwm = std::max(p->leader_hwm, resp.high_watermark);
+      p->leader_group_hwm = std::max(p->leader_group_hwm, resp.group_high_watermark);
       if (batch.ops.empty()) {
-        p->index.Commit(std::min(p->leader_hwm, p->durable_end));
+        OnDurableLocked(*p, 0, 0);
+      } else {
+        // Submitted under the lock: a role change after this sees the batch queued ahead
+        // of its own barrier (RebuildGroups).
+        done = std::make_shared<std::promise<Status>>();
+        SubmitAndCommit(std::move(batch), {{t, p, end, p->group_end}}, done);
       }
     }
-    if (batch.ops.empty()) {
+    if (!done) {
       t->Notify();
       continue;
     }
-    auto done = std::make_shared<std::promise<Status>>();
-    auto f = done->get_future();
-    SubmitAndCommit(std::move(batch), {{t, p, end}}, done);
-    if (Status st = f.get(); !st.ok()) return;  // storage failed: the broker is unhealthy
+    if (Status st = done->get_future().get(); !st.ok()) return;  // storage failed
   }
 }
 
@@ -244,7 +367,7 @@ Result<FetchResponse> BrokerService::Fetch(const FetchRequest& req) {
       seen = t->generation;
     }
     FetchResponse resp;
-    uint64_t start, end;
+    uint64_t start, end, group_start, group_end;
     bool advanced = false;
     {
       std::lock_guard<std::mutex> lock(p.mu);
@@ -257,18 +380,28 @@ Result<FetchResponse> BrokerService::Fetch(const FetchRequest& req) {
                                              " but the leader epoch is " +
                                              std::to_string(p.epoch));
       }
+      const TimeMs now = clock_->NowMs();
       uint64_t before = p.index.high_watermark();
-      uint64_t hwm = p.leader->OnFetch(req.replica, req.offset, clock_->NowMs());
-      p.index.Commit(hwm);
-      advanced = p.index.high_watermark() != before;
+      uint64_t group_before = p.group_hwm;
+      p.index.Commit(p.leader->OnFetch(req.replica, req.offset, now));
+      p.group_hwm = p.group_leader->OnFetch(req.replica, req.group_offset, now);
+      advanced = p.index.high_watermark() != before || p.group_hwm != group_before;
       resp.epoch = p.epoch;
       resp.high_watermark = p.index.high_watermark();
+      resp.group_high_watermark = p.group_hwm;
       resp.log_start = p.index.first_offset();
       start = std::max(req.offset, resp.log_start);
       end = p.durable_end;
+      group_start = req.group_offset;
+      group_end = p.group_durable;
     }
-    if (advanced) t->Notify();  // producers waiting for this high watermark
-    if (start < end || stopping_ || t->deleted || SteadyClock::now() >= deadline) {
+    if (advanced) t->Notify();  // producers and ackers waiting for these high watermarks
+    if (group_start < group_end) {
+      ZOOMQ_RETURN_IF_ERROR(store_->ReadGroupLog(t->id, req.partition, group_start, group_end,
+                                                 1000, &resp.group_entries));
+    }
+    if (start < end || !resp.group_entries.empty() || stopping_ || t->deleted ||
+        SteadyClock::now() >= deadline) {
       if (start < end) {
         size_t max = std::max<size_t>(1, req.max_bytes / 128);
         ZOOMQ_RETURN_IF_ERROR(store_->ReadRange(t->id, req.partition, start, end,
@@ -290,7 +423,8 @@ Result<FetchResponse> BrokerService::Fetch(const FetchRequest& req) {
 }
 
 Result<std::pair<int64_t, uint64_t>> BrokerService::EpochEnd(const std::string& topic,
-                                                             int32_t partition, int64_t epoch) {
+                                                             int32_t partition, int64_t epoch,
+                                                             bool group_log) {
   auto t = FindTopic(topic);
   if (!t) return Status(Code::kTopicNotFound, "topic '" + topic + "' does not exist");
   if (partition < 0 || partition >= t->config.partitions) {
@@ -299,6 +433,7 @@ Result<std::pair<int64_t, uint64_t>> BrokerService::EpochEnd(const std::string& 
   Partition& p = *t->partitions[partition];
   std::lock_guard<std::mutex> lock(p.mu);
   if (!p.leading) return Status(Code::kNotLeader, "not the leader of " + Tp(topic, partition));
+  if (group_log) return p.group_epochs.EndOffsetFor(epoch, p.group_durable);
   return p.epochs.EndOffsetFor(epoch, p.durable_end);
 }
 
@@ -356,6 +491,7 @@ void BrokerService::OnIsrCommitted(const std::string& topic, int32_t partition, 
     std::string list;
     for (int32_t r : isr) list += (list.empty() ? "" : ",") + std::to_string(r);
     spdlog::info("topic={} partition={} epoch={} isr=[{}]", topic, partition, epoch, list);
+    p.group_hwm = p.group_leader->OnIsrCommitted(isr);
     p.index.Commit(p.leader->OnIsrCommitted(std::move(isr)));
   }
   t->Notify();

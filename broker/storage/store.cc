@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <future>
+#include <nlohmann/json.hpp>
 
 namespace zoomq::broker {
 
@@ -29,6 +30,10 @@ CREATE TABLE IF NOT EXISTS group_partitions(
   topic_id INTEGER NOT NULL, group_name TEXT NOT NULL, partition INTEGER NOT NULL,
   floor INTEGER NOT NULL, acked_total INTEGER NOT NULL, dead_total INTEGER NOT NULL,
   PRIMARY KEY(topic_id, group_name, partition)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS group_log(
+  topic_id INTEGER NOT NULL, partition INTEGER NOT NULL, seq INTEGER NOT NULL,
+  epoch INTEGER NOT NULL, ops TEXT NOT NULL,
+  PRIMARY KEY(topic_id, partition, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS group_messages(
   topic_id INTEGER NOT NULL, group_name TEXT NOT NULL, partition INTEGER NOT NULL,
   offset INTEGER NOT NULL, state INTEGER NOT NULL, deliveries INTEGER NOT NULL,
@@ -204,7 +209,8 @@ Status Store::Apply(const std::vector<WriteBatch*>& batches) {
                   for (const char* table : {"topics WHERE id=?", "partitions WHERE topic_id=?",
                                             "messages WHERE topic_id=?", "groups WHERE topic_id=?",
                                             "group_partitions WHERE topic_id=?",
-                                            "group_messages WHERE topic_id=?"}) {
+                                            "group_messages WHERE topic_id=?",
+                                            "group_log WHERE topic_id=?"}) {
                     SQLite::Statement q(db, std::string("DELETE FROM ") + table);
                     q.bind(1, o.topic_id);
                     q.exec();
@@ -267,7 +273,7 @@ Status Store::Apply(const std::vector<WriteBatch*>& batches) {
                                         "VALUES(?,?,?,?,0,0)");
                     g.bind(1, o.topic_id);
                     g.bind(2, o.group);
-                    g.bind(3, static_cast<int32_t>(p));
+                    g.bind(3, static_cast<int32_t>(p) + o.first_partition);
                     g.bind(4, static_cast<int64_t>(o.floors[p]));
                     g.exec();
                   }
@@ -281,6 +287,25 @@ Status Store::Apply(const std::vector<WriteBatch*>& batches) {
                   q.bind(4, static_cast<int64_t>(o.offset));
                   q.bind(5, o.state);
                   q.bind(6, static_cast<int64_t>(o.deliveries));
+                  q.exec();
+                },
+                [&](const OpGroupLog& o) {
+                  SQLite::Statement q(db,
+                                      "INSERT OR REPLACE INTO group_log(topic_id, partition, seq, "
+                                      "epoch, ops) VALUES(?,?,?,?,?)");
+                  q.bind(1, o.topic_id);
+                  q.bind(2, o.partition);
+                  q.bind(3, static_cast<int64_t>(o.seq));
+                  q.bind(4, o.epoch);
+                  q.bind(5, o.ops);
+                  q.exec();
+                },
+                [&](const OpTruncateGroupLog& o) {
+                  SQLite::Statement q(
+                      db, "DELETE FROM group_log WHERE topic_id=? AND partition=? AND seq>=?");
+                  q.bind(1, o.topic_id);
+                  q.bind(2, o.partition);
+                  q.bind(3, static_cast<int64_t>(o.end));
                   q.exec();
                 },
                 [&](const OpGroupFloor& o) {
@@ -457,6 +482,95 @@ Status Store::LoadGroups(int64_t topic_id, int32_t partitions, std::vector<Loade
     return Status::Internal(std::string("cannot load groups: ") + e.what());
   }
   return Status::Ok();
+}
+
+Status Store::GroupLogEpochs(int64_t topic_id, int32_t partition,
+                             std::vector<std::pair<int64_t, uint64_t>>* epochs, uint64_t* end) {
+  try {
+    auto r = AcquireReader();
+    SQLite::Statement q(r->db,
+                        "SELECT epoch, MIN(seq), MAX(seq) FROM group_log WHERE topic_id=? AND "
+                        "partition=? GROUP BY epoch ORDER BY epoch");
+    q.bind(1, topic_id);
+    q.bind(2, partition);
+    *end = 0;
+    while (q.executeStep()) {
+      epochs->emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getInt64());
+      *end = std::max<uint64_t>(*end, q.getColumn(2).getInt64() + 1);
+    }
+    q.reset();
+    ReleaseReader(std::move(r));
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("storage read failed: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+Status Store::ReadGroupLog(int64_t topic_id, int32_t partition, uint64_t from, uint64_t end,
+                           size_t max, std::vector<GroupLogEntry>* out) {
+  try {
+    auto r = AcquireReader();
+    SQLite::Statement q(r->db,
+                        "SELECT seq, epoch, ops FROM group_log WHERE topic_id=? AND partition=? "
+                        "AND seq>=? AND seq<? ORDER BY seq LIMIT ?");
+    q.bind(1, topic_id);
+    q.bind(2, partition);
+    q.bind(3, static_cast<int64_t>(from));
+    q.bind(4, static_cast<int64_t>(end));
+    q.bind(5, static_cast<int64_t>(max));
+    while (q.executeStep()) {
+      out->push_back({static_cast<uint64_t>(q.getColumn(0).getInt64()), q.getColumn(1).getInt64(),
+                      q.getColumn(2).getString()});
+    }
+    q.reset();
+    ReleaseReader(std::move(r));
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("storage read failed: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+std::string EncodeGroupOps(const std::vector<WriteOp>& ops) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const WriteOp& op : ops) {
+    if (auto* g = std::get_if<OpPutGroup>(&op)) {
+      list.push_back({{"k", "put"}, {"g", g->group}, {"c", g->created_ms},
+                      {"f", g->floors.empty() ? 0 : g->floors.front()}});
+    } else if (auto* m = std::get_if<OpGroupMessage>(&op)) {
+      list.push_back({{"k", "msg"}, {"g", m->group}, {"o", m->offset}, {"s", m->state},
+                      {"d", m->deliveries}});
+    } else if (auto* f = std::get_if<OpGroupFloor>(&op)) {
+      list.push_back({{"k", "floor"}, {"g", f->group}, {"f", f->floor}, {"a", f->acked_total},
+                      {"x", f->dead_total}});
+    }
+  }
+  return list.dump();
+}
+
+Result<std::vector<WriteOp>> DecodeGroupOps(const std::string& text, int64_t topic_id,
+                                            int32_t partition) {
+  auto list = nlohmann::json::parse(text, nullptr, false);
+  if (list.is_discarded() || !list.is_array()) return Status::Internal("corrupt group log entry");
+  std::vector<WriteOp> ops;
+  try {
+    for (const auto& e : list) {
+      std::string k = e.at("k").get<std::string>();
+      std::string g = e.at("g").get<std::string>();
+      if (k == "put") {
+        ops.push_back(OpPutGroup{topic_id, g, e.at("c").get<int64_t>(),
+                                 {e.at("f").get<uint64_t>()}, partition});
+      } else if (k == "msg") {
+        ops.push_back(OpGroupMessage{topic_id, g, partition, e.at("o").get<uint64_t>(),
+                                     e.at("s").get<int32_t>(), e.at("d").get<uint32_t>()});
+      } else if (k == "floor") {
+        ops.push_back(OpGroupFloor{topic_id, g, partition, e.at("f").get<uint64_t>(),
+                                   e.at("a").get<uint64_t>(), e.at("x").get<uint64_t>()});
+      }
+    }
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("corrupt group log entry: ") + e.what());
+  }
+  return ops;
 }
 
 int64_t Store::MaxTopicId() {

@@ -75,7 +75,8 @@ struct OpPutGroup {
   int64_t topic_id;
   std::string group;
   TimeMs created_ms;
-  std::vector<uint64_t> floors;  // per partition
+  std::vector<uint64_t> floors;  // per partition (from first_partition on)
+  int32_t first_partition = 0;   // a replicated op carries one partition's floor
 };
 // state: 0 delivered (pending), 1 acked, 2 dead-lettered
 struct OpGroupMessage {
@@ -95,8 +96,34 @@ struct OpGroupFloor {
   uint64_t acked_total;
   uint64_t dead_total;
 };
+// One entry of a partition's group log: the group ops of that partition, replicated to the
+// followers like the messages (docs/replication.md). `ops` is EncodeGroupOps() text.
+struct OpGroupLog {
+  int64_t topic_id;
+  int32_t partition;
+  uint64_t seq;
+  int64_t epoch;
+  std::string ops;
+};
+struct OpTruncateGroupLog {  // drop seq >= end
+  int64_t topic_id;
+  int32_t partition;
+  uint64_t end;
+};
 using WriteOp = std::variant<OpPutTopic, OpDeleteTopic, OpAppend, OpTruncateHead,
-                             OpTruncateTail, OpPutGroup, OpGroupMessage, OpGroupFloor>;
+                             OpTruncateTail, OpPutGroup, OpGroupMessage, OpGroupFloor,
+                             OpGroupLog, OpTruncateGroupLog>;
+
+// Group ops <-> the text of a group log entry (only OpPutGroup, OpGroupMessage, OpGroupFloor).
+std::string EncodeGroupOps(const std::vector<WriteOp>& ops);
+Result<std::vector<WriteOp>> DecodeGroupOps(const std::string& text, int64_t topic_id,
+                                            int32_t partition);
+
+struct GroupLogEntry {
+  uint64_t seq = 0;
+  int64_t epoch = 0;
+  std::string ops;
+};
 struct WriteBatch {
   std::vector<WriteOp> ops;
 };
@@ -140,6 +167,12 @@ class Store {
   Status ScanPartition(int64_t topic_id, int32_t partition,
                        const std::function<void(const StoredMessage&)>& fn);
   Status LoadGroups(int64_t topic_id, int32_t partitions, std::vector<LoadedGroup>* out);
+  // The group log's epochs (epoch, first seq) in order, and its end (next seq).
+  Status GroupLogEpochs(int64_t topic_id, int32_t partition,
+                        std::vector<std::pair<int64_t, uint64_t>>* epochs, uint64_t* end);
+  // Group log entries with from <= seq < end, at most max, in order.
+  Status ReadGroupLog(int64_t topic_id, int32_t partition, uint64_t from, uint64_t end,
+                      size_t max, std::vector<GroupLogEntry>* out);
 
   // Messages with from <= offset < end, at most max.
   Status ReadRange(int64_t topic_id, int32_t partition, uint64_t from, uint64_t end, size_t max,

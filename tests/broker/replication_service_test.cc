@@ -21,10 +21,11 @@ class DirectTransport : public PeerTransport {
     return it->second->Fetch(req);
   }
   Result<std::pair<int64_t, uint64_t>> EpochEnd(const std::string& url, const std::string& topic,
-                                                int32_t partition, int64_t epoch) override {
+                                                int32_t partition, int64_t epoch,
+                                                bool group_log) override {
     auto it = brokers.find(url);
     if (it == brokers.end() || it->second == nullptr) return Status::Unavailable("unreachable");
-    return it->second->EpochEnd(topic, partition, epoch);
+    return it->second->EpochEnd(topic, partition, epoch, group_log);
   }
 };
 
@@ -187,6 +188,34 @@ TEST_F(ReplicationServiceTest, RestartedFollowerCatchesUpFromItsLog) {
   auto changes = B(1).ProposedIsrChanges();
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].isr, (std::vector<int32_t>{1, 2}));
+}
+
+TEST_F(ReplicationServiceTest, AcksSurviveAFailover) {
+  EnsureTopic(2);
+  ASSERT_TRUE(B(1).BecomeLeader("t", 0, 1, {1, 2}, {1, 2}).ok());
+  ASSERT_TRUE(B(2).BecomeFollower("t", 0, 1, 1, Url(1)).ok());
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(Produce(1, std::to_string(i)).ok());
+  auto got = B(1).Pull("t", "g", "c1", 6, 0, std::nullopt);
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), 6u);
+  std::vector<MessageRef> acks;
+  for (int i : {0, 1, 2, 4}) {
+    const auto& m = (*got)[i].message;
+    acks.push_back({m.partition, m.offset, std::to_string(m.partition) + "-" +
+                                               std::to_string(m.offset)});
+  }
+  auto acked = B(1).Ack("t", "g", acks);  // answered once broker 2 holds the acks
+  ASSERT_TRUE(acked.ok()) << acked.status().ToString();
+  EXPECT_EQ(acked->done, 4u);
+  // Broker 1 dies; broker 2 takes over with what it replicated.
+  net_.brokers[Url(1)] = nullptr;
+  B(1).Stop();
+  ASSERT_TRUE(B(2).BecomeLeader("t", 0, 2, {1, 2}, {2}).ok());
+  auto again = B(2).Pull("t", "g", "c2", 10, 0, std::nullopt);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  std::vector<uint64_t> offsets;
+  for (auto& m : *again) offsets.push_back(m.message.offset);
+  EXPECT_EQ(offsets, (std::vector<uint64_t>{3, 5}));  // never the acked ones
 }
 
 }  // namespace

@@ -1,0 +1,150 @@
+#include "broker/http/peer_transport.h"
+
+#include <httplib.h>
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "zoomq/common/base64.h"
+
+namespace zoomq::broker::http {
+
+using nlohmann::json;
+
+namespace {
+
+httplib::Client& ClientFor(const std::string& url, TimeMs read_timeout_ms) {
+  thread_local std::map<std::string, std::unique_ptr<httplib::Client>> clients;
+  auto& c = clients[url];
+  if (!c) {
+    c = std::make_unique<httplib::Client>(url);
+    c->set_keep_alive(true);
+    c->set_tcp_nodelay(true);
+    c->set_connection_timeout(1, 0);
+  }
+  c->set_read_timeout(read_timeout_ms / 1000, (read_timeout_ms % 1000) * 1000);
+  return *c;
+}
+
+Result<json> Get(const std::string& url, const std::string& path, TimeMs timeout_ms) {
+  auto res = ClientFor(url, timeout_ms).Get(path);
+  if (!res) return Status::Unavailable(url + path + ": " + httplib::to_string(res.error()));
+  json j = json::parse(res->body, nullptr, false);
+  if (j.is_discarded()) return Status::Unavailable(url + ": answer is not JSON");
+  if (res->status != 200) {
+    std::string code = j.contains("error") ? j["error"].value("code", "") : "";
+    std::string message = j.contains("error") ? j["error"].value("message", "") : res->body;
+    Code c = code == "STALE_EPOCH"   ? Code::kStaleEpoch
+             : code == "NOT_LEADER"  ? Code::kNotLeader
+             : code == "TOPIC_NOT_FOUND" ? Code::kTopicNotFound
+                                        : Code::kUnavailable;
+    return Status(c, url + ": " + message);
+  }
+  return j;
+}
+
+}  // namespace
+
+std::string EncodeFetchResponse(const FetchResponse& r) {
+  json entries = json::array();
+  for (const StoredMessage& m : r.entries) {
+    json e = {{"offset", m.offset},       {"epoch", m.epoch},
+              {"ts", m.timestamp_ms},     {"key_hash", m.key_hash},
+              {"value_b64", Base64Encode(m.value)}, {"is_bytes", m.value_is_bytes},
+              {"bytes", m.bytes}};
+    if (m.key) e["key"] = *m.key;
+    if (m.headers_json) e["headers"] = *m.headers_json;
+    if (m.id) e["id"] = *m.id;
+    entries.push_back(std::move(e));
+  }
+  json group = json::array();
+  for (const GroupLogEntry& e : r.group_entries) {
+    group.push_back({{"seq", e.seq}, {"epoch", e.epoch}, {"ops", e.ops}});
+  }
+  return json{{"epoch", r.epoch},
+              {"high_watermark", r.high_watermark},
+              {"group_high_watermark", r.group_high_watermark},
+              {"log_start", r.log_start},
+              {"entries", entries},
+              {"group_entries", group}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<FetchResponse> DecodeFetchResponse(const std::string& body) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Status::Unavailable("bad fetch answer");
+  try {
+    FetchResponse r;
+    r.epoch = j.at("epoch").get<int64_t>();
+    r.high_watermark = j.at("high_watermark").get<uint64_t>();
+    r.log_start = j.at("log_start").get<uint64_t>();
+    r.group_high_watermark = j.value("group_high_watermark", uint64_t{0});
+    if (j.contains("group_entries")) {
+      for (const json& e : j["group_entries"]) {
+        r.group_entries.push_back({e.at("seq").get<uint64_t>(), e.at("epoch").get<int64_t>(),
+                                   e.at("ops").get<std::string>()});
+      }
+    }
+    for (const json& e : j.at("entries")) {
+      StoredMessage m;
+      m.offset = e.at("offset").get<uint64_t>();
+      m.epoch = e.at("epoch").get<int64_t>();
+      m.timestamp_ms = e.at("ts").get<int64_t>();
+      m.key_hash = e.at("key_hash").get<uint64_t>();
+      auto value = Base64Decode(e.at("value_b64").get<std::string>());
+      if (!value) return Status::Unavailable("bad value in fetch answer");
+      m.value = std::move(*value);
+      m.value_is_bytes = e.at("is_bytes").get<bool>();
+      m.bytes = e.at("bytes").get<uint32_t>();
+      if (e.contains("key")) m.key = e["key"].get<std::string>();
+      if (e.contains("headers")) m.headers_json = e["headers"].get<std::string>();
+      if (e.contains("id")) m.id = e["id"].get<std::string>();
+      r.entries.push_back(std::move(m));
+    }
+    return r;
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("bad fetch answer: ") + e.what());
+  }
+}
+
+Result<FetchResponse> HttpPeerTransport::Fetch(const std::string& leader_url,
+                                               const FetchRequest& req) {
+  std::string path = "/internal/v1/fetch?topic=" + req.topic +
+                     "&partition=" + std::to_string(req.partition) +
+                     "&replica=" + std::to_string(req.replica) +
+                     "&offset=" + std::to_string(req.offset) +
+                     "&group_offset=" + std::to_string(req.group_offset) +
+                     "&epoch=" + std::to_string(req.epoch) +
+                     "&max_bytes=" + std::to_string(req.max_bytes) +
+                     "&wait_ms=" + std::to_string(req.wait_ms);
+  auto res = ClientFor(leader_url, req.wait_ms + 5000).Get(path);
+  if (!res) return Status::Unavailable(leader_url + ": " + httplib::to_string(res.error()));
+  if (res->status != 200) {
+    auto j = json::parse(res->body, nullptr, false);
+    std::string code = j.is_object() && j.contains("error") ? j["error"].value("code", "") : "";
+    Code c = code == "STALE_EPOCH" ? Code::kStaleEpoch
+             : code == "NOT_LEADER" ? Code::kNotLeader
+                                    : Code::kUnavailable;
+    return Status(c, leader_url + ": fetch answered " + std::to_string(res->status));
+  }
+  return DecodeFetchResponse(res->body);
+}
+
+Result<std::pair<int64_t, uint64_t>> HttpPeerTransport::EpochEnd(const std::string& leader_url,
+                                                                 const std::string& topic,
+                                                                 int32_t partition,
+                                                                 int64_t epoch, bool group_log) {
+  auto j = Get(leader_url,
+               "/internal/v1/epoch_end?topic=" + topic + "&partition=" + std::to_string(partition) +
+                   "&epoch=" + std::to_string(epoch) + (group_log ? "&log=group" : ""),
+               5000);
+  if (!j.ok()) return j.status();
+  try {
+    return std::make_pair(j->at("epoch").get<int64_t>(), j->at("end_offset").get<uint64_t>());
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("bad epoch_end answer: ") + e.what());
+  }
+}
+
+}  // namespace zoomq::broker::http
