@@ -8,8 +8,8 @@
 #      PORT (default 19701), OUT (default /tmp/zoomq-bench-results),
 #      BROKER_ARGS (extra broker flags, e.g. "--sync normal"),
 #      REPEAT (default 1: runs of each scenario, each on a fresh broker and data dir),
-#      QUIET_LOAD (default 1.0: before each run, wait up to 10 min for the 1-minute load
-#      average to drop below it; the machine has 2 cores and other work skews results).
+#      QUIET_BUSY (default 15: before each run, wait up to 10 min until the machine is less
+#      than this % busy; it has 2 cores and anything else running skews the figures).
 # Each summary line ends with the CPU seconds the broker, the bench and everything else
 # on the machine used during the run ("other" should be near 0 for a clean figure).
 # Every bench run is bounded by --duration-s, and the broker is stopped after each.
@@ -21,7 +21,7 @@ PORT=${PORT:-19701}
 OUT=${OUT:-/tmp/zoomq-bench-results}
 BROKER_ARGS=${BROKER_ARGS:-}
 REPEAT=${REPEAT:-1}
-QUIET_LOAD=${QUIET_LOAD:-1.0}
+QUIET_BUSY=${QUIET_BUSY:-15}
 URL="http://127.0.0.1:${PORT}"
 BENCH="${BUILD}/bin/zoomq-bench"
 BROKER="${BUILD}/bin/zoomq-broker"
@@ -66,12 +66,16 @@ SUMMARY='[.ok,
 
 # Busy CPU ticks of the whole machine (user+nice+system+irq+softirq+steal).
 busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
+# Waits (up to 10 min) until the machine was less than QUIET_BUSY % busy over 2 s.
 wait_quiet() {
-  for _ in $(seq 120); do
-    awk -v max="$QUIET_LOAD" '{exit !($1 < max)}' /proc/loadavg && return
-    sleep 5
+  local b0 t0 b1 t1
+  for _ in $(seq 300); do
+    b0=$(busy_ticks); t0=$(awk '/^cpu /{s=0; for (i = 2; i <= NF; i++) s += $i; print s}' /proc/stat)
+    sleep 2
+    b1=$(busy_ticks); t1=$(awk '/^cpu /{s=0; for (i = 2; i <= NF; i++) s += $i; print s}' /proc/stat)
+    (( (b1 - b0) * 100 < QUIET_BUSY * (t1 - t0) )) && return
   done
-  echo "   (machine still busy: load $(cut -d' ' -f1 /proc/loadavg))"
+  echo "   (machine still busy)"
 }
 HZ=$(getconf CLK_TCK)
 
@@ -90,7 +94,7 @@ for name in "${ORDER[@]}"; do
       sleep 0.1
     done
     wait_quiet
-    echo "== $name #$run: zoomq-bench $args   (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+    echo "== $name #$run: zoomq-bench $args"
     busy0=$(busy_ticks)
     broker0=$(awk '{print $14+$15}' "/proc/$broker_pid/stat")
     # shellcheck disable=SC2086

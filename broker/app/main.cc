@@ -6,7 +6,9 @@
 #include <pthread.h>
 #include <thread>
 
+#include "broker/cluster/cluster_node.h"
 #include "broker/http/http_server.h"
+#include "broker/http/peer_transport.h"
 #include "broker/service/broker_service.h"
 
 using namespace zoomq;
@@ -24,6 +26,8 @@ int main(int argc, char** argv) {
   BrokerOptions opts;
   http::HttpOptions hopts;
   int64_t max_waiters = 900;
+  std::string zk;
+  int zk_session_ms = 3000;
   auto env = [](CLI::Option* o, const char* name) { return o->envname(name); };
   env(app.add_option("--id", id, "Broker id (positive integer)")->check(CLI::Range(1, 1 << 30)),
       "ZOOMQ_ID");
@@ -80,6 +84,16 @@ int main(int argc, char** argv) {
           ->check(CLI::Range(100, 3600000))
           ->capture_default_str(),
       "ZOOMQ_SSE_KEEPALIVE_MS");
+  env(app.add_option("--zk", zk,
+                     "ZooKeeper connect string host:port[,host:port...][/chroot]; without it "
+                     "the broker runs standalone"),
+      "ZOOMQ_ZK");
+  env(app.add_option("--zk-session-ms", zk_session_ms,
+                     "ZooKeeper session timeout: a dead leader is replaced after about this "
+                     "long (docs/replication.md explains the choice)")
+          ->check(CLI::Range(1000, 60000))
+          ->capture_default_str(),
+      "ZOOMQ_ZK_SESSION_MS");
   env(app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
           ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
           ->capture_default_str(),
@@ -115,6 +129,7 @@ int main(int argc, char** argv) {
   opts.broker_id = id;
   opts.max_waiters = static_cast<size_t>(max_waiters);
   opts.advertised_url = advertise.empty() ? "http://" + listen : advertise;
+  opts.standalone = zk.empty();
   auto svc = BrokerService::Open(opts, data_dir, sync == "full" ? SyncMode::kFull
                                                                 : SyncMode::kNormal,
                                  SystemClock::Default());
@@ -123,21 +138,40 @@ int main(int argc, char** argv) {
     return 1;
   }
   BrokerService& service = *svc.value();
+  http::HttpPeerTransport transport;
+  service.SetPeerTransport(&transport);
   http::HttpServer server(&service, hopts);
+  // Bind before joining the cluster: a broker that cannot serve must never be advertised.
   if (Status st = server.Bind(); !st.ok()) {
     spdlog::critical("{}", st.ToString());
     return 1;
   }
   service.Start();
+  std::unique_ptr<ClusterNode> node;
+  if (!zk.empty()) {
+    ClusterOptions co;
+    co.zk_connect = zk;
+    co.session_timeout_ms = zk_session_ms;
+    co.broker_id = id;
+    co.url = opts.advertised_url;
+    node = std::make_unique<ClusterNode>(&service, co);
+    if (Status st = node->Start(); !st.ok()) {
+      spdlog::critical("cannot join the cluster at {}: {}", zk, st.ToString());
+      service.Stop();
+      return 1;
+    }
+    // server.SetRouter(node.get());  // enabled with HTTP forwarding
+  }
   std::thread signals([&] {
     int sig = 0;
     sigwait(&sigs, &sig);
     spdlog::info("received {}, stopping: answering in-flight requests", strsignal(sig));
+    if (node) node->Stop();  // leaderships move to other brokers first
     service.Stop();  // waiters answer now; the store commits what is queued and closes
     server.Stop();
   });
-  spdlog::info("serving on {}:{} data_dir={} sync={} (standalone)", hopts.host, server.port(),
-               data_dir, sync);
+  spdlog::info("serving on {}:{} data_dir={} sync={} ({})", hopts.host, server.port(), data_dir,
+               sync, zk.empty() ? "standalone" : "cluster");
   server.Serve();
   signals.join();
   spdlog::info("stopped cleanly");

@@ -297,15 +297,12 @@ void BrokerService::SubmitAndCommit(WriteBatch batch, std::vector<Commit> commit
   });
 }
 
-Result<std::vector<ProduceResult>> BrokerService::Produce(const std::string& topic_name,
-                                                          std::vector<ProduceMessage> messages) {
-  ZOOMQ_RETURN_IF_ERROR(health());
-  if (stopping_) return Status::Unavailable("broker is shutting down");
+Result<std::vector<int32_t>> BrokerService::Place(const std::string& topic_name,
+                                                  const std::vector<ProduceMessage>& messages) {
   auto t = FindTopic(topic_name);
   if (!t) return TopicNotFound(topic_name);
   if (messages.empty()) return Status::Invalid("field 'messages' must not be empty");
   const int32_t n = t->config.partitions;
-  // Validate and place every message before touching anything.
   std::vector<int32_t> placed(messages.size());
   for (size_t i = 0; i < messages.size(); ++i) {
     const ProduceMessage& m = messages[i];
@@ -331,6 +328,20 @@ Result<std::vector<ProduceResult>> BrokerService::Produce(const std::string& top
       placed[i] = static_cast<int32_t>(t->round_robin.fetch_add(1) % n);
     }
   }
+  return placed;
+}
+
+Result<std::vector<ProduceResult>> BrokerService::Produce(const std::string& topic_name,
+                                                          std::vector<ProduceMessage> messages) {
+  ZOOMQ_RETURN_IF_ERROR(health());
+  if (stopping_) return Status::Unavailable("broker is shutting down");
+  auto t = FindTopic(topic_name);
+  if (!t) return TopicNotFound(topic_name);
+  // Validate and place every message before touching anything.
+  auto placement = Place(topic_name, messages);
+  if (!placement.ok()) return placement.status();
+  const std::vector<int32_t>& placed = placement.value();
+  const int32_t n = t->config.partitions;
   std::vector<int32_t> involved(placed);
   std::sort(involved.begin(), involved.end());
   involved.erase(std::unique(involved.begin(), involved.end()), involved.end());
@@ -412,7 +423,9 @@ Result<std::vector<ProduceResult>> BrokerService::Produce(const std::string& top
       return Status::Unavailable("timed out waiting for the write to be committed");
     }
   }
+  lock.unlock();
   produced_ += appended;
+  if (ack_guard_) ZOOMQ_RETURN_IF_ERROR(ack_guard_());
   return results;
 }
 
@@ -767,6 +780,7 @@ Result<AckOutcome> BrokerService::GroupOp(const std::string& topic, const std::s
   if (done) ZOOMQ_RETURN_IF_ERROR(committed.get());
   // Acks and dead-letters count once the in-sync replicas hold them.
   ZOOMQ_RETURN_IF_ERROR(WaitGroupLog(t, need_group));
+  if (ack_guard_) ZOOMQ_RETURN_IF_ERROR(ack_guard_());
   return outcome;
 }
 

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -168,6 +169,11 @@ class BrokerService {
   std::vector<TopicInfo> ListTopics();
   Result<TopicInfo> DescribeTopic(const std::string& name);
 
+  // Validates a produce batch and returns each message's partition (explicit, key hash, id
+  // hash, else round robin). Produce does this itself; the HTTP layer uses it to split a
+  // batch by partition leader before forwarding.
+  Result<std::vector<int32_t>> Place(const std::string& topic,
+                                     const std::vector<ProduceMessage>& messages);
   // Produce. The whole batch is validated before anything is written.
   Result<std::vector<ProduceResult>> Produce(const std::string& topic,
                                              std::vector<ProduceMessage> messages);
@@ -248,6 +254,13 @@ class BrokerService {
   int32_t live_brokers() const { return 1; }
   std::vector<GroupInfo> AllGroups();
 
+  // Self-fencing: when set, an answer that promises durability (produce, ack) is given only
+  // if guard() is OK at that moment (e.g. the ZooKeeper session is still safely ours).
+  void SetAckGuard(std::function<Status()> guard) { ack_guard_ = std::move(guard); }
+  // Stops leading (the partition has no leader now, or another broker leads it without us
+  // among its replicas).
+  Status Resign(const std::string& topic, int32_t partition, int64_t epoch);
+
   // Runs one tick now (tests drive this with a fake clock instead of the thread).
   void TickOnce();
   void RetentionOnce();
@@ -317,6 +330,7 @@ class BrokerService {
   bool RoleCurrent(Partition* p, uint64_t generation);
 
   PeerTransport* transport_ = nullptr;
+  std::function<Status()> ack_guard_;
   std::mutex fetchers_mu_;
   std::condition_variable fetchers_cv_;
   int fetchers_ = 0;  // guarded by fetchers_mu_: follower threads still running

@@ -196,6 +196,32 @@ Status BrokerService::BecomeFollower(const std::string& topic, int32_t partition
   return Status::Ok();
 }
 
+Status BrokerService::Resign(const std::string& topic, int32_t partition, int64_t epoch) {
+  auto t = FindTopic(topic);
+  if (!t) return Status(Code::kTopicNotFound, "topic '" + topic + "' does not exist");
+  if (partition < 0 || partition >= t->config.partitions) {
+    return Status(Code::kPartitionNotFound, "no partition " + Tp(topic, partition));
+  }
+  Partition& p = *t->partitions[partition];
+  {
+    std::lock_guard<std::mutex> lock(p.mu);
+    if (epoch < p.epoch) return Status(Code::kStaleEpoch, "older epoch");
+    if (!p.leading && p.epoch == epoch) return Status::Ok();
+    p.leading = false;
+    p.leader.reset();
+    p.group_leader.reset();
+    p.groups_ready = false;
+    p.epoch = epoch;
+    p.leader_id = -1;
+    p.leader_url.clear();
+    ++p.role_generation;
+    spdlog::warn("topic={} partition={} epoch={} no leader: this broker stops serving it",
+                 topic, partition, epoch);
+  }
+  t->Notify();
+  return Status::Ok();
+}
+
 bool BrokerService::RoleCurrent(Partition* p, uint64_t generation) {
   std::lock_guard<std::mutex> lock(p->mu);
   return p->role_generation == generation && !stopping_;

@@ -184,8 +184,14 @@ TEST_F(ReplicationServiceTest, RestartedFollowerCatchesUpFromItsLog) {
   ASSERT_TRUE(WaitHwm(2, 10));
   uint64_t h1 = 0, h2 = 0;
   EXPECT_EQ(Log(2, &h2), Log(1, &h1));
-  // Caught up: the leader proposes it back into the ISR.
-  auto changes = B(1).ProposedIsrChanges();
+  // Caught up: the leader proposes it back into the ISR (once the follower's next fetch
+  // has told the leader where it is).
+  std::vector<BrokerService::IsrChange> changes;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (changes.empty() && std::chrono::steady_clock::now() < deadline) {
+    B(1).Read("t", 0, 10, 1, 50);  // waits for a change of the partition, at most 50 ms
+    changes = B(1).ProposedIsrChanges();
+  }
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].isr, (std::vector<int32_t>{1, 2}));
 }

@@ -1,0 +1,474 @@
+#include "broker/cluster/cluster_node.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "zoomq/common/names.h"
+#include "zoomq/coordinator/zk_status.h"
+
+namespace zoomq::broker {
+
+using coordinator::BrokerInfo;
+using coordinator::PartitionState;
+using nlohmann::json;
+
+namespace {
+std::string Tp(const std::string& t, int32_t p) { return t + "/" + std::to_string(p); }
+std::string List(const std::vector<int32_t>& v) {
+  std::string s;
+  for (int32_t x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
+  return "[" + s + "]";
+}
+}  // namespace
+
+ClusterNode::ClusterNode(BrokerService* service, ClusterOptions options)
+    : service_(service), options_(std::move(options)) {}
+
+ClusterNode::~ClusterNode() { Stop(); }
+
+Status ClusterNode::Start() {
+  coordinator::ZkSessionOptions so;
+  so.connect_string = options_.zk_connect;
+  so.session_timeout_ms = options_.session_timeout_ms;
+  session_ = std::make_unique<coordinator::ZkSession>(so);
+  ZOOMQ_RETURN_IF_ERROR(session_->Start());
+  meta_ = std::make_unique<coordinator::ClusterMetadata>(session_.get());
+  ZOOMQ_RETURN_IF_ERROR(meta_->EnsureRoots());
+  // A paused or partitioned leader must not acknowledge: answers that promise durability
+  // need a session that is still safely ours (docs/replication.md, "Fencing").
+  service_->SetAckGuard([this]() -> Status {
+    if (session_->IsSafeToAct()) return Status::Ok();
+    return Status::Unavailable("broker " + std::to_string(options_.broker_id) +
+                               " is not safely connected to ZooKeeper; retry");
+  });
+  listener_id_ = session_->AddListener([this](const coordinator::SessionEvent& e) {
+    if (e.state == coordinator::SessionState::kConnected && e.new_session && started_) {
+      spdlog::warn("new ZooKeeper session {:x}: re-reading cluster metadata", e.session_id);
+      SyncTopics();
+    }
+  });
+  membership_ = std::make_unique<coordinator::Membership>(
+      session_.get(), BrokerInfo{options_.broker_id, options_.url},
+      [this](const std::vector<BrokerInfo>& live) { OnBrokers(live); });
+  ZOOMQ_RETURN_IF_ERROR(membership_->Start(options_.session_timeout_ms * 3));
+  coordinator::LeaderElectionOptions eo;
+  eo.candidate_data = coordinator::EncodeBrokerInfo({options_.broker_id, options_.url});
+  election_ = std::make_unique<coordinator::LeaderElection>(
+      session_.get(), eo,
+      coordinator::LeaderElection::Callbacks{
+          [this](int64_t epoch) {
+            spdlog::info("controller: elected, controller epoch {}", epoch);
+            controller_ = true;
+            Reconcile(false);
+            session_->PostAfter(options_.reconcile_ms, [this] { ReconcileTick(); });
+          },
+          [this] {
+            spdlog::warn("controller: deposed");
+            controller_ = false;
+          }});
+  session_->RunOnCoordinator([this] {
+    started_ = true;
+    SyncTopics();
+  });
+  ZOOMQ_RETURN_IF_ERROR(election_->Start(options_.session_timeout_ms * 3));
+  session_->PostAfter(options_.isr_check_ms, [this] { IsrTick(); });
+  spdlog::info("joined the cluster at {} (session timeout {} ms)", options_.zk_connect,
+               session_->negotiated_timeout_ms());
+  return Status::Ok();
+}
+
+void ClusterNode::Stop() {
+  if (!session_ || stopping_.exchange(true)) return;
+  // Hand leaderships over first, while this broker still serves as a follower.
+  auto start = std::chrono::steady_clock::now();
+  Status st;
+  if (IsController()) {
+    st = ControlledShutdown(options_.broker_id);
+  } else if (auto url = ControllerUrl()) {
+    httplib::Client c(*url);
+    c.set_connection_timeout(1, 0);
+    c.set_read_timeout(5, 0);
+    auto res = c.Post("/internal/v1/controlled_shutdown?broker=" +
+                          std::to_string(options_.broker_id),
+                      "", "application/json");
+    st = res && res->status == 200 ? Status::Ok()
+                                   : Status::Unavailable("controller did not confirm");
+  }
+  std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
+  spdlog::info("controlled shutdown: {} in {:.0f} ms", st.ok() ? "leaderships moved" : st.message(),
+               took.count());
+  if (election_) election_->Stop();
+  if (membership_) membership_->Stop();
+  session_->RemoveListener(listener_id_);
+  session_->Stop();
+}
+
+// ---------------------------------------------------------------------------------------
+// Metadata -> roles
+
+void ClusterNode::OnBrokers(const std::vector<BrokerInfo>& live) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    brokers_.clear();
+    std::string ids;
+    for (const BrokerInfo& b : live) {
+      brokers_[b.id] = b.url;
+      ids += (ids.empty() ? "" : ",") + std::to_string(b.id);
+    }
+    for (auto it = leaving_.begin(); it != leaving_.end();) {
+      it = brokers_.count(*it) ? std::next(it) : leaving_.erase(it);
+    }
+    spdlog::info("live brokers: [{}]", ids);
+  }
+  if (controller_) Reconcile(false);
+  ReapplyAll();  // followers waiting for a leader's URL
+}
+
+void ClusterNode::SyncTopics() {
+  if (stopping_) return;
+  auto names = meta_->ListTopics([this](const coordinator::WatchEvent&) { SyncTopics(); });
+  if (!names.ok()) {
+    spdlog::warn("cannot list topics: {}", names.status().ToString());
+    session_->PostAfter(500, [this] { SyncTopics(); });
+    return;
+  }
+  std::set<std::string> now(names->begin(), names->end());
+  std::vector<std::string> gone;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [name, t] : topics_) {
+      if (!now.count(name)) gone.push_back(name);
+    }
+  }
+  for (const std::string& name : gone) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      topics_.erase(name);
+      states_.erase(name);
+    }
+    Status st = service_->DeleteTopic(name);
+    spdlog::info("topic={} deleted from the cluster: {}", name, st.ok() ? "removed locally"
+                                                                         : st.message());
+  }
+  for (const std::string& name : now) {
+    bool known;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      known = topics_.count(name) > 0;
+    }
+    if (!known) SyncTopic(name);
+  }
+}
+
+void ClusterNode::SyncTopic(const std::string& name) {
+  auto meta = meta_->GetTopic(name);
+  if (!meta.ok()) return;  // deleted meanwhile, or retried by the next topics watch
+  auto config = TopicConfigFromJson(meta->config_json);
+  if (!config.ok()) {
+    spdlog::error("topic={} has a corrupt config in ZooKeeper", name);
+    return;
+  }
+  Status st = service_->EnsureTopic(meta->id, name, config.value(), meta->created_ms);
+  if (!st.ok()) {
+    spdlog::error("topic={} cannot be created locally: {}", name, st.ToString());
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    topics_[name] = meta.value();
+    states_[name].resize(meta->partitions);
+  }
+  cv_.notify_all();
+  for (int32_t p = 0; p < meta->partitions; ++p) SyncPartition(name, p);
+}
+
+void ClusterNode::SyncPartition(const std::string& topic, int32_t partition) {
+  if (stopping_) return;
+  auto s = meta_->GetPartition(topic, partition, [this, topic, partition](
+                                                     const coordinator::WatchEvent& e) {
+    if (e.type != coordinator::WatchType::kDeleted) SyncPartition(topic, partition);
+  });
+  if (!s.ok()) return;
+  Apply(topic, partition, s.value());
+}
+
+void ClusterNode::Apply(const std::string& topic, int32_t partition, const PartitionState& s) {
+  std::optional<std::string> leader_url;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = states_.find(topic);
+    if (it == states_.end() || partition >= static_cast<int32_t>(it->second.size())) return;
+    it->second[partition] = s;
+    if (auto b = brokers_.find(s.leader); b != brokers_.end()) leader_url = b->second;
+  }
+  const int32_t self = options_.broker_id;
+  const bool replica = std::find(s.replicas.begin(), s.replicas.end(), self) != s.replicas.end();
+  Status st;
+  if (s.leader == self) {
+    st = service_->BecomeLeader(topic, partition, s.epoch, s.replicas, s.isr);
+    if (st.ok()) service_->OnIsrCommitted(topic, partition, s.epoch, s.isr);
+  } else if (s.leader == coordinator::kNoLeaderId || !replica) {
+    st = service_->Resign(topic, partition, s.epoch);
+  } else if (leader_url) {
+    st = service_->BecomeFollower(topic, partition, s.epoch, s.leader, *leader_url);
+  }
+  if (!st.ok() && st.code() != Code::kStaleEpoch) {
+    spdlog::warn("topic={} partition={} epoch={} role change failed: {}", topic, partition,
+                 s.epoch, st.ToString());
+  }
+}
+
+void ClusterNode::ReapplyAll() {
+  std::vector<std::tuple<std::string, int32_t, PartitionState>> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [t, parts] : states_) {
+      for (size_t p = 0; p < parts.size(); ++p) all.emplace_back(t, p, parts[p]);
+    }
+  }
+  for (auto& [t, p, s] : all) {
+    if (s.version >= 0) Apply(t, p, s);
+  }
+}
+
+void ClusterNode::IsrTick() {
+  if (stopping_) return;
+  if (session_->IsSafeToAct()) {
+    for (const auto& change : service_->ProposedIsrChanges()) {
+      auto s = meta_->GetPartition(change.topic, change.partition);
+      if (!s.ok() || s->leader != options_.broker_id || s->epoch != change.epoch) continue;
+      PartitionState want = s.value();
+      want.isr = change.isr;
+      auto written = meta_->SetPartition(change.topic, change.partition, want);
+      if (written.ok()) {
+        spdlog::info("topic={} partition={} epoch={} isr {} -> {}", change.topic,
+                     change.partition, change.epoch, List(s->isr), List(want.isr));
+        service_->OnIsrCommitted(change.topic, change.partition, change.epoch, want.isr);
+      } else if (coordinator::IsBadVersion(written.status())) {
+        // The controller changed the partition: our watch brings the new state.
+        spdlog::info("topic={} partition={} isr write lost to a newer state", change.topic,
+                     change.partition);
+      }
+    }
+  }
+  session_->PostAfter(options_.isr_check_ms, [this] { IsrTick(); });
+}
+
+// ---------------------------------------------------------------------------------------
+// Controller
+
+void ClusterNode::ReconcileTick() {
+  if (stopping_ || !controller_) return;
+  Reconcile(true);
+  session_->PostAfter(options_.reconcile_ms, [this] { ReconcileTick(); });
+}
+
+void ClusterNode::Reconcile(bool prefer) {
+  if (!controller_ || !session_->IsSafeToAct()) return;
+  std::set<int32_t> live, leaving;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, url] : brokers_) live.insert(id);
+    leaving = leaving_;
+  }
+  auto names = meta_->ListTopics();
+  if (!names.ok()) return;
+  for (const std::string& name : names.value()) {
+    auto t = meta_->GetTopic(name);
+    if (!t.ok()) continue;
+    for (int32_t p = 0; p < t->partitions; ++p) {
+      auto s = meta_->GetPartition(name, p);
+      if (!s.ok()) continue;
+      auto want = coordinator::DecidePartition(s.value(), live, leaving, prefer);
+      if (!want) continue;
+      auto written = meta_->SetPartition(name, p, *want);
+      if (written.ok()) {
+        spdlog::info("controller: topic={} partition={} leader {} -> {} epoch {} -> {} isr {}",
+                     name, p, s->leader, want->leader, s->epoch, want->epoch, List(want->isr));
+      }
+    }
+  }
+}
+
+Status ClusterNode::ControlledShutdown(int32_t broker) {
+  if (!controller_) return Status(Code::kNoLeader, "this broker is not the controller");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    leaving_.insert(broker);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    Reconcile(false);
+    bool leads = false;
+    auto names = meta_->ListTopics();
+    if (names.ok()) {
+      for (const std::string& name : names.value()) {
+        auto t = meta_->GetTopic(name);
+        if (!t.ok()) continue;
+        for (int32_t p = 0; p < t->partitions && !leads; ++p) {
+          auto s = meta_->GetPartition(name, p);
+          leads = s.ok() && s->leader == broker;
+        }
+      }
+    }
+    if (!leads) return Status::Ok();
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Status::Unavailable("broker " + std::to_string(broker) +
+                                 " still leads partitions with no other in-sync replica");
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(50));  // let followers' watches settle
+  }
+}
+
+Result<CreateOutcome> ClusterNode::CreateTopic(const TopicSpec& spec) {
+  if (!controller_) return Status(Code::kNoLeader, "this broker is not the controller");
+  std::lock_guard<std::mutex> admin(admin_mu_);
+  std::vector<int32_t> live;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, url] : brokers_) live.push_back(id);
+  }
+  auto config = spec.Resolve(static_cast<int32_t>(live.size()));
+  if (!config.ok()) return config.status();
+  auto existing = meta_->GetTopic(spec.name);
+  if (existing.ok()) {
+    auto c = TopicConfigFromJson(existing->config_json);
+    if (!c.ok() || !spec.Matches(c.value())) {
+      return Status(Code::kTopicExists, "topic '" + spec.name +
+                                            "' exists with a different config: " +
+                                            existing->config_json);
+    }
+    ZOOMQ_RETURN_IF_ERROR(WaitForLocalTopic(spec.name, 5000));
+    auto info = service_->DescribeTopic(spec.name);
+    if (!info.ok()) return info.status();
+    return CreateOutcome{false, info.value()};
+  }
+  auto create = [&](const std::string& name, const TopicConfig& c) -> Status {
+    std::vector<PartitionState> parts;
+    const int32_t rotation = static_cast<int32_t>(Fnv1a64(name) % live.size());
+    for (int32_t p = 0; p < c.partitions; ++p) {
+      PartitionState s;
+      s.replicas = coordinator::AssignReplicas(p, c.replication_factor, live, rotation);
+      s.isr = s.replicas;
+      s.leader = s.replicas.front();
+      s.epoch = 1;
+      parts.push_back(std::move(s));
+    }
+    auto r = meta_->CreateTopic(name, c.ToJson().dump(), service_->clock()->NowMs(), parts);
+    if (!r.ok()) return r.status();
+    spdlog::info("controller: topic={} created id={} config={}", name, r->id, c.ToJson().dump());
+    return Status::Ok();
+  };
+  Status st = create(spec.name, config.value());
+  if (coordinator::IsNodeExists(st)) return CreateTopic(spec);  // raced: compare again
+  ZOOMQ_RETURN_IF_ERROR(st);
+  if (config->max_deliveries > 0) {
+    TopicConfig dlq = config.value();
+    dlq.max_deliveries = 0;
+    Status d = create(spec.name + ".dlq", dlq);
+    if (!d.ok() && !coordinator::IsNodeExists(d)) return d;
+  }
+  ZOOMQ_RETURN_IF_ERROR(WaitForLocalTopic(spec.name, 5000));
+  auto info = service_->DescribeTopic(spec.name);
+  if (!info.ok()) return info.status();
+  return CreateOutcome{true, info.value()};
+}
+
+Status ClusterNode::WaitForLocalTopic(const std::string& name, int timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  bool ok = cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                         [&] { return topics_.count(name) > 0; });
+  return ok ? Status::Ok() : Status::Unavailable("topic metadata did not arrive in time");
+}
+
+Status ClusterNode::DeleteTopic(const std::string& name) {
+  if (!controller_) return Status(Code::kNoLeader, "this broker is not the controller");
+  std::lock_guard<std::mutex> admin(admin_mu_);
+  Status st = meta_->DeleteTopic(name);
+  if (coordinator::IsNoNode(st)) {
+    return Status(Code::kTopicNotFound, "topic '" + name + "' does not exist");
+  }
+  ZOOMQ_RETURN_IF_ERROR(st);
+  spdlog::info("controller: topic={} deleted", name);
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------
+// Routing
+
+std::optional<std::string> ClusterNode::LeaderUrl(const std::string& topic, int32_t partition) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = states_.find(topic);
+  if (it == states_.end() || partition < 0 ||
+      partition >= static_cast<int32_t>(it->second.size())) {
+    return std::nullopt;
+  }
+  auto b = brokers_.find(it->second[partition].leader);
+  if (b == brokers_.end()) return std::nullopt;
+  return b->second;
+}
+
+std::optional<std::string> ClusterNode::ControllerUrl() {
+  if (IsController()) return options_.url;
+  auto data = election_ ? election_->LeaderData() : Result<std::string>(Status::NotFound("none"));
+  if (!data.ok()) return std::nullopt;
+  auto info = coordinator::ParseBrokerInfo(data.value());
+  if (!info.ok()) return std::nullopt;
+  return info->url;
+}
+
+bool ClusterNode::IsController() { return controller_ && election_ && election_->IsLeader(); }
+
+std::vector<std::string> ClusterNode::BrokerUrls() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> out;
+  for (auto& [id, url] : brokers_) out.push_back(url);
+  return out;
+}
+
+json ClusterNode::ClusterJson() {
+  int32_t controller = -1;
+  if (auto url = ControllerUrl()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, u] : brokers_) {
+      if (u == *url) controller = id;
+    }
+  }
+  std::map<std::string, PartitionInfo> local;
+  for (const TopicInfo& t : service_->ListTopics()) {
+    for (const PartitionInfo& p : t.partitions) local[Tp(t.name, p.partition)] = p;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  json brokers = json::array();
+  for (auto& [id, url] : brokers_) {
+    brokers.push_back({{"id", id}, {"url", url}, {"alive", true}});
+  }
+  json topics = json::array();
+  for (auto& [name, parts] : states_) {
+    json ps = json::array();
+    for (size_t p = 0; p < parts.size(); ++p) {
+      const PartitionState& s = parts[p];
+      const PartitionInfo& li = local[Tp(name, static_cast<int32_t>(p))];
+      ps.push_back({{"partition", p},
+                    {"leader", s.leader},
+                    {"epoch", s.epoch},
+                    {"replicas", s.replicas},
+                    {"isr", s.isr},
+                    {"high_watermark", li.high_watermark},
+                    {"log_end_offset", li.log_end_offset},
+                    {"first_offset", li.first_offset}});
+    }
+    topics.push_back({{"name", name}, {"partitions", ps}});
+  }
+  return {{"broker", options_.broker_id},
+          {"controller", controller},
+          {"mode", "cluster"},
+          {"brokers", brokers},
+          {"topics", topics}};
+}
+
+}  // namespace zoomq::broker

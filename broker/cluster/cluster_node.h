@@ -1,0 +1,99 @@
+// ClusterNode: this broker's part in the cluster. It connects to ZooKeeper (coordinator/),
+// registers the broker, runs for controller, watches topic and partition metadata and turns
+// it into roles of the BrokerService (leader / follower / none), writes the ISR changes its
+// leaderships propose, and, while it is the controller, elects partition leaders.
+//
+// The controller (docs/replication.md): on every change of the live broker set, and every
+// `reconcile_ms`, it reads each partition's state and writes what DecidePartition() wants
+// (dead leaders replaced from the ISR, dead brokers out of the ISR, preferred leaders back),
+// each write version-checked. Topic creation and deletion run on the controller only.
+//
+// Threads: ZooKeeper events, watches and the periodic work run on the session's coordinator
+// thread; the ClusterRouter methods run on HTTP threads. mu_ guards the cached metadata.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "broker/http/cluster_router.h"
+#include "broker/service/broker_service.h"
+#include "zoomq/coordinator/cluster_metadata.h"
+#include "zoomq/coordinator/leader_election.h"
+#include "zoomq/coordinator/membership.h"
+#include "zoomq/coordinator/zk_session.h"
+
+namespace zoomq::broker {
+
+struct ClusterOptions {
+  std::string zk_connect;     // host:port[,host:port...][/chroot]
+  int session_timeout_ms = 3000;
+  int32_t broker_id = 1;
+  std::string url;            // advertised URL of this broker
+  int isr_check_ms = 250;     // how often led partitions' ISR proposals are written
+  int reconcile_ms = 1000;    // controller: periodic full check (preferred leaders)
+};
+
+class ClusterNode : public http::ClusterRouter {
+ public:
+  ClusterNode(BrokerService* service, ClusterOptions options);
+  ~ClusterNode() override;
+
+  // Connects, registers and joins the controller election. Call after the HTTP port is
+  // bound (a broker that cannot serve must never be elected or advertised).
+  Status Start();
+  // Graceful: asks the controller to move this broker's leaderships away (waits for it),
+  // then leaves the election and closes the session. Idempotent.
+  void Stop();
+
+  // --- ClusterRouter ---
+  int32_t self_id() const override { return options_.broker_id; }
+  std::string self_url() const override { return options_.url; }
+  std::optional<std::string> LeaderUrl(const std::string& topic, int32_t partition) override;
+  std::optional<std::string> ControllerUrl() override;
+  bool IsController() override;
+  std::vector<std::string> BrokerUrls() override;
+  nlohmann::json ClusterJson() override;
+  Result<CreateOutcome> CreateTopic(const TopicSpec& spec) override;
+  Status DeleteTopic(const std::string& name) override;
+  Status ControlledShutdown(int32_t broker) override;
+
+ private:
+  // Coordinator thread.
+  void OnBrokers(const std::vector<coordinator::BrokerInfo>& live);
+  void SyncTopics();
+  void SyncTopic(const std::string& name);
+  void SyncPartition(const std::string& topic, int32_t partition);
+  void Apply(const std::string& topic, int32_t partition, const coordinator::PartitionState& s);
+  void ReapplyAll();
+  void IsrTick();
+  void Reconcile(bool prefer);
+  void ReconcileTick();
+  Status WaitForLocalTopic(const std::string& name, int timeout_ms);
+
+  BrokerService* const service_;
+  const ClusterOptions options_;
+  std::unique_ptr<coordinator::ZkSession> session_;
+  std::unique_ptr<coordinator::ClusterMetadata> meta_;
+  std::unique_ptr<coordinator::Membership> membership_;
+  std::unique_ptr<coordinator::LeaderElection> election_;
+  int listener_id_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;                 // a topic was synced
+  std::map<int32_t, std::string> brokers_;     // guarded by mu_: live id -> url
+  std::map<std::string, coordinator::TopicMeta> topics_;  // guarded by mu_
+  std::map<std::string, std::vector<coordinator::PartitionState>> states_;  // guarded by mu_
+  std::set<int32_t> leaving_;                  // guarded by mu_: controller, shutting down
+  std::atomic<bool> controller_{false};
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> started_{false};
+  std::mutex admin_mu_;  // controller: one topic create/delete at a time
+};
+
+}  // namespace zoomq::broker
