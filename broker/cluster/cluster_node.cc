@@ -347,9 +347,11 @@ Result<CreateOutcome> ClusterNode::CreateTopic(const TopicSpec& spec) {
     if (!info.ok()) return info.status();
     return CreateOutcome{false, info.value()};
   }
+  // The dead-letter topic mirrors its parent's placement, so the broker leading a partition
+  // also leads the partition its dead letters go to (they move without a network hop).
   auto create = [&](const std::string& name, const TopicConfig& c) -> Status {
     std::vector<PartitionState> parts;
-    const int32_t rotation = static_cast<int32_t>(Fnv1a64(name) % live.size());
+    const int32_t rotation = static_cast<int32_t>(Fnv1a64(spec.name) % live.size());
     for (int32_t p = 0; p < c.partitions; ++p) {
       PartitionState s;
       s.replicas = coordinator::AssignReplicas(p, c.replication_factor, live, rotation);

@@ -165,6 +165,19 @@ std::shared_ptr<BrokerService::Topic> BrokerService::FindTopic(const std::string
   return it == topics_.end() ? nullptr : it->second;
 }
 
+uint32_t BrokerService::MaxDeliveries(const Topic& t, int32_t partition) {
+  if (t.config.max_deliveries <= 0) return 0;
+  auto dlq = FindTopic(DlqName(t.name));
+  if (dlq && !dlq->deleted) {
+    Partition& dp = *dlq->partitions[partition % dlq->config.partitions];
+    std::lock_guard<std::mutex> lock(dp.mu);
+    // Dead-lettering appends to the DLQ partition, which must be led here; until it is,
+    // the message stays in the group and is redelivered (never lost).
+    if (!dp.leading) return 0;
+  }
+  return static_cast<uint32_t>(t.config.max_deliveries);
+}
+
 bool BrokerService::ServesGroups(Partition& p) {
   std::lock_guard<std::mutex> lock(p.mu);
   return p.leading && p.groups_ready;
@@ -551,10 +564,10 @@ void BrokerService::DeadLetterLocked(const std::shared_ptr<Topic>& t, ConsumerGr
     Partition* dp = dlq->partitions[m.partition].get();
     std::lock_guard<std::mutex> lock(dp->mu);
     if (!dp->leading) {
-      // TODO(cluster): forward dead-letter appends to the DLQ partition's leader.
-      spdlog::warn("topic={} partition={} offset={} group={} cannot be dead-lettered here: "
-                   "{}/{} is led by broker {}",
-                   t->name, p, c.offset, g.name, dlq->name, m.partition, dp->leader_id);
+      // MaxDeliveries() prevents this; reaching it means the leadership moved in between.
+      spdlog::error("topic={} partition={} offset={} group={} dead-lettered while {}/{} is "
+                    "led by broker {}: the copy is missing from the dead-letter topic",
+                    t->name, p, c.offset, g.name, dlq->name, m.partition, dp->leader_id);
       continue;
     }
     m.offset = dp->index.Append({m.key_hash, now, m.bytes}, nullptr);
@@ -597,7 +610,7 @@ Result<std::vector<DeliveredMessage>> BrokerService::TryPull(const std::shared_p
       GroupPartition& gp = g.parts[p];
       std::vector<GroupChange> changes, dead;
       std::vector<uint64_t> dead_offsets;
-      gp.Tick(now, t->config.max_deliveries, &dead_offsets, &changes);
+      gp.Tick(now, MaxDeliveries(*t, p), &dead_offsets, &changes);
       if (total < max) {
         Partition& part = *t->partitions[p];
         std::lock_guard<std::mutex> plock(part.mu);
@@ -745,7 +758,8 @@ Result<AckOutcome> BrokerService::GroupOp(const std::string& topic, const std::s
             r = gp.Ack(id.offset, &changes[id.partition]);
             break;
           case kNack:
-            r = gp.Nack(id.offset, now, arg, t->config.max_deliveries, &changes[id.partition]);
+            r = gp.Nack(id.offset, now, arg, MaxDeliveries(*t, id.partition),
+                         &changes[id.partition]);
             break;
           default:
             r = gp.Extend(id.offset, now, arg);
@@ -924,7 +938,7 @@ void BrokerService::TickOnce() {
         if (!ServesGroups(*t->partitions[p])) continue;
         std::vector<GroupChange> changes, dead;
         std::vector<uint64_t> dead_offsets;
-        ready |= g->parts[p].Tick(now, t->config.max_deliveries, &dead_offsets, &changes);
+        ready |= g->parts[p].Tick(now, MaxDeliveries(*t, p), &dead_offsets, &changes);
         SplitDead(&changes, &dead);
         std::vector<WriteOp> replicated;
         DeadLetterLocked(t, *g, p, dead, "max_deliveries reached (visibility timeout expired)",

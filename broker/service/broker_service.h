@@ -305,6 +305,9 @@ class BrokerService {
                           std::vector<Commit>* commits);
   // Waits until each partition's group log high watermark reaches need[p] (replicated).
   Status WaitGroupLog(const std::shared_ptr<Topic>& topic, const std::vector<uint64_t>& need);
+  // The topic's max_deliveries for `partition`, or 0 (no dead-lettering now) while the
+  // matching dead-letter partition is led by another broker. REQUIRES: no partition lock.
+  uint32_t MaxDeliveries(const Topic& topic, int32_t partition);
   // True when this broker leads the partition and its group state is ready.
   bool ServesGroups(Partition& p);
   // Reloads the partition's group state from this broker's tables (a new leader).
