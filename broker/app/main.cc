@@ -160,7 +160,7 @@ int main(int argc, char** argv) {
       service.Stop();
       return 1;
     }
-    // server.SetRouter(node.get());  // enabled with HTTP forwarding
+    server.SetRouter(node.get());
   }
   std::thread signals([&] {
     int sig = 0;

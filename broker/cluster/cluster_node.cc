@@ -423,6 +423,10 @@ std::optional<std::string> ClusterNode::ControllerUrl() {
   return info->url;
 }
 
+bool ClusterNode::ZkConnected() {
+  return session_ && session_->state() == coordinator::SessionState::kConnected;
+}
+
 bool ClusterNode::IsController() { return controller_ && election_ && election_->IsLeader(); }
 
 std::vector<std::string> ClusterNode::BrokerUrls() {

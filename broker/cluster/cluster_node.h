@@ -59,6 +59,7 @@ class ClusterNode : public http::ClusterRouter {
   bool IsController() override;
   std::vector<std::string> BrokerUrls() override;
   nlohmann::json ClusterJson() override;
+  bool ZkConnected() override;
   Result<CreateOutcome> CreateTopic(const TopicSpec& spec) override;
   Status DeleteTopic(const std::string& name) override;
   Status ControlledShutdown(int32_t broker) override;

@@ -32,6 +32,8 @@ class ClusterRouter {
   virtual bool IsController() = 0;
   // Every live broker's URL, this one included.
   virtual std::vector<std::string> BrokerUrls() = 0;
+  // False while the ZooKeeper session is not connected (health answers 503 then).
+  virtual bool ZkConnected() = 0;
   // The body of GET /v1/cluster.
   virtual nlohmann::json ClusterJson() = 0;
 

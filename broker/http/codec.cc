@@ -277,7 +277,11 @@ json GroupJson(const GroupInfo& g) {
 }
 
 json AckJson(const AckOutcome& o, const char* verb) {
-  return {{verb, o.done}, {"unknown", o.unknown}};
+  // API.md: nack and extend answer "the same shape" as ack, so "acked" (ids processed) is
+  // always present; nack and extend also name their own verb.
+  json j = {{"acked", o.done}, {"unknown", o.unknown}};
+  j[verb] = o.done;
+  return j;
 }
 
 }  // namespace zoomq::broker::http

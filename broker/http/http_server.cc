@@ -6,8 +6,11 @@
 #include <chrono>
 #include <regex>
 #include <set>
+#include <sys/socket.h>
 
+#include "broker/http/cluster_router.h"
 #include "broker/http/codec.h"
+#include "broker/http/forwarding.h"
 #include "broker/http/metrics.h"
 #include "broker/http/peer_transport.h"
 #include "zoomq/common/error_json.h"
@@ -63,12 +66,26 @@ Status NamesOk(const std::string& topic, const std::string* group) {
   return Status::Ok();
 }
 
+bool IsForwarded(const httplib::Request& req) {
+  return req.get_header_value(kForwardedHeader) == "1";
+}
+
+// Brokers forwarding a pull name its anonymous consumer "anon-..." on every hop.
 Result<std::string> ConsumerParam(const httplib::Request& req) {
   auto c = Param(req, "consumer");
   if (!c) return std::string();
   ZOOMQ_RETURN_IF_ERROR(ValidateName(*c, "consumer"));
-  if (c->starts_with("anon-")) return Status::Invalid("consumer names starting 'anon-' are reserved");
+  if (c->starts_with("anon-") && !IsForwarded(req)) {
+    return Status::Invalid("consumer names starting 'anon-' are reserved");
+  }
   return *c;
+}
+
+void Send(httplib::Response& res, const Answer& a) {
+  res.status = a.status;
+  if (a.status == 429 && !res.has_header("Retry-After")) res.set_header("Retry-After", "1");
+  if (a.status == 204) return;
+  res.set_content(a.body, a.content_type.empty() ? kJson : a.content_type);
 }
 
 }  // namespace
@@ -122,6 +139,15 @@ HttpServer::HttpServer(BrokerService* service, const HttpOptions& options)
 HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Bind() {
+  // cpp-httplib listens with a backlog of 5: a burst of consumers connecting at once (500
+  // long polls) overflowed it and stalled for seconds. Keep the listening socket and listen
+  // again with the system's maximum after binding.
+  int listen_fd = -1;
+  server_->set_socket_options([&listen_fd](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_fd = sock;
+  });
   if (options_.port == 0) {
     port_ = server_->bind_to_any_port(options_.host);
     if (port_ <= 0) return Status::Unavailable("cannot bind " + options_.host);
@@ -132,6 +158,7 @@ Status HttpServer::Bind() {
     }
     port_ = options_.port;
   }
+  if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
   return Status::Ok();
 }
 
@@ -144,6 +171,13 @@ void HttpServer::Stop() {
 void HttpServer::Routes() {
   httplib::Server& s = *server_;
   BrokerService& svc = *service_;
+  // In a cluster, the Forwarder for a request that came from a client; nullopt on a
+  // standalone broker and for requests another broker forwarded (never forwarded again).
+  auto fanout = [this, &svc](const httplib::Request& req) -> std::optional<Forwarder> {
+    ClusterRouter* router = router_.load();
+    if (router == nullptr || IsForwarded(req)) return std::nullopt;
+    return Forwarder(svc, *router);
+  };
   // Wraps a handler with the request counter and latency histogram.
   auto route = [this](const char* name, auto handler) {
     return [this, name, handler](const httplib::Request& req, httplib::Response& res) {
@@ -154,18 +188,24 @@ void HttpServer::Routes() {
     };
   };
 
-  s.Get("/v1/health", route("health", [&svc](const httplib::Request&, httplib::Response& res) {
+  s.Get("/v1/health", route("health", [this, &svc](const httplib::Request&,
+                                                  httplib::Response& res) {
     Status st = svc.health();
+    if (ClusterRouter* r = router_.load(); st.ok() && r && !r->ZkConnected()) {
+      st = Status::Unavailable("not connected to ZooKeeper");
+    }
     if (st.ok() && svc.stopping()) st = Status::Unavailable("broker is shutting down");
     json j = {{"status", st.ok() ? "ok" : "unavailable"},
               {"broker", svc.options().broker_id},
-              {"mode", "standalone"},
+              {"mode", router_.load() ? "cluster" : "standalone"},
               {"url", svc.options().advertised_url}};
     if (!st.ok()) j["error"] = {{"code", CodeName(st.code())}, {"message", st.message()}};
     Reply(res, st.ok() ? 200 : 503, j);
   }));
 
-  s.Get("/v1/cluster", route("cluster", [&svc](const httplib::Request&, httplib::Response& res) {
+  s.Get("/v1/cluster", route("cluster", [this, &svc](const httplib::Request&,
+                                                    httplib::Response& res) {
+    if (ClusterRouter* router = router_.load()) return Reply(res, 200, router->ClusterJson());
     const int32_t id = svc.options().broker_id;
     json topics = json::array();
     for (const TopicInfo& t : svc.ListTopics()) {
@@ -196,12 +236,18 @@ void HttpServer::Routes() {
   }));
 
   // --- Topics -----------------------------------------------------------------------------
-  s.Post("/v1/topics", route("create_topic", [&svc](const httplib::Request& req,
-                                                    httplib::Response& res) {
+  s.Post("/v1/topics", route("create_topic", [this, &svc](const httplib::Request& req,
+                                                          httplib::Response& res) {
     auto body = ParseObject(req.body);
     if (!body.ok()) return Error(res, body.status());
     auto spec = TopicSpec::FromJson(body.value());
     if (!spec.ok()) return Error(res, spec.status());
+    if (ClusterRouter* router = router_.load()) {
+      return Send(res, Forwarder(svc, *router)
+                           .CreateTopic(spec.value(), req.body,
+                                        req.get_header_value("Content-Type"), req.target,
+                                        IsForwarded(req)));
+    }
     auto r = svc.CreateTopic(spec.value());
     if (!r.ok()) return Error(res, r.status());
     Reply(res, r->created ? 201 : 200, TopicJson(r->topic));
@@ -223,39 +269,36 @@ void HttpServer::Routes() {
     Reply(res, 200, TopicJson(r.value()));
   }));
 
-  s.Delete("/v1/topics/" + kName, route("delete_topic", [&svc](const httplib::Request& req,
-                                                               httplib::Response& res) {
+  s.Delete("/v1/topics/" + kName, route("delete_topic", [this, &svc](const httplib::Request& req,
+                                                                     httplib::Response& res) {
     std::string topic = req.matches[1];
     if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
+    if (ClusterRouter* router = router_.load()) {
+      return Send(res, Forwarder(svc, *router).DeleteTopic(topic, req.target, IsForwarded(req)));
+    }
     if (Status st = svc.DeleteTopic(topic); !st.ok()) return Error(res, st);
     res.status = 204;
   }));
 
   // --- Produce ----------------------------------------------------------------------------
   s.Post("/v1/topics/" + kName + "/messages",
-         route("produce", [&svc](const httplib::Request& req, httplib::Response& res) {
+         route("produce", [&svc, fanout](const httplib::Request& req, httplib::Response& res) {
            std::string topic = req.matches[1];
            if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
            auto msgs = ParseProduce(req.body);
            if (!msgs.ok()) return Error(res, msgs.status());
+           if (auto fwd = fanout(req)) {
+             return Send(res, fwd->Produce(topic, req.body, std::move(msgs).value()));
+           }
            auto r = svc.Produce(topic, std::move(msgs).value());
            if (!r.ok()) return Error(res, r.status());
-           std::string body = "{\"results\":[";
-           for (size_t i = 0; i < r->size(); ++i) {
-             const ProduceResult& pr = (*r)[i];
-             if (i) body += ',';
-             body += "{\"partition\":" + std::to_string(pr.partition) +
-                     ",\"offset\":" + std::to_string(pr.offset) +
-                     ",\"duplicate\":" + (pr.duplicate ? "true" : "false") + "}";
-           }
-           body += "]}";
-           Reply(res, 200, body);
+           Reply(res, 200, RenderProduceResults(r.value()));
          }));
 
   // --- Groups -----------------------------------------------------------------------------
   const std::string group_path = "/v1/topics/" + kName + "/groups/" + kName;
-  s.Put(group_path, route("create_group", [&svc](const httplib::Request& req,
-                                                 httplib::Response& res) {
+  s.Put(group_path, route("create_group", [&svc, fanout](const httplib::Request& req,
+                                                         httplib::Response& res) {
     std::string topic = req.matches[1], group = req.matches[2];
     if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
     auto body = ParseObject(req.body, /*allow_empty=*/true);
@@ -268,6 +311,7 @@ void HttpServer::Routes() {
         return Error(res, Status::Invalid("field 'start' must be \"earliest\" or \"latest\""));
       }
     }
+    if (auto fwd = fanout(req)) return Send(res, fwd->CreateGroup(topic, group, latest, req.body));
     auto r = svc.CreateGroup(topic, group, latest);
     if (!r.ok()) return Error(res, r.status());
     auto info = svc.DescribeGroup(topic, group);
@@ -275,17 +319,18 @@ void HttpServer::Routes() {
     Reply(res, r.value() ? 201 : 200, GroupJson(info.value()));
   }));
 
-  s.Get(group_path, route("describe_group", [&svc](const httplib::Request& req,
-                                                   httplib::Response& res) {
+  s.Get(group_path, route("describe_group", [&svc, fanout](const httplib::Request& req,
+                                                           httplib::Response& res) {
     std::string topic = req.matches[1], group = req.matches[2];
     if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
+    if (auto fwd = fanout(req)) return Send(res, fwd->DescribeGroup(topic, group));
     auto info = svc.DescribeGroup(topic, group);
     if (!info.ok()) return Error(res, info.status());
     Reply(res, 200, GroupJson(info.value()));
   }));
 
-  s.Get(group_path + "/messages", route("pull", [&svc](const httplib::Request& req,
-                                                       httplib::Response& res) {
+  s.Get(group_path + "/messages", route("pull", [this, &svc, fanout](const httplib::Request& req,
+                                                                     httplib::Response& res) {
     std::string topic = req.matches[1], group = req.matches[2];
     if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
     auto consumer = ConsumerParam(req);
@@ -298,13 +343,39 @@ void HttpServer::Routes() {
     if (!vis.ok()) return Error(res, vis.status());
     std::optional<TimeMs> visibility;
     if (Param(req, "visibility_ms")) visibility = vis.value();
+    // Extension: only the leaders of these partitions are asked (forwarding.h).
+    std::set<int32_t> only;
+    if (auto list = Param(req, "partitions")) {
+      auto parsed = ParsePartitionList(*list);
+      if (!parsed.ok()) return Error(res, parsed.status());
+      only = std::move(parsed).value();
+    }
+    if (auto fwd = fanout(req)) {
+      static std::atomic<uint64_t> anon{0};
+      std::string name = consumer.value();
+      // One name on every hop, so the leaders see one consumer.
+      if (name.empty()) {
+        name = "anon-fwd-" + std::to_string(svc.options().broker_id) + "-" +
+               std::to_string(++anon);
+      }
+      return Send(res, fwd->Pull(topic, group, name, max.value(), wait.value(), visibility,
+                                 only));
+    }
     auto r = svc.Pull(topic, group, consumer.value(), max.value(), wait.value(), visibility);
     if (!r.ok()) return Error(res, r.status());
-    Reply(res, 200, RenderMessages(r.value()));
+    std::string body = RenderMessages(r.value());
+    if (IsForwarded(req) && router_.load() && !consumer->empty()) {
+      // For the forwarding broker's SSE prefetch: this consumer's leases here.
+      body.pop_back();
+      body += ",\"in_flight\":" +
+              std::to_string(svc.InFlight(topic, group, consumer.value())) + "}";
+    }
+    Reply(res, 200, body);
   }));
 
-  s.Get(group_path + "/subscribe", route("subscribe", [this, &svc](const httplib::Request& req,
-                                                                  httplib::Response& res) {
+  s.Get(group_path + "/subscribe", route("subscribe", [this, &svc, fanout](
+                                                         const httplib::Request& req,
+                                                         httplib::Response& res) {
     std::string topic = req.matches[1], group = req.matches[2];
     if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
     auto consumer = ConsumerParam(req);
@@ -324,13 +395,21 @@ void HttpServer::Routes() {
       size_t prefetch;
       std::optional<TimeMs> visibility;
       std::chrono::steady_clock::time_point last_write;
+      std::optional<Forwarder> fwd;       // cluster: also pull from the remote leaders
+      Forwarder::RemoteStream remote;
     };
     static std::atomic<uint64_t> anon{0};
-    auto st = std::make_shared<Stream>(
-        Stream{topic, group,
-               consumer->empty() ? "anon-sse-" + std::to_string(++anon) : consumer.value(),
-               static_cast<size_t>(prefetch.value()), visibility,
-               std::chrono::steady_clock::now()});
+    std::optional<Forwarder> fwd = fanout(req);
+    std::string name = consumer.value();
+    if (name.empty()) {
+      // In a cluster the name travels to other brokers: make it unique there too.
+      name = fwd ? "anon-sse-" + std::to_string(svc.options().broker_id) + "-" +
+                       std::to_string(++anon)
+                 : "anon-sse-" + std::to_string(++anon);
+    }
+    auto st = std::make_shared<Stream>(Stream{topic, group, name,
+                                              static_cast<size_t>(prefetch.value()), visibility,
+                                              std::chrono::steady_clock::now(), fwd, {}});
     const auto keepalive = std::chrono::milliseconds(options_.sse_keepalive_ms);
     res.status = 200;
     res.set_header("Cache-Control", "no-cache");
@@ -340,25 +419,36 @@ void HttpServer::Routes() {
           if (svc.stopping()) return false;
           const uint64_t gen = svc.Generation(st->topic);
           const size_t inflight = svc.InFlight(st->topic, st->group, st->consumer);
-          if (inflight < st->prefetch) {
-            auto r = svc.PullNow(st->topic, st->group, st->consumer, st->prefetch - inflight,
+          // In a cluster the leases at remote leaders count too (as they last reported).
+          const size_t held = inflight + (st->fwd ? st->remote.Total() : 0);
+          std::string out;
+          if (held < st->prefetch) {
+            auto r = svc.PullNow(st->topic, st->group, st->consumer, st->prefetch - held,
                                  st->visibility);
             if (!r.ok()) {
               std::string ev = "event: error\ndata: " + ErrorBody(r.status()) + "\n\n";
               sink.write(ev.data(), ev.size());
               return false;
             }
-            if (!r->empty()) {
-              std::string out;
-              for (const DeliveredMessage& m : r.value()) {
-                out += "id: " + std::to_string(m.message.partition) + "-" +
-                       std::to_string(m.message.offset) + "\nevent: message\ndata: ";
-                out += RenderMessage(m.message, m.delivery);
-                out += "\n\n";
-              }
-              st->last_write = std::chrono::steady_clock::now();
-              return sink.write(out.data(), out.size());
+            for (const DeliveredMessage& m : r.value()) {
+              out += "id: " + std::to_string(m.message.partition) + "-" +
+                     std::to_string(m.message.offset) + "\nevent: message\ndata: ";
+              out += RenderMessage(m.message, m.delivery);
+              out += "\n\n";
             }
+            if (st->fwd) {
+              st->fwd->PollRemotes(st->remote, st->topic, st->group, st->consumer,
+                                   st->prefetch - inflight - r->size(), st->visibility, &out);
+            }
+          } else if (st->fwd) {
+            // Full (as far as we know): refreshes the remote counts, pulls if they dropped.
+            st->fwd->PollRemotes(st->remote, st->topic, st->group, st->consumer,
+                                 st->prefetch > inflight ? st->prefetch - inflight : 0,
+                                 st->visibility, &out);
+          }
+          if (!out.empty()) {
+            st->last_write = std::chrono::steady_clock::now();
+            return sink.write(out.data(), out.size());
           }
           if (!sink.is_writable()) return false;
           if (std::chrono::steady_clock::now() - st->last_write >= keepalive) {
@@ -372,13 +462,16 @@ void HttpServer::Routes() {
         [&svc](bool) { svc.ReleaseWaiter(); });
   }));
 
-  auto ids_route = [&svc](int kind) {
-    return [&svc, kind](const httplib::Request& req, httplib::Response& res) {
+  auto ids_route = [&svc, fanout](int kind) {
+    return [&svc, fanout, kind](const httplib::Request& req, httplib::Response& res) {
       std::string topic = req.matches[1], group = req.matches[2];
       if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
       static const char* kFields[] = {nullptr, "delay_ms", "visibility_ms"};
       auto body = ParseIds(req.body, kFields[kind], kind == 2 ? 1 : 0, 43'200'000);
       if (!body.ok()) return Error(res, body.status());
+      if (auto fwd = fanout(req)) {
+        return Send(res, fwd->GroupIds(topic, group, kind, body->ids, body->number));
+      }
       Result<AckOutcome> r = Status::Internal("unreachable");
       if (kind == 0) {
         r = svc.Ack(topic, group, body->ids);
@@ -403,6 +496,32 @@ void HttpServer::Routes() {
   s.Post(group_path + "/extend", route("extend", ids_route(2)));
 
   // --- Between brokers (docs/replication.md) ---------------------------------------------
+  // Moves every leadership of `broker` away (the controller does it; others forward).
+  s.Post("/internal/v1/controlled_shutdown",
+         route("internal_controlled_shutdown", [this, &svc](const httplib::Request& req,
+                                                            httplib::Response& res) {
+           auto broker = ParseNumber(Param(req, "broker"), "broker", 1, 1 << 30, -1);
+           if (!broker.ok()) return Error(res, broker.status());
+           if (broker.value() < 0) {
+             return Error(res, Status::Invalid("query parameter 'broker' is required"));
+           }
+           ClusterRouter* router = router_.load();
+           if (router == nullptr) return Reply(res, 200, std::string("{}"));  // leads alone
+           Send(res, Forwarder(svc, *router)
+                         .ControlledShutdown(static_cast<int32_t>(broker.value()), req.target,
+                                             IsForwarded(req)));
+         }));
+
+  // A consumer's leases here (SSE prefetch of a stream held by another broker).
+  s.Get("/internal/v1/in_flight", route("internal_in_flight", [&svc](const httplib::Request& req,
+                                                                     httplib::Response& res) {
+    std::string topic = req.get_param_value("topic"), group = req.get_param_value("group"),
+                consumer = req.get_param_value("consumer");
+    if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
+    if (Status st = ValidateName(consumer, "consumer"); !st.ok()) return Error(res, st);
+    Reply(res, 200, json{{"in_flight", svc.InFlight(topic, group, consumer)}});
+  }));
+
   s.Get("/internal/v1/fetch", route("internal_fetch", [&svc](const httplib::Request& req,
                                                              httplib::Response& res) {
     FetchRequest f;
@@ -465,7 +584,7 @@ void HttpServer::Routes() {
 
   // --- Stream -----------------------------------------------------------------------------
   s.Get("/v1/topics/" + kName + "/partitions/" + kName + "/messages",
-        route("read", [&svc](const httplib::Request& req, httplib::Response& res) {
+        route("read", [&svc, fanout](const httplib::Request& req, httplib::Response& res) {
           std::string topic = req.matches[1];
           if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
           auto partition = ParseNumber(std::string(req.matches[2]), "partition", 0, 1 << 30, 0);
@@ -476,6 +595,11 @@ void HttpServer::Routes() {
           if (!max.ok()) return Error(res, max.status());
           auto wait = ParseNumber(Param(req, "wait_ms"), "wait_ms", 0, 60000, 0);
           if (!wait.ok()) return Error(res, wait.status());
+          if (auto fwd = fanout(req)) {
+            if (auto a = fwd->Read(topic, partition.value(), req.target, wait.value())) {
+              return Send(res, *a);
+            }
+          }
           auto r = svc.Read(topic, partition.value(), from.value(), max.value(), wait.value());
           if (!r.ok()) return Error(res, r.status());
           std::string body = "{\"messages\":[";

@@ -1,7 +1,9 @@
 // HttpServer: the API of docs/api.md over cpp-httplib. Handlers are thin: parse, call the
-// BrokerService, render. Every error answer is the API's error JSON.
+// BrokerService (or, in a cluster, the Forwarder of forwarding.h), render. Every error
+// answer is the API's error JSON.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -25,6 +27,7 @@ struct HttpOptions {
 };
 
 class Metrics;
+class ClusterRouter;
 
 class HttpServer {
  public:
@@ -39,6 +42,11 @@ class HttpServer {
   // Stops accepting; returns once in-flight requests are answered.
   void Stop();
 
+  // Cluster mode: requests this broker cannot serve alone go to the partition leaders or
+  // the controller (forwarding.h). nullptr (the default): standalone, this broker leads
+  // everything. Call before Serve(); `router` must outlive the server.
+  void SetRouter(ClusterRouter* router) { router_.store(router); }
+
  private:
   void Routes();
 
@@ -47,6 +55,7 @@ class HttpServer {
   std::unique_ptr<httplib::Server> server_;
   std::unique_ptr<Metrics> metrics_;
   int port_ = 0;
+  std::atomic<ClusterRouter*> router_{nullptr};
 };
 
 }  // namespace zoomq::broker::http

@@ -829,6 +829,8 @@ Result<GroupInfo> BrokerService::DescribeGroup(const std::string& topic,
     uint64_t first, hwm;
     {
       std::lock_guard<std::mutex> plock(t->partitions[p]->mu);
+      // Only the leader's view of a partition's group state is current.
+      if (!(t->partitions[p]->leading && t->partitions[p]->groups_ready)) continue;
       first = t->partitions[p]->index.first_offset();
       hwm = t->partitions[p]->index.high_watermark();
     }

@@ -62,6 +62,7 @@ struct LeaderElection::Core : std::enable_shared_from_this<LeaderElection::Core>
   bool stopped = false;
   bool leading = false;
   bool own_watch_armed = false;  // an exists watch of this session on my_node is pending
+  bool reclaim_done = false;     // stale nodes are reclaimed on the first join only
   std::string my_node;  // name under election_path; "" when not a candidate
   std::string why_not_joined;
 
@@ -114,24 +115,48 @@ struct LeaderElection::Core : std::enable_shared_from_this<LeaderElection::Core>
     // oldest one and delete any other, so the session is never two candidates.
     const std::string mine_prefix = Prefix() + SessionTag(sid);
     std::vector<std::string> mine;
+    std::vector<ZkOp> reclaim;  // deletes of a previous incarnation's nodes
     for (const auto& c : SortBySequence(*children)) {
       if (StartsWith(c, mine_prefix)) {
         mine.push_back(c);
-      } else if (options.reclaim_stale_nodes && !options.candidate_data.empty()) {
+      } else if (!reclaim_done && options.reclaim_stale_nodes &&
+                 !options.candidate_data.empty()) {
         auto node = session->Get(JoinPath(options.election_path, c));
         if (node.ok() && node->data == options.candidate_data &&
             node->stat.ephemeral_owner != sid) {
-          // A previous incarnation of this candidate: it would block the election until its
-          // session expires.
-          (void)session->Delete(JoinPath(options.election_path, c), node->stat.version);
+          reclaim.push_back(ZkOp::Delete(JoinPath(options.election_path, c), node->stat.version));
         }
       }
     }
+    // Only on the first join: a candidate that lost its node later must not take the node of
+    // a newer incarnation in turn (they would take turns deleting each other's).
+    reclaim_done = true;
     if (!mine.empty()) {
       for (size_t i = 1; i < mine.size(); ++i) {
         (void)session->Delete(JoinPath(options.election_path, mine[i]));
       }
+      for (const auto& op : reclaim) (void)session->Delete(op.path, op.version);
       SetNode(mine[0]);
+    } else if (!reclaim.empty()) {
+      // A previous incarnation of this candidate would block the election until its session
+      // expires. Delete its node and create ours in one multi, so ours takes its place in
+      // line before anyone (that incarnation, if alive after all) can queue up in between.
+      // The name carries our session tag, as Create(kEphemeralSequential) would give it.
+      reclaim.push_back(ZkOp::Create(JoinPath(options.election_path, mine_prefix),
+                                     options.candidate_data, CreateMode::kEphemeralSequential));
+      std::vector<std::string> created;
+      Status st = session->Multi(reclaim, &created);
+      if (!st.ok()) {
+        why_not_joined = st.ToString();
+        reclaim_done = false;  // look again (a lost reply is found by its tag next time)
+        if (IsNoNode(st) || IsBadVersion(st)) {
+          auto me = shared_from_this();
+          session->Post([me] { me->Join(); });
+          return;
+        }
+        return RetryLater(&Core::Join);
+      }
+      SetNode(BaseName(created.back()));
     } else {
       auto created = session->Create(JoinPath(options.election_path, Prefix()),
                                      options.candidate_data, CreateMode::kEphemeralSequential);

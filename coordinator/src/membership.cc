@@ -55,6 +55,8 @@ struct Membership::Core : std::enable_shared_from_this<Membership::Core> {
   bool stopped = false;
   bool watch_armed = false;  // a children watch of this session is pending
   bool reported_once = false;
+  bool reclaim_done = false;  // a stale node with our URL is reclaimed before the first
+                              // registration only
   std::vector<BrokerInfo> last_reported;
   std::string conflict;  // why registration is waiting ("" if it is not)
 
@@ -88,6 +90,7 @@ struct Membership::Core : std::enable_shared_from_this<Membership::Core> {
     auto created = session->Create(path, data, CreateMode::kEphemeral);
     if (created.ok()) {
       conflict.clear();
+      reclaim_done = true;
       SetRegistered(true);
       return;
     }
@@ -106,13 +109,23 @@ struct Membership::Core : std::enable_shared_from_this<Membership::Core> {
       return;
     }
     auto info = ParseBrokerInfo(old->data);
-    if (info.ok() && info->url == self.url) {
-      // A previous incarnation of this broker: we hold its URL's port, so it is gone.
-      // Version-checked, so a node re-created meanwhile is not deleted by mistake.
-      Status del = session->Delete(path, old->stat.version);
-      if (del.ok() || IsNoNode(del) || IsBadVersion(del)) {
+    if (!reclaim_done && info.ok() && info->url == self.url) {
+      // A previous incarnation of this broker: we hold its URL's port, so it is gone. Delete
+      // and create in one multi: no gap in which anyone else could take the id, and the
+      // version check spares a node re-created meanwhile. Only before our first
+      // registration: a node with our URL that appears after it belongs to a newer
+      // incarnation, and taking turns deleting each other's node would never end.
+      reclaim_done = true;
+      Status st = session->Multi({ZkOp::Delete(path, old->stat.version),
+                                  ZkOp::Create(path, data, CreateMode::kEphemeral)});
+      if (st.ok()) {
+        conflict.clear();
+        SetRegistered(true);
+      } else if (IsNoNode(st) || IsBadVersion(st)) {
+        reclaim_done = false;  // it changed under us: look again
         session->Post([me] { me->Register(); });
       } else {
+        reclaim_done = false;
         RetryLater(&Core::Register);
       }
       return;

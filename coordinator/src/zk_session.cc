@@ -22,6 +22,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -249,6 +250,7 @@ struct ZkSession::Impl {
   int64_t session_id = 0;
   int negotiated_timeout_ms = 0;
   uint64_t lease_generation = 0;  // only contacts through this handle generation count
+  uint64_t suspensions = 0;       // kSuspended transitions so far (ExpireSessionForTesting)
   SessionLease lease;
 
   // Listeners. Guarded by listeners_mu.
@@ -496,6 +498,7 @@ struct ZkSession::Impl {
         std::lock_guard<std::mutex> lock(state_mu);
         if (state != SessionState::kConnected) return;  // not yet connected, or already lost
         state = SessionState::kSuspended;
+        ++suspensions;
         lease.OnDisconnected();
         sid = session_id;
         state_cv.notify_all();
@@ -629,7 +632,18 @@ struct ZkSession::Impl {
 ZkSession::ZkSession(ZkSessionOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}
 
-ZkSession::~ZkSession() { Stop(); }
+ZkSession::~ZkSession() {
+  Stop();
+  if (impl_->thread.joinable()) {
+    if (impl_->IsCoordinatorThread()) {
+      // Destroyed from one of its own callbacks: the thread would run on freed memory.
+      std::fprintf(stderr, "ZkSession destroyed on its coordinator thread\n");
+      std::abort();
+    } else {
+      impl_->thread.join();
+    }
+  }
+}
 
 TimeMs ZkSession::MonotonicNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -675,6 +689,9 @@ Status ZkSession::Start() {
                         "no ZooKeeper session with " + impl_->options.connect_string + " within " +
                             std::to_string(impl_->options.connect_timeout_ms) + " ms");
   }
+  // Let the first kConnected reach the listeners before returning, so a listener added after
+  // Start() sees only later changes.
+  RunOnCoordinator([] {});
   return Status::Ok();
 }
 
@@ -684,7 +701,10 @@ void ZkSession::Stop() {
     if (impl_->stopped) return;
     impl_->stopped = true;
   }
-  assert(!impl_->IsCoordinatorThread() && "ZkSession::Stop() on the coordinator thread");
+  // REQUIRES says otherwise, but do not deadlock in release builds: on the coordinator thread
+  // the loop ends after the current callback, and the destructor joins (or detaches) it.
+  const bool on_coordinator = impl_->IsCoordinatorThread();
+  assert(!on_coordinator && "ZkSession::Stop() on the coordinator thread");
   {
     std::unique_lock<std::shared_mutex> hl(impl_->handle_mu);
     impl_->closed = true;
@@ -706,7 +726,7 @@ void ZkSession::Stop() {
     if (!impl_->thread.joinable()) impl_->loop_done = true;  // never started
     impl_->q_cv.notify_all();
   }
-  if (impl_->thread.joinable()) impl_->thread.join();
+  if (impl_->thread.joinable() && !on_coordinator) impl_->thread.join();
 }
 
 SessionState ZkSession::state() const {
@@ -1023,24 +1043,62 @@ Status ZkSession::Multi(const std::vector<ZkOp>& ops, std::vector<std::string>* 
 }
 
 Status ZkSession::ExpireSessionForTesting() {
+  // The trick races with our own handle: the second handle's connect takes the session over
+  // and drops our connection, and if our client reconnects before the second handle is
+  // closed, it takes the session back; the second handle, no longer connected, then closes
+  // without ending the session. So: verify that the session really ended, and repeat if not.
   clientid_t id;
   {
     std::shared_lock<std::shared_mutex> hl(impl_->handle_mu);
     if (impl_->zh == nullptr || impl_->closed) return MakeZkStatus(ZkError::kClosing, "expire");
     id = *zoo_client_id(impl_->zh);
   }
-  if (id.client_id == 0) return MakeZkStatus(ZkError::kConnectionLoss, "expire: no session yet");
-  TempHandleWaiter waiter;
-  zhandle_t* other = zookeeper_init(impl_->hosts.c_str(), &TempHandleWaiter::Watcher,
-                                    impl_->options.session_timeout_ms, &id, &waiter, 0);
-  if (other == nullptr) return Status::Unavailable("zookeeper_init failed");
-  bool connected = waiter.WaitConnected(impl_->options.connect_timeout_ms);
-  // Closing a handle closes its session on the server: the one we share with the original.
-  zookeeper_close(other);
-  if (!connected) {
-    return MakeZkStatus(ZkError::kConnectionLoss, "expire: second handle did not connect");
+  if (id.client_id == 0) return MakeZkStatus(ZkError::kConnectionLoss, "expire: no session");
+  // Our client has learned of the expiry (kExpired, then a new handle: kConnecting, or already
+  // a new session). A lost connection of the same session is kSuspended, not kConnecting.
+  auto ended = [&] {
+    return impl_->state == SessionState::kExpired || impl_->state == SessionState::kClosed ||
+           impl_->state == SessionState::kConnecting ||
+           (impl_->session_id != 0 && impl_->session_id != id.client_id);
+  };
+  const auto learn_timeout = std::chrono::milliseconds(impl_->options.connect_timeout_ms);
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    uint64_t suspensions_before;
+    {
+      std::lock_guard<std::mutex> lock(impl_->state_mu);
+      if (ended()) return Status::Ok();
+      suspensions_before = impl_->suspensions;
+    }
+    TempHandleWaiter waiter;
+    zhandle_t* other = zookeeper_init(impl_->hosts.c_str(), &TempHandleWaiter::Watcher,
+                                      impl_->options.session_timeout_ms, &id, &waiter, 0);
+    if (other == nullptr) return Status::Unavailable("zookeeper_init failed");
+    bool connected = waiter.WaitConnected(impl_->options.connect_timeout_ms);
+    // Closing a connected handle closes its session on the server: the one we share.
+    zookeeper_close(other);
+    bool already_expired;
+    {
+      std::lock_guard<std::mutex> lock(waiter.mu);
+      already_expired = waiter.state == ZOO_EXPIRED_SESSION_STATE;
+    }
+    std::unique_lock<std::mutex> lock(impl_->state_mu);
+    if (already_expired) {
+      // The server says the session is gone (an earlier attempt won after all): wait for our
+      // client to learn it.
+      if (impl_->state_cv.wait_for(lock, learn_timeout, ended)) return Status::Ok();
+      break;
+    }
+    if (!connected) continue;
+    // If our client got back into the same session (kSuspended, then kConnected), the trick
+    // probably lost the race: give the server a moment to prove otherwise, then try again.
+    impl_->state_cv.wait_for(lock, std::chrono::milliseconds(2000), [&] {
+      return ended() ||
+             (impl_->suspensions > suspensions_before && impl_->state == SessionState::kConnected);
+    });
+    if (!ended()) impl_->state_cv.wait_for(lock, std::chrono::milliseconds(300), ended);
+    if (ended()) return Status::Ok();
   }
-  return Status::Ok();
+  return MakeZkStatus(ZkError::kOther, "expire: the session survived every attempt");
 }
 
 }  // namespace zoomq::coordinator

@@ -40,9 +40,10 @@ struct LeaderElectionOptions {
   // Stored in this candidate's node; LeaderData() returns the leader's. For the controller:
   // EncodeBrokerInfo(self).
   std::string candidate_data;
-  // On join, delete candidate nodes of OTHER sessions whose data equals candidate_data: a
-  // previous incarnation of this broker (restarted inside its session timeout) would
-  // otherwise block the election until its session expires. Requires unique candidate_data.
+  // On the first join, delete candidate nodes of OTHER sessions whose data equals
+  // candidate_data: a previous incarnation of this broker (restarted inside its session
+  // timeout) would otherwise block the election until its session expires. Later joins never
+  // reclaim (two live incarnations would take turns). Requires unique candidate_data.
   bool reclaim_stale_nodes = true;
 };
 

@@ -6,8 +6,10 @@
 // A broker restarted inside its old session's timeout finds its old node still there
 // (GUARANTEES.md). If that node carries the same URL it is reclaimed at once (version-checked
 // delete, then create): the new process has already bound that URL's port, so the old one is
-// gone. A node with another URL may belong to a live broker configured with the same id: then
-// Membership waits (an exists watch) for it to vanish, which happens when its session expires.
+// gone. This happens before the first registration only: a node with our URL that appears
+// later belongs to a newer incarnation. Any other holder (another URL: maybe a live broker
+// configured with the same id) is waited for: an exists watch until the node vanishes, which
+// happens when its session ends.
 //
 // After session expiry it registers again and re-arms its watch by itself (session listener);
 // after a reconnection of the same session it re-checks both.
