@@ -43,7 +43,10 @@ uint64_t LeaderState::OnFetch(int32_t follower, uint64_t fetch_offset, TimeMs no
   auto it = followers_.find(follower);
   if (it == followers_.end()) return high_watermark_;  // not a replica: ignored
   it->second.match = std::min(fetch_offset, log_end_);
-  if (fetch_offset >= log_end_) it->second.last_caught_up = now;
+  if (fetch_offset >= log_end_) {
+    it->second.last_caught_up = now;
+    it->second.fresh = true;
+  }
   return Recompute();
 }
 
@@ -59,8 +62,9 @@ std::optional<std::vector<int32_t>> LeaderState::ProposedIsr(TimeMs now,
     bool in = std::find(isr_.begin(), isr_.end(), r) != isr_.end();
     if (in) {
       if (now - f.last_caught_up <= lag_max_ms) want.push_back(r);
-    } else if (f.match >= log_end_ && f.match >= high_watermark_) {
-      want.push_back(r);  // caught up with everything: back in
+    } else if (f.fresh && f.match >= log_end_ && f.match >= high_watermark_ &&
+               now - f.last_caught_up <= lag_max_ms) {
+      want.push_back(r);  // fetching and caught up with everything: back in
     }
   }
   std::vector<int32_t> cur = isr_;
@@ -72,6 +76,9 @@ std::optional<std::vector<int32_t>> LeaderState::ProposedIsr(TimeMs now,
 }
 
 uint64_t LeaderState::OnIsrCommitted(std::vector<int32_t> isr) {
+  for (auto& [r, f] : followers_) {
+    if (std::find(isr.begin(), isr.end(), r) == isr.end()) f.fresh = false;
+  }
   isr_ = std::move(isr);
   return Recompute();
 }

@@ -41,6 +41,19 @@ TEST(LeaderStateTest, LaggingFollowerIsProposedOutThenBackIn) {
   EXPECT_EQ(*grow, (std::vector<int32_t>{1, 2, 3}));
 }
 
+TEST(LeaderStateTest, DeadFollowerIsNotReadmittedFromItsLastPosition) {
+  LeaderState l(1, 5, {1, 2, 3}, {1, 2, 3}, 0, 0, kT0);
+  l.OnAppend(4);
+  l.OnFetch(2, 4, kT0 + 1);
+  l.OnFetch(3, 4, kT0 + 1);  // 3 is caught up, then dies
+  EXPECT_EQ(l.OnIsrCommitted({1, 2}), 4u);  // the controller removed the dead broker
+  EXPECT_FALSE(l.ProposedIsr(kT0 + 2, kLag).has_value());  // and it stays out
+  l.OnFetch(3, 4, kT0 + 3);  // it is back and fetching
+  auto grow = l.ProposedIsr(kT0 + 3, kLag);
+  ASSERT_TRUE(grow.has_value());
+  EXPECT_EQ(*grow, (std::vector<int32_t>{1, 2, 3}));
+}
+
 TEST(LeaderStateTest, FetchesOfNonReplicasAreIgnored) {
   LeaderState l(1, 5, {1, 2}, {1, 2}, 0, 0, kT0);
   l.OnAppend(3);
