@@ -12,6 +12,7 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev
   prometheus-cpp-dev
   libzookeeper-mt-dev
+  zookeeper                  # the server, run with java by scripts/cluster.sh and the tests
 )
 
 missing=()
