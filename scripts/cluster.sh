@@ -51,7 +51,8 @@ wait_zk() {  # ready when `srvr` answers with a Mode: line (not ruok: it says im
 }
 
 start_zk() {
-  local n=$1 d="$DIR/zk$n"
+  local n=$1
+  local d="$DIR/zk$n"
   mkdir -p "$d/data"
   alive "$d/pid" && return 0
   {
@@ -76,7 +77,8 @@ start_zk() {
 }
 
 start_broker() {
-  local id=$1 d="$DIR/broker-$id"
+  local id=$1
+  local d="$DIR/broker-$id"
   mkdir -p "$d"
   alive "$d/pid" && return 0
   "$BIN" --id "$id" --listen "127.0.0.1:$((BASE + id))" --data-dir "$d/data" \
