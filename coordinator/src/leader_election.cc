@@ -63,7 +63,7 @@ struct LeaderElection::Core : std::enable_shared_from_this<LeaderElection::Core>
   bool leading = false;
   bool own_watch_armed = false;  // an exists watch of this session on my_node is pending
   bool reclaim_done = false;     // stale nodes are reclaimed on the first join only
-  std::string my_node;  // name under election_path; "" when not a candidate
+  std::string my_node;           // name under election_path; "" when not a candidate
   std::string why_not_joined;
 
   // Read by other threads.
@@ -119,8 +119,7 @@ struct LeaderElection::Core : std::enable_shared_from_this<LeaderElection::Core>
     for (const auto& c : SortBySequence(*children)) {
       if (StartsWith(c, mine_prefix)) {
         mine.push_back(c);
-      } else if (!reclaim_done && options.reclaim_stale_nodes &&
-                 !options.candidate_data.empty()) {
+      } else if (!reclaim_done && options.reclaim_stale_nodes && !options.candidate_data.empty()) {
         auto node = session->Get(JoinPath(options.election_path, c));
         if (node.ok() && node->data == options.candidate_data &&
             node->stat.ephemeral_owner != sid) {
@@ -224,9 +223,10 @@ struct LeaderElection::Core : std::enable_shared_from_this<LeaderElection::Core>
       if (!ParseEpoch(current->data, &old_epoch)) break;  // not ours; retried later
       const int64_t next = old_epoch + 1;
       int failed = -1;
-      Status st = session->Multi({ZkOp::Check(MyPath(), -1),
-                                  ZkOp::Set(epoch_path, std::to_string(next), current->stat.version)},
-                                 nullptr, &failed);
+      Status st =
+          session->Multi({ZkOp::Check(MyPath(), -1),
+                          ZkOp::Set(epoch_path, std::to_string(next), current->stat.version)},
+                         nullptr, &failed);
       if (st.ok()) {
         leading = true;
         epoch = next;

@@ -4,9 +4,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
-#include <utility>
-
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "zoomq/coordinator/znodes.h"
 
@@ -21,10 +20,14 @@ std::string EncodeBrokerInfo(const BrokerInfo& info) {
 
 Result<BrokerInfo> ParseBrokerInfo(const std::string& text) {
   Json j = Json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Status::Invalid("broker info is not a JSON object");
+  if (j.is_discarded() || !j.is_object()) {
+    return Status::Invalid("broker info is not a JSON object");
+  }
   auto id = j.find("id");
   auto url = j.find("url");
-  if (id == j.end() || !id->is_number_integer()) return Status::Invalid("broker info: no integer id");
+  if (id == j.end() || !id->is_number_integer()) {
+    return Status::Invalid("broker info: no integer id");
+  }
   if (url == j.end() || !url->is_string()) return Status::Invalid("broker info: no string url");
   BrokerInfo info;
   info.id = id->get<int32_t>();
@@ -99,8 +102,11 @@ struct Membership::Core : std::enable_shared_from_this<Membership::Core> {
     auto me = shared_from_this();
     auto old = session->Get(path);
     if (!old.ok()) {
-      if (IsNoNode(old.status())) session->Post([me] { me->Register(); });  // just vanished
-      else RetryLater(&Core::Register);
+      if (IsNoNode(old.status())) {
+        session->Post([me] { me->Register(); });  // just vanished
+      } else {
+        RetryLater(&Core::Register);
+      }
       return;
     }
     if (old->stat.ephemeral_owner == session->session_id()) {  // ours (a lost reply)
@@ -131,8 +137,8 @@ struct Membership::Core : std::enable_shared_from_this<Membership::Core> {
       return;
     }
     // Someone else holds the id: wait for its session to end.
-    conflict = "node " + path + " is held by session " +
-               std::to_string(old->stat.ephemeral_owner) + " (" + old->data + ")";
+    conflict = "node " + path + " is held by session " + std::to_string(old->stat.ephemeral_owner) +
+               " (" + old->data + ")";
     auto exists = session->Exists(path, [me](const WatchEvent&) { me->Register(); });
     if (exists.ok() && !exists->has_value()) {
       session->Post([me] { me->Register(); });
@@ -248,8 +254,7 @@ Status Membership::Start(int timeout_ms) {
   std::string why;
   session_->RunOnCoordinator([&] { why = core->conflict; });
   return Status::Unavailable("broker " + std::to_string(core_->self.id) + " not registered after " +
-                             std::to_string(timeout_ms) + " ms" +
-                             (why.empty() ? "" : ": " + why));
+                             std::to_string(timeout_ms) + " ms" + (why.empty() ? "" : ": " + why));
 }
 
 void Membership::Stop() {

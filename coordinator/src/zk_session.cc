@@ -41,20 +41,32 @@ namespace {
 
 ZkError ErrorFromRc(int rc) {
   switch (rc) {
-    case ZOK: return ZkError::kOk;
-    case ZNONODE: return ZkError::kNoNode;
-    case ZNODEEXISTS: return ZkError::kNodeExists;
-    case ZBADVERSION: return ZkError::kBadVersion;
-    case ZNOTEMPTY: return ZkError::kNotEmpty;
-    case ZNOCHILDRENFOREPHEMERALS: return ZkError::kNoChildrenForEphemerals;
-    case ZCONNECTIONLOSS: return ZkError::kConnectionLoss;
-    case ZOPERATIONTIMEOUT: return ZkError::kOperationTimeout;
+    case ZOK:
+      return ZkError::kOk;
+    case ZNONODE:
+      return ZkError::kNoNode;
+    case ZNODEEXISTS:
+      return ZkError::kNodeExists;
+    case ZBADVERSION:
+      return ZkError::kBadVersion;
+    case ZNOTEMPTY:
+      return ZkError::kNotEmpty;
+    case ZNOCHILDRENFOREPHEMERALS:
+      return ZkError::kNoChildrenForEphemerals;
+    case ZCONNECTIONLOSS:
+      return ZkError::kConnectionLoss;
+    case ZOPERATIONTIMEOUT:
+      return ZkError::kOperationTimeout;
     // ZINVALIDSTATE: the handle is expired (or failed auth) and will never work again.
     case ZSESSIONEXPIRED:
-    case ZINVALIDSTATE: return ZkError::kSessionExpired;
-    case ZCLOSING: return ZkError::kClosing;
-    case ZBADARGUMENTS: return ZkError::kBadArguments;
-    default: return ZkError::kOther;
+    case ZINVALIDSTATE:
+      return ZkError::kSessionExpired;
+    case ZCLOSING:
+      return ZkError::kClosing;
+    case ZBADARGUMENTS:
+      return ZkError::kBadArguments;
+    default:
+      return ZkError::kOther;
   }
 }
 
@@ -67,8 +79,8 @@ Status RcStatus(int rc, const std::string& context) {
 // Return codes that only the server can produce for a request of this session: proof that the
 // server heard from us (SessionLease contact).
 bool IsServerReply(int rc) {
-  return rc == ZOK || rc == ZNONODE || rc == ZNODEEXISTS || rc == ZBADVERSION ||
-         rc == ZNOTEMPTY || rc == ZNOCHILDRENFOREPHEMERALS;
+  return rc == ZOK || rc == ZNONODE || rc == ZNODEEXISTS || rc == ZBADVERSION || rc == ZNOTEMPTY ||
+         rc == ZNOCHILDRENFOREPHEMERALS;
 }
 
 NodeStat ToNodeStat(const struct Stat& s) {
@@ -85,10 +97,14 @@ NodeStat ToNodeStat(const struct Stat& s) {
 
 int ModeFlags(CreateMode mode) {
   switch (mode) {
-    case CreateMode::kPersistent: return ZOO_PERSISTENT;
-    case CreateMode::kEphemeral: return ZOO_EPHEMERAL;
-    case CreateMode::kPersistentSequential: return ZOO_PERSISTENT_SEQUENTIAL;
-    case CreateMode::kEphemeralSequential: return ZOO_EPHEMERAL_SEQUENTIAL;
+    case CreateMode::kPersistent:
+      return ZOO_PERSISTENT;
+    case CreateMode::kEphemeral:
+      return ZOO_EPHEMERAL;
+    case CreateMode::kPersistentSequential:
+      return ZOO_PERSISTENT_SEQUENTIAL;
+    case CreateMode::kEphemeralSequential:
+      return ZOO_EPHEMERAL_SEQUENTIAL;
   }
   return ZOO_PERSISTENT;
 }
@@ -150,11 +166,16 @@ void SetLogLevelOnce() {
 
 const char* SessionStateName(SessionState state) {
   switch (state) {
-    case SessionState::kConnecting: return "CONNECTING";
-    case SessionState::kConnected: return "CONNECTED";
-    case SessionState::kSuspended: return "SUSPENDED";
-    case SessionState::kExpired: return "EXPIRED";
-    case SessionState::kClosed: return "CLOSED";
+    case SessionState::kConnecting:
+      return "CONNECTING";
+    case SessionState::kConnected:
+      return "CONNECTED";
+    case SessionState::kSuspended:
+      return "SUSPENDED";
+    case SessionState::kExpired:
+      return "EXPIRED";
+    case SessionState::kClosed:
+      return "CLOSED";
   }
   return "?";
 }
@@ -311,8 +332,7 @@ struct ZkSession::Impl {
   }
 
   static void HeartbeatDone(int rc, const struct Stat*, const void* data) {
-    std::unique_ptr<HeartbeatContext> hb(
-        static_cast<HeartbeatContext*>(const_cast<void*>(data)));
+    std::unique_ptr<HeartbeatContext> hb(static_cast<HeartbeatContext*>(const_cast<void*>(data)));
     Event e;
     e.kind = Event::Kind::kHeartbeat;
     e.generation = hb->generation;
@@ -335,8 +355,8 @@ struct ZkSession::Impl {
     ++generation;
     handle_ctx = std::make_unique<HandleContext>(HandleContext{this, generation});
     std::string connect = hosts + chroot;
-    zh = zookeeper_init(connect.c_str(), &Impl::GlobalWatcher, options.session_timeout_ms,
-                        nullptr, handle_ctx.get(), 0);
+    zh = zookeeper_init(connect.c_str(), &Impl::GlobalWatcher, options.session_timeout_ms, nullptr,
+                        handle_ctx.get(), 0);
     std::lock_guard<std::mutex> lock(state_mu);
     state = SessionState::kConnecting;
     session_id = 0;
@@ -459,9 +479,15 @@ struct ZkSession::Impl {
 
   void Dispatch(Event& ev) {
     switch (ev.kind) {
-      case Event::Kind::kSession: HandleSessionEvent(ev); break;
-      case Event::Kind::kWatch: HandleWatchEvent(ev); break;
-      case Event::Kind::kHeartbeat: HandleHeartbeat(ev); break;
+      case Event::Kind::kSession:
+        HandleSessionEvent(ev);
+        break;
+      case Event::Kind::kWatch:
+        HandleWatchEvent(ev);
+        break;
+      case Event::Kind::kHeartbeat:
+        HandleHeartbeat(ev);
+        break;
       case Event::Kind::kTask:
         if (ev.task) ev.task();
         break;
@@ -607,9 +633,9 @@ struct ZkSession::Impl {
     }
     Status st;
     if (!waiter.WaitConnected(options.connect_timeout_ms)) {
-      st = MakeZkStatus(ZkError::kConnectionLoss, "no ZooKeeper session with " + hosts + " within " +
-                                                      std::to_string(options.connect_timeout_ms) +
-                                                      " ms");
+      st = MakeZkStatus(ZkError::kConnectionLoss,
+                        "no ZooKeeper session with " + hosts + " within " +
+                            std::to_string(options.connect_timeout_ms) + " ms");
     } else {
       for (size_t pos = 1; pos <= chroot.size(); ++pos) {
         if (pos != chroot.size() && chroot[pos] != '/') continue;
@@ -929,8 +955,7 @@ Result<NodeData> ZkSession::Get(const std::string& path, WatchFn watch) {
   return MakeZkStatus(ZkError::kOther, "get " + path + ": data kept changing size");
 }
 
-Result<NodeStat> ZkSession::Set(const std::string& path, const std::string& data,
-                                int32_t version) {
+Result<NodeStat> ZkSession::Set(const std::string& path, const std::string& data, int32_t version) {
   struct Stat stat {};
   int rc = impl_->Call([&](zhandle_t* zh) -> int {
     return zoo_set2(zh, path.c_str(), data.data(), static_cast<int>(data.size()), version, &stat);
@@ -1004,15 +1029,20 @@ Status ZkSession::Multi(const std::vector<ZkOp>& ops, std::vector<std::string>* 
                            ModeFlags(op.mode), path_bufs[i].data(),
                            static_cast<int>(path_bufs[i].size()));
         break;
-      case ZkOp::Type::kDelete: zoo_delete_op_init(&zops[i], op.path.c_str(), op.version); break;
-      case ZkOp::Type::kSet:
-        zoo_set_op_init(&zops[i], op.path.c_str(), op.data.data(),
-                        static_cast<int>(op.data.size()), op.version, &stats[i]);
+      case ZkOp::Type::kDelete:
+        zoo_delete_op_init(&zops[i], op.path.c_str(), op.version);
         break;
-      case ZkOp::Type::kCheck: zoo_check_op_init(&zops[i], op.path.c_str(), op.version); break;
+      case ZkOp::Type::kSet:
+        zoo_set_op_init(&zops[i], op.path.c_str(), op.data.data(), static_cast<int>(op.data.size()),
+                        op.version, &stats[i]);
+        break;
+      case ZkOp::Type::kCheck:
+        zoo_check_op_init(&zops[i], op.path.c_str(), op.version);
+        break;
     }
   }
-  int rc = impl_->Call([&](zhandle_t* zh) -> int { return zoo_multi(zh, n, zops.data(), results.data()); });
+  int rc = impl_->Call(
+      [&](zhandle_t* zh) -> int { return zoo_multi(zh, n, zops.data(), results.data()); });
   if (rc == ZOK) {
     if (created_paths != nullptr) {
       created_paths->assign(n, "");
@@ -1036,8 +1066,8 @@ Status ZkSession::Multi(const std::vector<ZkOp>& ops, std::vector<std::string>* 
   static const char* kNames[] = {"create", "delete", "set", "check"};
   std::string context = "multi";
   if (failed >= 0) {
-    context += " op " + std::to_string(failed) + " " +
-               kNames[static_cast<int>(ops[failed].type)] + " " + ops[failed].path;
+    context += " op " + std::to_string(failed) + " " + kNames[static_cast<int>(ops[failed].type)] +
+               " " + ops[failed].path;
   }
   return RcStatus(rc, context);
 }

@@ -104,9 +104,9 @@ struct ZkOp {
   enum class Type { kCreate, kDelete, kSet, kCheck };
   Type type;
   std::string path;
-  std::string data;                     // kCreate, kSet
+  std::string data;                           // kCreate, kSet
   CreateMode mode = CreateMode::kPersistent;  // kCreate
-  int32_t version = -1;                 // kDelete, kSet, kCheck
+  int32_t version = -1;                       // kDelete, kSet, kCheck
 
   static ZkOp Create(std::string path, std::string data, CreateMode mode = CreateMode::kPersistent);
   static ZkOp Delete(std::string path, int32_t version = -1);
@@ -123,7 +123,8 @@ class ZkSession {
 
   // Creates the chroot if missing, starts the coordinator thread and waits up to
   // connect_timeout_ms for the first session. Unavailable if it did not connect (then
-  // everything is stopped again). Call once.
+  // everything is stopped again). Call once. Listeners added before Start() see the first
+  // kConnected; listeners added after it see only later changes.
   Status Start();
   // Closes the handle (the server deletes this session's ephemerals at once: a graceful
   // handover), tells listeners kClosed, runs the tasks still queued, and joins the thread.
@@ -194,7 +195,10 @@ class ZkSession {
 
   // Testing only: expires this session the way ZooKeeper's FAQ describes (a second handle
   // opens the same session id and password, then closes it). The session then goes through
-  // kSuspended, kExpired and a new kConnected as with a real expiry.
+  // kSuspended, kExpired and a new kConnected as with a real expiry. Returns once this client
+  // has learned of the expiry; the trick races with this client's own reconnection, so it is
+  // repeated (up to 5 times) until the session really ended.
+  // REQUIRES: not on the coordinator thread.
   Status ExpireSessionForTesting();
 
   // The connect string without chroot, and the chroot ("" if none).

@@ -17,10 +17,10 @@ namespace zoomq::coordinator {
 
 enum class ZkError {
   kOk = 0,
-  kNoNode,            // ZNONODE: the node (or a parent of a node being created) is missing
-  kNodeExists,        // ZNODEEXISTS
-  kBadVersion,        // ZBADVERSION: a version check (Set/Delete/Check) failed
-  kNotEmpty,          // ZNOTEMPTY: delete of a node that has children
+  kNoNode,                   // ZNONODE: the node (or a parent of a node being created) is missing
+  kNodeExists,               // ZNODEEXISTS
+  kBadVersion,               // ZBADVERSION: a version check (Set/Delete/Check) failed
+  kNotEmpty,                 // ZNOTEMPTY: delete of a node that has children
   kNoChildrenForEphemerals,  // ZNOCHILDRENFOREPHEMERALS
   kConnectionLoss,    // ZCONNECTIONLOSS: outcome unknown; the operation may have been applied
   kOperationTimeout,  // ZOPERATIONTIMEOUT: no reply in time (client is reconnecting)
