@@ -47,7 +47,7 @@ Status ClusterNode::Start() {
   listener_id_ = session_->AddListener([this](const coordinator::SessionEvent& e) {
     if (e.state == coordinator::SessionState::kConnected && e.new_session && started_) {
       spdlog::warn("new ZooKeeper session {:x}: re-reading cluster metadata", e.session_id);
-      SyncTopics();
+      SyncTopics(/*all=*/true);  // every watch died with the old session
     }
   });
   membership_ = std::make_unique<coordinator::Membership>(
@@ -127,7 +127,7 @@ void ClusterNode::OnBrokers(const std::vector<BrokerInfo>& live) {
   ReapplyAll();  // followers waiting for a leader's URL
 }
 
-void ClusterNode::SyncTopics() {
+void ClusterNode::SyncTopics(bool all) {
   if (stopping_) return;
   auto names = meta_->ListTopics([this](const coordinator::WatchEvent&) { SyncTopics(); });
   if (!names.ok()) {
@@ -159,7 +159,7 @@ void ClusterNode::SyncTopics() {
       std::lock_guard<std::mutex> lock(mu_);
       known = topics_.count(name) > 0;
     }
-    if (!known) SyncTopic(name);
+    if (!known || all) SyncTopic(name);
   }
 }
 

@@ -67,7 +67,9 @@ class ClusterNode : public http::ClusterRouter {
  private:
   // Coordinator thread.
   void OnBrokers(const std::vector<coordinator::BrokerInfo>& live);
-  void SyncTopics();
+  // Reads the topic list (re-arming its watch) and syncs new topics, or all with `all`
+  // (after a new session: every partition watch has to be set again).
+  void SyncTopics(bool all = false);
   void SyncTopic(const std::string& name);
   void SyncPartition(const std::string& topic, int32_t partition);
   void Apply(const std::string& topic, int32_t partition, const coordinator::PartitionState& s);

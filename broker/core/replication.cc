@@ -43,10 +43,9 @@ uint64_t LeaderState::OnFetch(int32_t follower, uint64_t fetch_offset, TimeMs no
   auto it = followers_.find(follower);
   if (it == followers_.end()) return high_watermark_;  // not a replica: ignored
   it->second.match = std::min(fetch_offset, log_end_);
-  if (fetch_offset >= log_end_) {
-    it->second.last_caught_up = now;
-    it->second.fresh = true;
-  }
+  it->second.last_fetch = now;
+  it->second.fresh = true;
+  if (fetch_offset >= log_end_) it->second.last_caught_up = now;
   return Recompute();
 }
 
@@ -62,9 +61,10 @@ std::optional<std::vector<int32_t>> LeaderState::ProposedIsr(TimeMs now,
     bool in = std::find(isr_.begin(), isr_.end(), r) != isr_.end();
     if (in) {
       if (now - f.last_caught_up <= lag_max_ms) want.push_back(r);
-    } else if (f.fresh && f.match >= log_end_ && f.match >= high_watermark_ &&
-               now - f.last_caught_up <= lag_max_ms) {
-      want.push_back(r);  // fetching and caught up with everything: back in
+    } else if (f.fresh && f.match >= high_watermark_ && now - f.last_fetch <= lag_max_ms) {
+      // Kafka's rule: a fetching follower that holds everything committed comes back (the
+      // high watermark then waits for it, never moves back).
+      want.push_back(r);
     }
   }
   std::vector<int32_t> cur = isr_;

@@ -56,8 +56,9 @@ class LeaderState {
   struct Follower {
     uint64_t match = 0;         // holds every entry below
     TimeMs last_caught_up = 0;  // last fetch at the leader's log end
-    // Fetched at the log end since it last left the ISR: only a live, fetching follower may
-    // come back (a dead one's old position must not re-admit it).
+    TimeMs last_fetch = 0;
+    // Fetched since it last left the ISR: only a live, fetching follower may come back (a
+    // dead one's old position must not re-admit it).
     bool fresh = false;
   };
   uint64_t Recompute();

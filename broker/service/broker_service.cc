@@ -361,6 +361,7 @@ Result<std::vector<ProduceResult>> BrokerService::Produce(const std::string& top
 
   std::vector<ProduceResult> results(messages.size());
   std::vector<uint64_t> need_end(n, 0);  // hwm each partition must reach before we answer
+  std::vector<uint64_t> generation(n, 0);  // the leadership the answer depends on
   size_t appended = 0;
   {
     std::vector<std::unique_lock<std::mutex>> locks;
@@ -368,6 +369,7 @@ Result<std::vector<ProduceResult>> BrokerService::Produce(const std::string& top
     if (t->deleted) return TopicNotFound(topic_name);
     for (int32_t p : involved) {
       Partition& part = *t->partitions[p];
+      generation[p] = part.role_generation;
       if (!part.leading) {
         return Status(Code::kNotLeader, "this broker does not lead " + topic_name + "/" +
                                             std::to_string(p) + " (leader: broker " +
@@ -428,10 +430,19 @@ Result<std::vector<ProduceResult>> BrokerService::Produce(const std::string& top
     bool all = true;
     for (int32_t p : involved) {
       std::lock_guard<std::mutex> plock(t->partitions[p]->mu);
+      // The offsets were assigned under this leadership; once it changed, the entries may
+      // have been truncated and the same offsets may hold other messages.
+      if (t->partitions[p]->role_generation != generation[p]) {
+        return Status(Code::kNotLeader, "leadership of " + topic_name + "/" +
+                                            std::to_string(p) +
+                                            " changed while the write was replicated; it may "
+                                            "or may not be written: retry with the same ids");
+      }
       if (t->partitions[p]->index.high_watermark() < need_end[p]) all = false;
     }
     if (all) break;
     ZOOMQ_RETURN_IF_ERROR(health());
+    if (stopping_) return Status::Unavailable("broker is shutting down; retry");
     if (t->change_cv.wait_until(lock, deadline) == std::cv_status::timeout) {
       return Status::Unavailable("timed out waiting for the write to be committed");
     }

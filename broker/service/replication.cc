@@ -17,6 +17,9 @@ std::string Tp(const std::string& topic, int32_t p) { return topic + "/" + std::
 }  // namespace
 
 void BrokerService::OnDurableLocked(Partition& p, uint64_t end, uint64_t group_end) {
+  // A commit queued before a truncation may land after it: never past the log's end.
+  end = std::min(end, p.index.log_end());
+  group_end = std::min(group_end, p.group_end);
   if (end > p.durable_end) p.durable_end = end;
   if (group_end > p.group_durable) p.group_durable = group_end;
   if (p.leader) {
@@ -45,12 +48,21 @@ uint64_t BrokerService::AppendGroupLog(const std::shared_ptr<Topic>& t, int32_t 
 Status BrokerService::WaitGroupLog(const std::shared_ptr<Topic>& t,
                                    const std::vector<uint64_t>& need) {
   auto deadline = SteadyClock::now() + std::chrono::milliseconds(options_.write_timeout_ms);
+  std::vector<uint64_t> generation(need.size(), 0);
+  for (size_t p = 0; p < need.size(); ++p) {
+    std::lock_guard<std::mutex> plock(t->partitions[p]->mu);
+    generation[p] = t->partitions[p]->role_generation;
+  }
   std::unique_lock<std::mutex> lock(t->change_mu);
   for (;;) {
     bool all = true;
     for (size_t p = 0; p < need.size(); ++p) {
       if (need[p] == 0) continue;
       std::lock_guard<std::mutex> plock(t->partitions[p]->mu);
+      if (t->partitions[p]->role_generation != generation[p] || !t->partitions[p]->leading) {
+        return Status(Code::kNotLeader, "leadership changed before the in-sync replicas "
+                                        "confirmed; retry");
+      }
       if (t->partitions[p]->group_hwm < need[p]) all = false;
     }
     if (all) return Status::Ok();
