@@ -165,6 +165,17 @@ std::shared_ptr<BrokerService::Topic> BrokerService::FindTopic(const std::string
   return it == topics_.end() ? nullptr : it->second;
 }
 
+int32_t BrokerService::StickyPartition(Topic& t) {
+  const int32_t n = t.config.partitions;
+  const int32_t start = static_cast<int32_t>(t.round_robin.fetch_add(1) % n);
+  for (int32_t k = 0; k < n; ++k) {
+    Partition& p = *t.partitions[(start + k) % n];
+    std::lock_guard<std::mutex> lock(p.mu);
+    if (p.leading) return p.number;
+  }
+  return start;
+}
+
 uint32_t BrokerService::MaxDeliveries(const Topic& t, int32_t partition) {
   if (t.config.max_deliveries <= 0) return 0;
   auto dlq = FindTopic(DlqName(t.name));
@@ -317,6 +328,7 @@ Result<std::vector<int32_t>> BrokerService::Place(const std::string& topic_name,
   if (messages.empty()) return Status::Invalid("field 'messages' must not be empty");
   const int32_t n = t->config.partitions;
   std::vector<int32_t> placed(messages.size());
+  int32_t sticky = -1;
   for (size_t i = 0; i < messages.size(); ++i) {
     const ProduceMessage& m = messages[i];
     if (m.bytes > options_.max_message_bytes) {
@@ -338,7 +350,11 @@ Result<std::vector<int32_t>> BrokerService::Place(const std::string& topic_name,
     } else if (m.id) {
       placed[i] = static_cast<int32_t>(Fnv1a64(*m.id) % n);
     } else {
-      placed[i] = static_cast<int32_t>(t->round_robin.fetch_add(1) % n);
+      // Sticky partitioning (Kafka's KIP-480): the messages of a request without key or
+      // id all go to one partition, chosen round robin per request, preferring partitions
+      // this broker leads (no forwarding hop, one commit).
+      if (sticky < 0) sticky = StickyPartition(*t);
+      placed[i] = sticky;
     }
   }
   return placed;

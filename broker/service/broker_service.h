@@ -170,7 +170,7 @@ class BrokerService {
   Result<TopicInfo> DescribeTopic(const std::string& name);
 
   // Validates a produce batch and returns each message's partition (explicit, key hash, id
-  // hash, else round robin). Produce does this itself; the HTTP layer uses it to split a
+  // hash, else one partition per request: StickyPartition). Produce does this itself; the HTTP layer uses it to split a
   // batch by partition leader before forwarding.
   Result<std::vector<int32_t>> Place(const std::string& topic,
                                      const std::vector<ProduceMessage>& messages);
@@ -305,6 +305,9 @@ class BrokerService {
                           std::vector<Commit>* commits);
   // Waits until each partition's group log high watermark reaches need[p] (replicated).
   Status WaitGroupLog(const std::shared_ptr<Topic>& topic, const std::vector<uint64_t>& need);
+  // The partition for a request's messages that have neither key nor id: round robin per
+  // request over the partitions this broker leads (any partition if it leads none).
+  int32_t StickyPartition(Topic& topic);
   // The topic's max_deliveries for `partition`, or 0 (no dead-lettering now) while the
   // matching dead-letter partition is led by another broker. REQUIRES: no partition lock.
   uint32_t MaxDeliveries(const Topic& topic, int32_t partition);
