@@ -1,8 +1,7 @@
 // zoomq-bench: throughput and latency of a zoomq broker. See docs/benchmarks.md.
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
-
-#include <CLI/CLI.hpp>
 
 #include "zoomq/bench/options.h"
 #include "zoomq/bench/report.h"

@@ -7,11 +7,12 @@
 # Env: BUILD (default build-bench, holding bin/zoomq-broker and bin/zoomq-bench),
 #      PORT (default 19701), OUT (default /tmp/zoomq-bench-results),
 #      BROKER_ARGS (extra broker flags, e.g. "--sync normal"),
-#      REPEAT (default 1: runs of each scenario, each on a fresh broker and data dir),
-#      QUIET_BUSY (default 15: before each run, wait up to 10 min until the machine is less
-#      than this % busy; it has 2 cores and anything else running skews the figures).
-# Each summary line ends with the CPU seconds the broker, the bench and everything else
-# on the machine used during the run ("other" should be near 0 for a clean figure).
+#      REPEAT (default 1: rounds; each round runs every scenario once, in order, each on a
+#      fresh broker and data dir, so that a noisy period hits all scenarios alike),
+#      QUIET_RUNNABLE (default 2) and QUIET_MAX_S (default 600): before each run, wait up to
+#      QUIET_MAX_S seconds until at most QUIET_RUNNABLE threads are runnable for 3 s in a
+#      row; the machine has 2 cores and anything else running skews the figures.
+# Each summary line ends with the CPU seconds the broker and the bench used during the run.
 # Every bench run is bounded by --duration-s, and the broker is stopped after each.
 set -uo pipefail
 
@@ -21,7 +22,8 @@ PORT=${PORT:-19701}
 OUT=${OUT:-/tmp/zoomq-bench-results}
 BROKER_ARGS=${BROKER_ARGS:-}
 REPEAT=${REPEAT:-1}
-QUIET_BUSY=${QUIET_BUSY:-15}
+QUIET_RUNNABLE=${QUIET_RUNNABLE:-2}
+QUIET_MAX_S=${QUIET_MAX_S:-600}
 URL="http://127.0.0.1:${PORT}"
 BENCH="${BUILD}/bin/zoomq-bench"
 BROKER="${BUILD}/bin/zoomq-broker"
@@ -64,26 +66,28 @@ SUMMARY='[.ok,
   (if (.failures | length) > 0 then "FAILED: " + (.failures | join("; ")) else empty end)]
   | map(tostring) | join(" | ")'
 
-# Busy CPU ticks of the whole machine (user+nice+system+irq+softirq+steal).
-busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
-# Waits (up to 10 min) until the machine was less than QUIET_BUSY % busy over 2 s.
+# Waits (up to QUIET_MAX_S) until the machine is quiet: for 3 s in a row, at most
+# QUIET_RUNNABLE threads runnable (sampled 5 times a second; the sampler counts as one).
 wait_quiet() {
-  local b0 t0 b1 t1
-  for _ in $(seq 300); do
-    b0=$(busy_ticks); t0=$(awk '/^cpu /{s=0; for (i = 2; i <= NF; i++) s += $i; print s}' /proc/stat)
-    sleep 2
-    b1=$(busy_ticks); t1=$(awk '/^cpu /{s=0; for (i = 2; i <= NF; i++) s += $i; print s}' /proc/stat)
-    (( (b1 - b0) * 100 < QUIET_BUSY * (t1 - t0) )) && return
+  local quiet=0
+  for _ in $(seq $((QUIET_MAX_S * 5))); do
+    if (( $(cut -d' ' -f4 /proc/loadavg | cut -d/ -f1) <= QUIET_RUNNABLE )); then
+      quiet=$((quiet + 1))
+      (( quiet >= 15 )) && return
+    else
+      quiet=0
+    fi
+    sleep 0.2
   done
   echo "   (machine still busy)"
 }
 HZ=$(getconf CLK_TCK)
 
 status=0
-for name in "${ORDER[@]}"; do
-  args=${SCENARIOS[$name]:-}
-  if [[ -z "$args" ]]; then echo "unknown scenario $name" >&2; exit 2; fi
-  for run in $(seq "$REPEAT"); do
+for run in $(seq "$REPEAT"); do
+  for name in "${ORDER[@]}"; do
+    args=${SCENARIOS[$name]:-}
+    if [[ -z "$args" ]]; then echo "unknown scenario $name" >&2; exit 2; fi
     data=$(mktemp -d /tmp/zoomq-bench-data.XXXXXX)
     # shellcheck disable=SC2086
     "$BROKER" --id 1 --listen "127.0.0.1:${PORT}" --data-dir "$data" --log-level warn \
@@ -95,17 +99,14 @@ for name in "${ORDER[@]}"; do
     done
     wait_quiet
     echo "== $name #$run: zoomq-bench $args"
-    busy0=$(busy_ticks)
     broker0=$(awk '{print $14+$15}' "/proc/$broker_pid/stat")
     # shellcheck disable=SC2086
     "$BENCH" --url "$URL" $args --duration-s 120 --json >"$OUT/$name.$run.json"
     rc=$?
-    busy1=$(busy_ticks)
     broker1=$(awk '{print $14+$15}' "/proc/$broker_pid/stat")
-    cpu=$(jq -r --argjson hz "$HZ" --argjson busy $((busy1 - busy0)) \
-      --argjson broker $((broker1 - broker0)) \
+    cpu=$(jq -r --argjson hz "$HZ" --argjson broker $((broker1 - broker0)) \
       '(.bench_cpu_s.user + .bench_cpu_s.sys) as $b |
-       "cpu s: broker \($broker / $hz) bench \($b * 100 | floor / 100) other \(($busy / $hz - $broker / $hz - $b) * 100 | floor / 100) wall \(.wall_s * 100 | floor / 100)"' \
+       "cpu s: broker \($broker / $hz) bench \($b * 100 | floor / 100) wall \(.wall_s * 100 | floor / 100)"' \
       "$OUT/$name.$run.json")
     echo "$(jq -r "$SUMMARY" "$OUT/$name.$run.json") | $cpu"
     [[ $rc -eq 0 ]] || status=1

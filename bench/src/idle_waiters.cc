@@ -72,22 +72,21 @@ void IdleWaiters::Loop(int index) {
   httplib::Client* client = clients_.Add(MakeClient(endpoint, read_timeout_ms));
   const std::string consumer = "idle-" + std::to_string(index);
   const std::string base = "/v1/topics/" + topic_ + "/groups/" + group_;
-  const std::string path =
-      sse ? base + "/subscribe?consumer=" + consumer + "&prefetch=100"
-          : base + "/messages?consumer=" + consumer + "&max=1&wait_ms=" +
-                std::to_string(options_.idle_wait_ms);
+  const std::string path = sse ? base + "/subscribe?consumer=" + consumer + "&prefetch=100"
+                               : base + "/messages?consumer=" + consumer +
+                                     "&max=1&wait_ms=" + std::to_string(options_.idle_wait_ms);
   while (!stopping_.load()) {
     ++issued_;
     ++in_flight_;
     std::string head;  // the start of a streamed answer (an error body, say)
-    httplib::Result result =
-        sse ? client->Get(path, DefaultHeaders(),
-                          [this, &head](const char* data, size_t n) {
-                            if (head.size() < 300) head.append(data, std::min<size_t>(n, 300));
-                            sse_bytes_ += static_cast<int64_t>(n);
-                            return !stopping_.load();
-                          })
-            : client->Get(path);
+    httplib::Result result = sse ? client->Get(path, DefaultHeaders(),
+                                               [this, &head](const char* data, size_t n) {
+                                                 if (head.size() < 300)
+                                                   head.append(data, std::min<size_t>(n, 300));
+                                                 sse_bytes_ += static_cast<int64_t>(n);
+                                                 return !stopping_.load();
+                                               })
+                                 : client->Get(path);
     --in_flight_;
     if (stopping_.load()) break;
     bool failed = false;

@@ -23,9 +23,7 @@ std::string_view ModeName(Mode mode) {
   return "?";
 }
 
-std::string_view IdleKindName(IdleKind kind) {
-  return kind == IdleKind::kSse ? "sse" : "longpoll";
-}
+std::string_view IdleKindName(IdleKind kind) { return kind == IdleKind::kSse ? "sse" : "longpoll"; }
 
 std::string Endpoint::ToString() const { return "http://" + host + ":" + std::to_string(port); }
 

@@ -78,8 +78,7 @@ std::string MessageValue(int64_t seq, int size) {
   return value;
 }
 
-std::string BuildProduceBody(int64_t first_seq, int count, int size,
-                             std::string_view id_prefix) {
+std::string BuildProduceBody(int64_t first_seq, int count, int size, std::string_view id_prefix) {
   std::string body;
   body.reserve(static_cast<size_t>(count) * (static_cast<size_t>(size) + 40 + id_prefix.size()) +
                16);

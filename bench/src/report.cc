@@ -75,8 +75,8 @@ std::string LatencyLine(const LatencySummary& s) {
 }
 
 std::string ErrorLine(const ErrorCounts& e) {
-  std::string line = std::to_string(e.errors) + " non-2xx, " +
-                     std::to_string(e.transport_errors) + " transport";
+  std::string line =
+      std::to_string(e.errors) + " non-2xx, " + std::to_string(e.transport_errors) + " transport";
   for (const auto& [status, n] : e.statuses) {
     line += "  [" + std::to_string(status) + "]x" + std::to_string(n);
   }
@@ -87,12 +87,12 @@ std::string ErrorLine(const ErrorCounts& e) {
 void ProduceText(std::ostringstream& out, const char* title, const ProduceStats& p, int size) {
   out << title << ": " << p.produced << "/" << p.requested << " messages in "
       << Fixed(p.elapsed_s, 3) << " s = " << Fixed(p.MessagesPerSecond(), 0) << " msg/s, "
-      << Fixed(MegabytesPerSecond(p.produced, size, p.elapsed_s), 2) << " MB/s ("
-      << p.requests << " requests, " << p.retries << " retries)\n";
+      << Fixed(MegabytesPerSecond(p.produced, size, p.elapsed_s), 2) << " MB/s (" << p.requests
+      << " requests, " << p.retries << " retries)\n";
   out << "  request latency: " << LatencyLine(p.latency) << "\n";
   if (p.target_rate > 0) {
-    out << "  target " << Fixed(p.target_rate, 0) << " msg/s; latency from due time: "
-        << LatencyLine(p.scheduled_latency) << "\n";
+    out << "  target " << Fixed(p.target_rate, 0)
+        << " msg/s; latency from due time: " << LatencyLine(p.scheduled_latency) << "\n";
     out << "  sends started >1 ms late: " << p.late_sends << "\n";
   }
   out << "  errors: " << ErrorLine(p.errors) << "\n";
@@ -156,8 +156,8 @@ std::string ToText(const Report& r) {
   if (r.rate) ProduceText(out, "rate", *r.rate, o.size);
   if (r.consume) {
     const ConsumeStats& c = *r.consume;
-    out << "consume+ack: " << c.acked << "/" << c.target << " messages in "
-        << Fixed(c.elapsed_s, 3) << " s = " << Fixed(c.MessagesPerSecond(), 0) << " msg/s, "
+    out << "consume+ack: " << c.acked << "/" << c.target << " messages in " << Fixed(c.elapsed_s, 3)
+        << " s = " << Fixed(c.MessagesPerSecond(), 0) << " msg/s, "
         << Fixed(MegabytesPerSecond(c.acked, o.size, c.elapsed_s), 2) << " MB/s (" << c.pulls
         << " pulls, " << c.empty_pulls << " empty, " << c.redeliveries << " redelivered, "
         << c.ack_unknown << " unknown acks)\n";
@@ -167,8 +167,8 @@ std::string ToText(const Report& r) {
   }
   if (r.idle) {
     out << "idle " << IdleKindName(o.idle_kind) << ": " << r.idle->in_flight_at_start << "/"
-        << r.idle->requested << " in flight at start, " << r.idle->in_flight_at_end
-        << " at end; " << r.idle->issued << " issued, " << r.idle->returned << " returned\n";
+        << r.idle->requested << " in flight at start, " << r.idle->in_flight_at_end << " at end; "
+        << r.idle->issued << " issued, " << r.idle->returned << " returned\n";
     out << "  errors: " << ErrorLine(r.idle->errors) << "\n";
   }
   for (const std::string& w : r.warnings) out << "warning: " << w << "\n";

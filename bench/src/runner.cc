@@ -8,10 +8,9 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "zoomq/bench/idle_waiters.h"
 #include "zoomq/bench/payload.h"
@@ -25,8 +24,7 @@ constexpr int kProduceReadTimeoutMs = 30000;
 constexpr auto kHardExitGrace = std::chrono::seconds(15);
 
 int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             SteadyClock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch())
       .count();
 }
 
@@ -46,8 +44,8 @@ void AtomicSetOnce(std::atomic<int64_t>& target, int64_t value) {
 void SleepUnlessStopped(const StopSignal& stop, int ms) {
   const auto until = SteadyClock::now() + std::chrono::milliseconds(ms);
   while (!stop.ShouldStop() && SteadyClock::now() < until) {
-    std::this_thread::sleep_for(std::min<SteadyClock::duration>(
-        std::chrono::milliseconds(50), until - SteadyClock::now()));
+    std::this_thread::sleep_for(
+        std::min<SteadyClock::duration>(std::chrono::milliseconds(50), until - SteadyClock::now()));
   }
 }
 
@@ -58,8 +56,7 @@ std::string TopicPath(const std::string& topic) { return "/v1/topics/" + topic; 
 // result per message; the latency of that answer goes to `latency`.
 bool SendProduce(httplib::Client& client, const std::string& path, const std::string& body,
                  int count, const BenchOptions& options, const StopSignal& stop,
-                 ProduceStats* stats, LatencyRecorder* latency,
-                 std::atomic<int64_t>* produced_out) {
+                 ProduceStats* stats, LatencyRecorder* latency) {
   for (int attempt = 0;; ++attempt) {
     if (attempt > 0) ++stats->retries;
     ++stats->requests;
@@ -81,7 +78,6 @@ bool SendProduce(httplib::Client& client, const std::string& path, const std::st
         latency->Add(NanosBetween(sent, answered));
         stats->produced += count;
         stats->duplicates += answer.duplicates;
-        if (produced_out != nullptr) produced_out->fetch_add(count);
         return true;
       }
       stats->errors.AddStatus(200, "unexpected answer: " + result->body.substr(0, 300));
@@ -94,7 +90,12 @@ bool SendProduce(httplib::Client& client, const std::string& path, const std::st
         backoff_ms = std::clamp(seconds * 1000, backoff_ms, 5000);
       }
     }
-    if (!retryable || attempt >= options.retries || stop.ShouldStop()) return false;
+    if (!retryable || attempt >= options.retries || stop.ShouldStop()) {
+      // Given up on this request; pause before the next one so that a broker that went
+      // away is not hammered in a tight loop.
+      SleepUnlessStopped(stop, backoff_ms);
+      return false;
+    }
     SleepUnlessStopped(stop, backoff_ms);
   }
 }
@@ -167,15 +168,15 @@ bool CheckHealth(const Endpoint& endpoint, std::string* error) {
     return false;
   }
   if (result->status != 200) {
-    *error = "GET " + endpoint.ToString() + "/v1/health: status " +
-             std::to_string(result->status) + " " + result->body;
+    *error = "GET " + endpoint.ToString() + "/v1/health: status " + std::to_string(result->status) +
+             " " + result->body;
     return false;
   }
   return true;
 }
 
-bool EnsureTopic(const Endpoint& endpoint, const std::string& topic, int partitions,
-                 bool may_exist, std::string* error) {
+bool EnsureTopic(const Endpoint& endpoint, const std::string& topic, int partitions, bool may_exist,
+                 std::string* error) {
   auto client = MakeClient(endpoint, kSetupTimeoutMs);
   const nlohmann::json body{{"name", topic}, {"partitions", partitions}};
   httplib::Result result = client->Post("/v1/topics", body.dump(), "application/json");
@@ -190,8 +191,7 @@ bool EnsureTopic(const Endpoint& endpoint, const std::string& topic, int partiti
   return false;
 }
 
-ProduceStats RunProduce(const BenchOptions& options, const StopSignal& stop,
-                        ClientSet& clients, std::atomic<int64_t>* produced_out) {
+ProduceStats RunProduce(const BenchOptions& options, const StopSignal& stop, ClientSet& clients) {
   const std::string path = TopicPath(options.topic) + "/messages";
   const std::string id_prefix = options.ids ? options.run_id + "-" : "";
   const int64_t batches = (options.messages + options.batch - 1) / options.batch;
@@ -215,10 +215,10 @@ ProduceStats RunProduce(const BenchOptions& options, const StopSignal& stop,
         const int64_t b = next_batch.fetch_add(1);
         if (b >= batches) break;
         const int64_t first = b * options.batch;
-        const int count = static_cast<int>(std::min<int64_t>(options.batch, options.messages - first));
+        const int count =
+            static_cast<int>(std::min<int64_t>(options.batch, options.messages - first));
         const std::string body = BuildProduceBody(first, count, options.size, id_prefix);
-        SendProduce(*conns[i], path, body, count, options, stop, &me.stats, &me.latency,
-                    produced_out);
+        SendProduce(*conns[i], path, body, count, options, stop, &me.stats, &me.latency);
         AtomicMax(last_answer_ns, NowNs());
       }
     });
@@ -275,8 +275,8 @@ ProduceStats RunRate(const BenchOptions& options, const StopSignal& stop, Client
         if (stop.ShouldStop()) break;
         if (SteadyClock::now() - due > std::chrono::milliseconds(1)) ++me.stats.late_sends;
         const std::string body = BuildProduceBody(seq, 1, options.size, id_prefix);
-        const bool ok = SendProduce(*conns[i], path, body, 1, options, stop, &me.stats,
-                                    &me.latency, nullptr);
+        const bool ok =
+            SendProduce(*conns[i], path, body, 1, options, stop, &me.stats, &me.latency);
         const auto answered = SteadyClock::now();
         if (ok) me.scheduled.Add(NanosBetween(due, answered));
         AtomicMax(last_answer_ns, NowNs());
@@ -308,8 +308,8 @@ ProduceStats RunRate(const BenchOptions& options, const StopSignal& stop, Client
   return total;
 }
 
-ConsumeStats RunConsume(const BenchOptions& options, const StopSignal& stop,
-                        ClientSet& clients, const std::atomic<int64_t>& target) {
+ConsumeStats RunConsume(const BenchOptions& options, const StopSignal& stop, ClientSet& clients,
+                        const std::atomic<int64_t>& target) {
   const std::string group_path = TopicPath(options.topic) + "/groups/" + options.group;
   const std::string ack_path = group_path + "/ack";
   std::vector<httplib::Client*> conns =
@@ -332,11 +332,10 @@ ConsumeStats RunConsume(const BenchOptions& options, const StopSignal& stop,
     threads.emplace_back([&, i] {
       Worker& me = workers[i];
       httplib::Client& client = *conns[i];
-      const std::string pull_path =
-          group_path + "/messages?consumer=bench-c" + std::to_string(i) +
-          "&max=" + std::to_string(options.pull_max) +
-          "&wait_ms=" + std::to_string(options.pull_wait_ms) +
-          "&visibility_ms=" + std::to_string(options.visibility_ms);
+      const std::string pull_path = group_path + "/messages?consumer=bench-c" + std::to_string(i) +
+                                    "&max=" + std::to_string(options.pull_max) +
+                                    "&wait_ms=" + std::to_string(options.pull_wait_ms) +
+                                    "&visibility_ms=" + std::to_string(options.visibility_ms);
       while (!finished() && acked_total.load() < target.load()) {
         const auto pull_sent = SteadyClock::now();
         AtomicSetOnce(first_pull_ns, NowNs());
@@ -368,8 +367,7 @@ ConsumeStats RunConsume(const BenchOptions& options, const StopSignal& stop,
         me.stats.redeliveries += answer.redeliveries;
 
         const auto ack_sent = SteadyClock::now();
-        httplib::Result acked =
-            client.Post(ack_path, BuildIdsBody(answer.ids), "application/json");
+        httplib::Result acked = client.Post(ack_path, BuildIdsBody(answer.ids), "application/json");
         const auto ack_answered = SteadyClock::now();
         ++me.stats.acks;
         if (!acked) {
@@ -438,8 +436,7 @@ Report RunBench(const BenchOptions& options) {
     const Endpoint& first = options.endpoints.front();
     std::string error;
     bool ready = CheckHealth(first, &error) &&
-                 EnsureTopic(first, options.topic, options.partitions, options.topic_given,
-                             &error);
+                 EnsureTopic(first, options.topic, options.partitions, options.topic_given, &error);
     if (ready && options.idle_waiters > 0) {
       const std::string idle_topic = options.topic + "-idle";
       ready = EnsureTopic(first, idle_topic, 1, true, &error);
@@ -459,7 +456,7 @@ Report RunBench(const BenchOptions& options) {
     if (ready) {
       switch (options.mode) {
         case Mode::kProduce:
-          report.produce = RunProduce(options, stop, produce_clients, nullptr);
+          report.produce = RunProduce(options, stop, produce_clients);
           break;
         case Mode::kRate:
           report.rate = RunRate(options, stop, produce_clients);
@@ -473,13 +470,13 @@ Report RunBench(const BenchOptions& options) {
           std::atomic<int64_t> target{options.messages};
           if (options.concurrent) {
             std::thread producer([&] {
-              report.produce = RunProduce(options, stop, produce_clients, nullptr);
+              report.produce = RunProduce(options, stop, produce_clients);
               target = std::min(target.load(), report.produce->produced);
             });
             report.consume = RunConsume(options, stop, consume_clients, target);
             producer.join();
           } else {
-            report.produce = RunProduce(options, stop, produce_clients, nullptr);
+            report.produce = RunProduce(options, stop, produce_clients);
             target = report.produce->produced;
             if (target.load() > 0) {
               report.consume = RunConsume(options, stop, consume_clients, target);

@@ -5,7 +5,8 @@ namespace zoomq::bench {
 void ErrorCounts::AddStatus(int status, const std::string& body) {
   ++errors;
   ++statuses[status];
-  if (first_error.empty()) first_error = "status " + std::to_string(status) + ": " + body.substr(0, 300);
+  if (first_error.empty())
+    first_error = "status " + std::to_string(status) + ": " + body.substr(0, 300);
 }
 
 void ErrorCounts::AddTransport(const std::string& what) {

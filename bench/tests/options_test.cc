@@ -25,8 +25,15 @@ TEST(OptionsTest, FlagsAndDefaults) {
   BenchOptions o;
   CLI::App app;
   AddFlags(app, &o);
-  const char* argv[] = {"bench", "--url", "http://127.0.0.1:1,http://127.0.0.1:2",
-                        "--url",  "http://127.0.0.1:3", "--mode", "rate", "--batch", "50"};
+  const char* argv[] = {"bench",
+                        "--url",
+                        "http://127.0.0.1:1,http://127.0.0.1:2",
+                        "--url",
+                        "http://127.0.0.1:3",
+                        "--mode",
+                        "rate",
+                        "--batch",
+                        "50"};
   app.parse(static_cast<int>(std::size(argv)), const_cast<char**>(argv));
   EXPECT_EQ(Finalize(&o), "");
   EXPECT_EQ(o.endpoints.size(), 3u);

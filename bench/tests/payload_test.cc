@@ -27,9 +27,9 @@ TEST(PayloadTest, ProduceBodyIsValidJson) {
 }
 
 TEST(PayloadTest, ParsesProduceAnswer) {
-  const ProduceAnswer a = ParseProduceAnswer(
-      R"({"results":[{"partition":0,"offset":1,"duplicate":false},)"
-      R"({"partition":1,"offset":4,"duplicate":true}]})");
+  const ProduceAnswer a =
+      ParseProduceAnswer(R"({"results":[{"partition":0,"offset":1,"duplicate":false},)"
+                         R"({"partition":1,"offset":4,"duplicate":true}]})");
   EXPECT_TRUE(a.ok);
   EXPECT_EQ(a.results, 2);
   EXPECT_EQ(a.duplicates, 1);

@@ -1,11 +1,10 @@
 // The result of one bench run, as text for people or JSON for scripts.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "zoomq/bench/options.h"
 #include "zoomq/bench/stats.h"

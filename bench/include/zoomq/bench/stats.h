@@ -59,12 +59,12 @@ struct ConsumeStats {
 };
 
 struct IdleStats {
-  int requested = 0;             // --idle-waiters
-  int in_flight_at_start = 0;    // waiters inside a request when measuring began
-  int in_flight_at_end = 0;      // ... and when it ended
-  int64_t issued = 0;            // requests (long-polls / streams) opened
-  int64_t returned = 0;          // long-polls answered 200 (re-issued), streams ended
-  int64_t sse_bytes = 0;         // bytes received on SSE streams (keep-alive comments)
+  int requested = 0;           // --idle-waiters
+  int in_flight_at_start = 0;  // waiters inside a request when measuring began
+  int in_flight_at_end = 0;    // ... and when it ended
+  int64_t issued = 0;          // requests (long-polls / streams) opened
+  int64_t returned = 0;        // long-polls answered 200 (re-issued), streams ended
+  int64_t sse_bytes = 0;       // bytes received on SSE streams (keep-alive comments)
   ErrorCounts errors;
 };
 
