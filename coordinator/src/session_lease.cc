@@ -19,19 +19,24 @@ void SessionLease::OnContact(TimeMs sent_at) {
   has_contact_ = true;
 }
 
+void SessionLease::OnSuspended() { connected_ = false; }
+
+void SessionLease::OnReconnected() { connected_ = true; }
+
 void SessionLease::OnDisconnected() {
   connected_ = false;
   has_contact_ = false;
 }
 
 TimeMs SessionLease::SafeUntil() const {
-  if (!connected_ || !has_contact_) return 0;
+  if (!has_contact_) return 0;
   return last_contact_ + budget_ms_;
 }
 
 bool SessionLease::IsSafeToAct(TimeMs now) const {
-  // Strict: at exactly last_contact + budget the window is over.
-  return connected_ && has_contact_ && now < last_contact_ + budget_ms_;
+  // Strict: at exactly last_contact + budget the window is over. A suspended session keeps
+  // its window (OnSuspended); an expired or closed one has no contact left.
+  return has_contact_ && now < last_contact_ + budget_ms_;
 }
 
 }  // namespace zoomq::coordinator

@@ -506,9 +506,14 @@ struct ZkSession::Impl {
         timeout = zoo_recv_timeout(zh);
         std::lock_guard<std::mutex> lock(state_mu);
         state = SessionState::kConnected;
+        const bool same = sid == last_session_id && lease_generation == ev.generation;
         session_id = sid;
         negotiated_timeout_ms = timeout;
-        lease.OnConnected(timeout);
+        if (same) {
+          lease.OnReconnected();  // the same session on another server: keep the window
+        } else {
+          lease.OnConnected(timeout);
+        }
         lease_generation = ev.generation;
         state_cv.notify_all();
       }
@@ -525,7 +530,7 @@ struct ZkSession::Impl {
         if (state != SessionState::kConnected) return;  // not yet connected, or already lost
         state = SessionState::kSuspended;
         ++suspensions;
-        lease.OnDisconnected();
+        lease.OnSuspended();
         sid = session_id;
         state_cv.notify_all();
       }

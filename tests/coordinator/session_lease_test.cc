@@ -82,6 +82,24 @@ TEST(SessionLeaseTest, DisconnectEndsTheLeaseAtOnce) {
   EXPECT_TRUE(lease.IsSafeToAct(1005));
 }
 
+TEST(SessionLeaseTest, ReconnectingToAnotherServerKeepsTheWindow) {
+  // The client lost its server and reconnects to another with the same session: the server
+  // cannot have expired it before last contact + timeout, so acting stays safe until the
+  // 2/3 window ends (a ZooKeeper server failover is invisible to clients).
+  SessionLease lease;
+  lease.OnConnected(kTimeout);
+  lease.OnContact(1000);
+  lease.OnSuspended();
+  EXPECT_TRUE(lease.IsSafeToAct(2999));
+  EXPECT_FALSE(lease.IsSafeToAct(3000));
+  lease.OnContact(1500);  // no contact counts while suspended
+  EXPECT_EQ(lease.SafeUntil(), 3000);
+  lease.OnReconnected();
+  EXPECT_TRUE(lease.IsSafeToAct(2000));
+  lease.OnContact(2500);
+  EXPECT_EQ(lease.SafeUntil(), 4500);
+}
+
 TEST(SessionLeaseTest, FractionIsConfigurable) {
   SessionLease lease(0.5);
   lease.OnConnected(4000);

@@ -32,7 +32,15 @@ class SessionLease {
   // A request sent at `sent_at` got a reply from the server. Ignored while disconnected. Keeps
   // the latest send time (replies may arrive out of order).
   void OnContact(TimeMs sent_at);
-  // The client lost its connection, the session expired, or it was closed.
+  // The client lost its connection and is reconnecting (possibly to another server of the
+  // ensemble) with the same session: the server cannot expire the session before the last
+  // contact + the timeout, so the current window stays valid; no new contact counts until
+  // the client is connected again.
+  void OnSuspended();
+  // The client reconnected with the same session: the window continues from the last contact
+  // (a fresh reply will extend it).
+  void OnReconnected();
+  // The session expired, or it was closed: the lease ends at once.
   void OnDisconnected();
 
   // True iff connected and `now` is before SafeUntil().
