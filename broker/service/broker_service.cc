@@ -134,7 +134,13 @@ void BrokerService::Stop() {
     std::lock_guard<std::mutex> lock(topics_mu_);
     for (auto& [name, t] : topics_) topics.push_back(t);
   }
-  for (auto& t : topics) t->Notify();
+  for (auto& t : topics) {
+    t->Notify();
+    for (auto& p : t->partitions) {
+      std::lock_guard<std::mutex> lock(p->mu);
+      p->hwm_cv.notify_all();
+    }
+  }
   {
     // Follower threads see stopping_ within one fetch wait; their last commits must land
     // before the store closes.
@@ -314,6 +320,10 @@ void BrokerService::SubmitAndCommit(WriteBatch batch, std::vector<Commit> commit
       if (st.ok()) {
         std::lock_guard<std::mutex> lock(c.partition->mu);
         OnDurableLocked(*c.partition, c.end, c.group_end);
+      } else {
+        // No lock: a refused Submit (store closing) runs this inline, under the caller's
+        // partition locks. Waiters re-check health() at least every write timeout.
+        c.partition->hwm_cv.notify_all();
       }
       c.topic->Notify();
     }
@@ -441,29 +451,26 @@ Result<std::vector<ProduceResult>> BrokerService::Produce(const std::string& top
   }
   // Answer only once every message (new or a duplicate's original) is committed.
   auto deadline = SteadyClock::now() + std::chrono::milliseconds(options_.write_timeout_ms);
-  std::unique_lock<std::mutex> lock(t->change_mu);
-  for (;;) {
-    bool all = true;
-    for (int32_t p : involved) {
-      std::lock_guard<std::mutex> plock(t->partitions[p]->mu);
+  for (int32_t p : involved) {
+    Partition& part = *t->partitions[p];
+    std::unique_lock<std::mutex> lock(part.mu);
+    for (;;) {
       // The offsets were assigned under this leadership; once it changed, the entries may
       // have been truncated and the same offsets may hold other messages.
-      if (t->partitions[p]->role_generation != generation[p]) {
+      if (part.role_generation != generation[p]) {
         return Status(Code::kNotLeader, "leadership of " + topic_name + "/" +
                                             std::to_string(p) +
                                             " changed while the write was replicated; it may "
                                             "or may not be written: retry with the same ids");
       }
-      if (t->partitions[p]->index.high_watermark() < need_end[p]) all = false;
-    }
-    if (all) break;
-    ZOOMQ_RETURN_IF_ERROR(health());
-    if (stopping_) return Status::Unavailable("broker is shutting down; retry");
-    if (t->change_cv.wait_until(lock, deadline) == std::cv_status::timeout) {
-      return Status::Unavailable("timed out waiting for the write to be committed");
+      if (part.index.high_watermark() >= need_end[p]) break;
+      ZOOMQ_RETURN_IF_ERROR(health());
+      if (stopping_) return Status::Unavailable("broker is shutting down; retry");
+      if (part.hwm_cv.wait_until(lock, deadline) == std::cv_status::timeout) {
+        return Status::Unavailable("timed out waiting for the write to be committed");
+      }
     }
   }
-  lock.unlock();
   produced_ += appended;
   if (ack_guard_) ZOOMQ_RETURN_IF_ERROR(ack_guard_());
   return results;

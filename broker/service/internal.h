@@ -22,6 +22,10 @@ struct BrokerService::Partition {
   Partition(int32_t n, TimeMs dedup_window_ms) : number(n), index(dedup_window_ms) {}
   const int32_t number;  // constant after construction
   std::mutex mu;
+  // Notified (with mu held) whenever the high watermarks, the role or the broker's health
+  // change: requests waiting for their commit wait here, per partition, instead of being
+  // woken by every change of the topic.
+  std::condition_variable hwm_cv;
   // Everything below is guarded by mu.
   PartitionIndex index;      // index.high_watermark() is what readers may see
   EpochCache epochs;         // leader epoch -> first offset, for truncation by epoch

@@ -29,6 +29,7 @@ void BrokerService::OnDurableLocked(Partition& p, uint64_t end, uint64_t group_e
     p.index.Commit(std::min(p.leader_hwm, p.durable_end));
     p.group_hwm = std::max(p.group_hwm, std::min(p.leader_group_hwm, p.group_durable));
   }
+  p.hwm_cv.notify_all();
 }
 
 uint64_t BrokerService::AppendGroupLog(const std::shared_ptr<Topic>& t, int32_t partition,
@@ -53,25 +54,24 @@ Status BrokerService::WaitGroupLog(const std::shared_ptr<Topic>& t,
     std::lock_guard<std::mutex> plock(t->partitions[p]->mu);
     generation[p] = t->partitions[p]->role_generation;
   }
-  std::unique_lock<std::mutex> lock(t->change_mu);
-  for (;;) {
-    bool all = true;
-    for (size_t p = 0; p < need.size(); ++p) {
-      if (need[p] == 0) continue;
-      std::lock_guard<std::mutex> plock(t->partitions[p]->mu);
-      if (t->partitions[p]->role_generation != generation[p] || !t->partitions[p]->leading) {
+  for (size_t p = 0; p < need.size(); ++p) {
+    if (need[p] == 0) continue;
+    Partition& part = *t->partitions[p];
+    std::unique_lock<std::mutex> lock(part.mu);
+    for (;;) {
+      if (part.role_generation != generation[p] || !part.leading) {
         return Status(Code::kNotLeader, "leadership changed before the in-sync replicas "
                                         "confirmed; retry");
       }
-      if (t->partitions[p]->group_hwm < need[p]) all = false;
-    }
-    if (all) return Status::Ok();
-    ZOOMQ_RETURN_IF_ERROR(health());
-    if (stopping_) return Status::Unavailable("broker is shutting down");
-    if (t->change_cv.wait_until(lock, deadline) == std::cv_status::timeout) {
-      return Status::Unavailable("timed out waiting for the in-sync replicas");
+      if (part.group_hwm >= need[p]) break;
+      ZOOMQ_RETURN_IF_ERROR(health());
+      if (stopping_) return Status::Unavailable("broker is shutting down");
+      if (part.hwm_cv.wait_until(lock, deadline) == std::cv_status::timeout) {
+        return Status::Unavailable("timed out waiting for the in-sync replicas");
+      }
     }
   }
+  return Status::Ok();
 }
 
 Status BrokerService::RebuildGroups(const std::shared_ptr<Topic>& t, int32_t partition) {
@@ -137,6 +137,7 @@ void BrokerService::MakeLeaderLocked(Partition& p, int64_t epoch, std::vector<in
                    p.durable_end, p.index.high_watermark(), clock_->NowMs());
   p.index.Commit(p.leader->OnAppend(p.durable_end));
   p.group_hwm = p.group_leader->OnAppend(p.group_durable);
+  p.hwm_cv.notify_all();
 }
 
 Status BrokerService::BecomeLeader(const std::string& topic, int32_t partition, int64_t epoch,
@@ -191,6 +192,7 @@ Status BrokerService::BecomeFollower(const std::string& topic, int32_t partition
     p.leader_id = leader_id;
     p.leader_url = std::move(leader_url);
     generation = ++p.role_generation;
+    p.hwm_cv.notify_all();
     spdlog::info("topic={} partition={} epoch={} following broker {} at {}: log_end={}", topic,
                  partition, epoch, leader_id, p.leader_url, p.index.log_end());
   }
@@ -227,6 +229,7 @@ Status BrokerService::Resign(const std::string& topic, int32_t partition, int64_
     p.leader_id = -1;
     p.leader_url.clear();
     ++p.role_generation;
+    p.hwm_cv.notify_all();
     spdlog::warn("topic={} partition={} epoch={} no leader: this broker stops serving it",
                  topic, partition, epoch);
   }
@@ -424,6 +427,7 @@ Result<FetchResponse> BrokerService::Fetch(const FetchRequest& req) {
       p.index.Commit(p.leader->OnFetch(req.replica, req.offset, now));
       p.group_hwm = p.group_leader->OnFetch(req.replica, req.group_offset, now);
       advanced = p.index.high_watermark() != before || p.group_hwm != group_before;
+      if (advanced) p.hwm_cv.notify_all();
       resp.epoch = p.epoch;
       resp.high_watermark = p.index.high_watermark();
       resp.group_high_watermark = p.group_hwm;
@@ -531,6 +535,7 @@ void BrokerService::OnIsrCommitted(const std::string& topic, int32_t partition, 
     spdlog::info("topic={} partition={} epoch={} isr=[{}]", topic, partition, epoch, list);
     p.group_hwm = p.group_leader->OnIsrCommitted(isr);
     p.index.Commit(p.leader->OnIsrCommitted(std::move(isr)));
+    p.hwm_cv.notify_all();
   }
   t->Notify();
 }
