@@ -324,6 +324,8 @@ class BrokerService {
   Result<std::shared_ptr<Topic>> EnsureDlqTopic(const std::shared_ptr<Topic>& topic);
   void Fail(const Status& st);
   void TickerLoop();
+  // TOPIC_NOT_FOUND / PARTITION_NOT_FOUND for a missing topic (null) or partition.
+  static Status CheckPartition(const Topic* topic, const std::string& name, int32_t partition);
   // Local commit of entries below `end` (REQUIRES: p.mu held): advances the high watermark.
   void OnDurableLocked(Partition& p, uint64_t end, uint64_t group_end);
   // REQUIRES: p.mu held.

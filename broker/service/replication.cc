@@ -16,6 +16,15 @@ constexpr TimeMs kRetryMs = 100;
 std::string Tp(const std::string& topic, int32_t p) { return topic + "/" + std::to_string(p); }
 }  // namespace
 
+Status BrokerService::CheckPartition(const Topic* t, const std::string& topic,
+                                     int32_t partition) {
+  if (!t) return Status(Code::kTopicNotFound, "topic '" + topic + "' does not exist");
+  if (partition < 0 || partition >= t->config.partitions) {
+    return Status(Code::kPartitionNotFound, "no partition " + Tp(topic, partition));
+  }
+  return Status::Ok();
+}
+
 void BrokerService::OnDurableLocked(Partition& p, uint64_t end, uint64_t group_end) {
   // A commit queued before a truncation may land after it: never past the log's end.
   end = std::min(end, p.index.log_end());
@@ -143,10 +152,7 @@ void BrokerService::MakeLeaderLocked(Partition& p, int64_t epoch, std::vector<in
 Status BrokerService::BecomeLeader(const std::string& topic, int32_t partition, int64_t epoch,
                                    std::vector<int32_t> replicas, std::vector<int32_t> isr) {
   auto t = FindTopic(topic);
-  if (!t) return Status(Code::kTopicNotFound, "topic '" + topic + "' does not exist");
-  if (partition < 0 || partition >= t->config.partitions) {
-    return Status(Code::kPartitionNotFound, "no partition " + Tp(topic, partition));
-  }
+  ZOOMQ_RETURN_IF_ERROR(CheckPartition(t.get(), topic, partition));
   Partition& p = *t->partitions[partition];
   {
     std::lock_guard<std::mutex> lock(p.mu);
@@ -170,10 +176,7 @@ Status BrokerService::BecomeLeader(const std::string& topic, int32_t partition, 
 Status BrokerService::BecomeFollower(const std::string& topic, int32_t partition, int64_t epoch,
                                      int32_t leader_id, std::string leader_url) {
   auto t = FindTopic(topic);
-  if (!t) return Status(Code::kTopicNotFound, "topic '" + topic + "' does not exist");
-  if (partition < 0 || partition >= t->config.partitions) {
-    return Status(Code::kPartitionNotFound, "no partition " + Tp(topic, partition));
-  }
+  ZOOMQ_RETURN_IF_ERROR(CheckPartition(t.get(), topic, partition));
   if (transport_ == nullptr) return Status::Internal("no peer transport for following");
   Partition& p = *t->partitions[partition];
   uint64_t generation;
@@ -212,10 +215,7 @@ Status BrokerService::BecomeFollower(const std::string& topic, int32_t partition
 
 Status BrokerService::Resign(const std::string& topic, int32_t partition, int64_t epoch) {
   auto t = FindTopic(topic);
-  if (!t) return Status(Code::kTopicNotFound, "topic '" + topic + "' does not exist");
-  if (partition < 0 || partition >= t->config.partitions) {
-    return Status(Code::kPartitionNotFound, "no partition " + Tp(topic, partition));
-  }
+  ZOOMQ_RETURN_IF_ERROR(CheckPartition(t.get(), topic, partition));
   Partition& p = *t->partitions[partition];
   {
     std::lock_guard<std::mutex> lock(p.mu);
@@ -395,10 +395,7 @@ void BrokerService::FollowerLoop(std::shared_ptr<Topic> t, Partition* p, uint64_
 
 Result<FetchResponse> BrokerService::Fetch(const FetchRequest& req) {
   auto t = FindTopic(req.topic);
-  if (!t) return Status(Code::kTopicNotFound, "topic '" + req.topic + "' does not exist");
-  if (req.partition < 0 || req.partition >= t->config.partitions) {
-    return Status(Code::kPartitionNotFound, "no partition " + Tp(req.topic, req.partition));
-  }
+  ZOOMQ_RETURN_IF_ERROR(CheckPartition(t.get(), req.topic, req.partition));
   Partition& p = *t->partitions[req.partition];
   const auto deadline = SteadyClock::now() + std::chrono::milliseconds(req.wait_ms);
   for (;;) {
@@ -468,10 +465,7 @@ Result<std::pair<int64_t, uint64_t>> BrokerService::EpochEnd(const std::string& 
                                                              int32_t partition, int64_t epoch,
                                                              bool group_log) {
   auto t = FindTopic(topic);
-  if (!t) return Status(Code::kTopicNotFound, "topic '" + topic + "' does not exist");
-  if (partition < 0 || partition >= t->config.partitions) {
-    return Status(Code::kPartitionNotFound, "no partition " + Tp(topic, partition));
-  }
+  ZOOMQ_RETURN_IF_ERROR(CheckPartition(t.get(), topic, partition));
   Partition& p = *t->partitions[partition];
   std::lock_guard<std::mutex> lock(p.mu);
   if (!p.leading) return Status(Code::kNotLeader, "not the leader of " + Tp(topic, partition));
@@ -544,10 +538,7 @@ Result<std::vector<StoredMessage>> BrokerService::ReplicaLog(const std::string& 
                                                              int32_t partition,
                                                              uint64_t* high_watermark) {
   auto t = FindTopic(topic);
-  if (!t) return Status(Code::kTopicNotFound, "topic '" + topic + "' does not exist");
-  if (partition < 0 || partition >= t->config.partitions) {
-    return Status(Code::kPartitionNotFound, "no partition " + Tp(topic, partition));
-  }
+  ZOOMQ_RETURN_IF_ERROR(CheckPartition(t.get(), topic, partition));
   uint64_t first, hwm;
   {
     std::lock_guard<std::mutex> lock(t->partitions[partition]->mu);
