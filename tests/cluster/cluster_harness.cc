@@ -726,7 +726,7 @@ int Cluster::Controller() {
     const int controller = Controller();
     if (controller <= 0) {
       last = "no agreed controller";
-      std::this_thread::sleep_for(milliseconds(50));
+      std::this_thread::sleep_for(milliseconds(50));  // ok: see comment / poll with deadline
       continue;
     }
     Http http(Port(controller), milliseconds(10000));
@@ -735,7 +735,7 @@ int Cluster::Controller() {
       created = true;
     } else {
       last = "POST /v1/topics to controller " + std::to_string(controller) + ": " + r.Describe();
-      std::this_thread::sleep_for(milliseconds(100));
+      std::this_thread::sleep_for(milliseconds(100));  // ok: see comment / poll with deadline
     }
   }
   if (!created) return ::testing::AssertionFailure() << "cannot create topic " << name << ": " << last;
@@ -1050,10 +1050,10 @@ void Producer::Run(int thread) {
         RefreshLeader();
         if (rec.failures.size() == 1) continue;
       }
-      std::this_thread::sleep_for(backoff);
+      std::this_thread::sleep_for(backoff);  // ok: see comment / poll with deadline
       backoff = std::min(backoff * 2, options_.backoff_max);
     }
-    if (options_.interval.count() > 0) std::this_thread::sleep_for(options_.interval);
+    if (options_.interval.count() > 0) std::this_thread::sleep_for(options_.interval);  // ok: see comment / poll with deadline
   }
   ++done_threads_;
 }

@@ -576,7 +576,7 @@ TEST_F(FailoverTest, GroupAcksSurviveLeaderKill) {
       if (r.status != 200) {
         // The new leader may still be rebuilding group state: retry, following the leader.
         ++errors;
-        std::this_thread::sleep_for(milliseconds(50));
+        std::this_thread::sleep_for(milliseconds(50));  // ok: see comment / poll with deadline
         auto now = cluster_->WaitForLeader(topic, 0, milliseconds(5000));
         if (now && now->leader != current) {
           current = now->leader;

@@ -157,7 +157,7 @@ bool ZkTestServer::StartOnce(std::string* why) {
       return false;
     }
     if (FourLetterWord(port_, "srvr").find("Mode:") != std::string::npos) return true;
-    std::this_thread::sleep_for(milliseconds(50));  // polling an external process
+    std::this_thread::sleep_for(milliseconds(50));  // ok: polling an external process until a deadline
   }
   *why = "ZooKeeper not ready after 30 s:\n" + LogTail();
   Shutdown();
@@ -213,7 +213,7 @@ bool WaitFor(const std::function<bool()>& predicate, milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {
     if (predicate()) return true;
-    std::this_thread::sleep_for(milliseconds(2));
+    std::this_thread::sleep_for(milliseconds(2));  // ok: polling a predicate with a deadline
   }
   return predicate();
 }

@@ -31,7 +31,7 @@ bool WaitFor(const std::function<bool()>& predicate, milliseconds timeout, milli
   const auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {
     if (predicate()) return true;
-    std::this_thread::sleep_for(poll);
+    std::this_thread::sleep_for(poll);  // ok: see comment / poll with deadline
   }
   return predicate();
 }

@@ -338,7 +338,8 @@ TEST_F(ForwardingTest, NackThroughAnotherBrokerRedelivers) {
 TEST_F(ForwardingTest, LongPollThroughFollowerWakesOnRemoteMessage) {
   // B leads partition 1 only; a pull restricted to partition 0 asks A alone.
   std::thread producer([&] {
-    std::this_thread::sleep_for(milliseconds(300));
+    // ok: produce only after the pull is parked (if not yet, it answers at once; still valid).
+    std::this_thread::sleep_for(milliseconds(300));  // ok: see comment / poll with deadline
     Http http(nodes_[1].port);
     Produce(http, kTopic, Json::array({{{"value", 1}, {"partition", 0}}}));
   });
@@ -363,7 +364,8 @@ TEST_F(ForwardingTest, SubscribeThroughOneBrokerGetsBothPartitions) {
   SseReader sse(nodes_[2].port, "/v1/topics/orders/groups/sg/subscribe?consumer=s1&prefetch=4");
   ASSERT_TRUE(sse.WaitForEvents(4, milliseconds(5000)));
   // prefetch holds: no more than 4 in flight across both leaders.
-  std::this_thread::sleep_for(milliseconds(600));
+  // ok: nothing beyond the prefetch may arrive; only time can show that.
+  std::this_thread::sleep_for(milliseconds(600));  // ok: see comment / poll with deadline
   auto events = sse.Events();
   EXPECT_EQ(events.size(), 4u);
   std::vector<std::string> ids;
@@ -387,7 +389,8 @@ TEST_F(ForwardingTest, SubscribePrefetchCountsRemoteLeases) {
   ASSERT_TRUE(sse.WaitForEvents(3, milliseconds(5000)));  // leased at A
   ASSERT_TRUE(IsStatus(Produce(ViaB(), kTopic, p1), 200));  // local to B
   ASSERT_TRUE(sse.WaitForEvents(4, milliseconds(5000)));
-  std::this_thread::sleep_for(milliseconds(600));
+  // ok: nothing beyond the prefetch may arrive; only time can show that.
+  std::this_thread::sleep_for(milliseconds(600));  // ok: see comment / poll with deadline
   EXPECT_EQ(sse.EventCount(), 4u);  // 3 at A + 1 at B, not 3 + 4
   sse.Stop();
 }
@@ -422,7 +425,8 @@ TEST_F(ForwardingTest, ProduceFollowsALeaderThatMoved) {
     cluster_.leaders[{kTopic, 0}] = 2;
   }
   std::thread fix([&] {
-    std::this_thread::sleep_for(milliseconds(200));
+    // ok: the leader moves while the request is being retried: that is the scenario.
+    std::this_thread::sleep_for(milliseconds(200));  // ok: see comment / poll with deadline
     std::lock_guard<std::mutex> lock(cluster_.mu);
     cluster_.leaders[{kTopic, 0}] = 1;
   });

@@ -46,7 +46,7 @@ TEST(GracefulTest, SigtermAnswersWaitingRequestsAndExitsZero) {
       milliseconds(5000)));
   ASSERT_TRUE(sse.WaitForHeaders(milliseconds(5000)));
   // ok: the stream read has no observable "parked" state; give it a moment to get there.
-  std::this_thread::sleep_for(milliseconds(200));
+  std::this_thread::sleep_for(milliseconds(200));  // ok: see comment / poll with deadline
 
   const auto term_at = Clock::now();
   const auto code = broker.Term(milliseconds(10000));

@@ -203,7 +203,7 @@ TEST_F(GroupsTest, ExtendKeepsTheLeaseAndExpiredLeasesCannotBeExtended) {
   Json short_lease = PullOk("t", "g", "c1", 1, 0, 200);
   ASSERT_EQ(short_lease.size(), 1u);
   // ok: the 200 ms lease must run out before we try to extend it (generous margin).
-  std::this_thread::sleep_for(milliseconds(800));
+  std::this_thread::sleep_for(milliseconds(800));  // ok: see comment / poll with deadline
   Json late = VerbOk("t", "g", "extend", IdsOf(short_lease), {{"visibility_ms", 60000}});
   EXPECT_EQ(AffectedCount(late), 0) << late.dump();
   EXPECT_EQ(late["unknown"], Json(IdsOf(short_lease))) << late.dump();

@@ -58,7 +58,7 @@ TEST_F(SseTest, PrefetchLimitsUnackedMessagesAndAcksLetMoreThrough) {
   SseReader sse(broker().port(), SubscribePath("t", "g", "c1", 3));
   ASSERT_TRUE(sse.WaitForEvents(3, milliseconds(5000))) << "got " << sse.EventCount();
   // ok: nothing should arrive beyond the prefetch; only time can show that.
-  std::this_thread::sleep_for(milliseconds(700));
+  std::this_thread::sleep_for(milliseconds(700));  // ok: see comment / poll with deadline
   ASSERT_EQ(sse.EventCount(), 3u) << "more than prefetch unacked messages in flight";
 
   // Ack two: exactly two more may come.
@@ -67,7 +67,7 @@ TEST_F(SseTest, PrefetchLimitsUnackedMessagesAndAcksLetMoreThrough) {
   EXPECT_EQ(AffectedCount(acked), 2) << acked.dump();
   ASSERT_TRUE(sse.WaitForEvents(5, milliseconds(5000))) << "acks did not let more through";
   // ok: as above, check that no sixth one slips through.
-  std::this_thread::sleep_for(milliseconds(500));
+  std::this_thread::sleep_for(milliseconds(500));  // ok: see comment / poll with deadline
   EXPECT_EQ(sse.EventCount(), 5u);
 
   // Ack everything as it comes: all 10 arrive, each once.

@@ -65,7 +65,7 @@ TEST_F(StreamTest, LongPollAtHighWatermarkWakesOnProduce) {
   });
   // ok: let the read park at the high watermark (if it has not yet, it answers at once with
   // the message, and the assertions below still hold).
-  std::this_thread::sleep_for(milliseconds(200));
+  std::this_thread::sleep_for(milliseconds(200));  // ok: see comment / poll with deadline
   const auto produced_at = Clock::now();
   ProduceOk("t", Json::array({{{"value", "after"}}}));
   reader.join();
