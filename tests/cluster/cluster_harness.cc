@@ -280,7 +280,7 @@ bool ZooKeeperServer::Serving() {
   const std::string java = FindInPath("java");
   if (java.empty()) return ::testing::AssertionFailure() << "java not found in PATH";
   for (int attempt = 0; attempt < 3; ++attempt) {
-    port_ = PickFreePort();
+    if (!restarting_) port_ = PickFreePort();
     std::filesystem::create_directories(dir_ + "/data");
     {
       std::ofstream cfg(dir_ + "/zoo.cfg");
@@ -326,6 +326,14 @@ bool ZooKeeperServer::Serving() {
 }
 
 void ZooKeeperServer::Kill() { process_.Kill(); }
+
+::testing::AssertionResult ZooKeeperServer::Restart(milliseconds timeout) {
+  process_.Kill();
+  restarting_ = true;  // keep the port: the brokers' connect string names it
+  auto r = Start(timeout);
+  restarting_ = false;
+  return r;
+}
 
 ZooKeeperServer* SharedZooKeeper() {
   static std::unique_ptr<ZooKeeperServer> server;

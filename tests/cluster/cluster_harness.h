@@ -87,6 +87,8 @@ class ZooKeeperServer {
   ~ZooKeeperServer();
   ::testing::AssertionResult Start(milliseconds timeout = milliseconds(30000));
   void Kill();
+  // Starts it again on the same port and data dir (after Kill) and waits until it serves.
+  ::testing::AssertionResult Restart(milliseconds timeout = milliseconds(30000));
   bool Serving();  // `srvr` answers with a Mode: line
   int port() const { return port_; }
   std::string hosts() const { return "127.0.0.1:" + std::to_string(port_); }
@@ -95,6 +97,7 @@ class ZooKeeperServer {
  private:
   std::string dir_;
   int port_ = 0;
+  bool restarting_ = false;
   ChildProcess process_;
 };
 

@@ -723,5 +723,50 @@ TEST_F(FailoverTest, GracefulStopMovesLeadershipsQuickly) {
   }
 }
 
+// Item 7 of the cluster issue: a lone ZooKeeper that goes away and comes back. While it is
+// gone, leaders stop acknowledging once their session lease runs out (they cannot be sure
+// of their leadership); when it is back, the cluster carries on by itself.
+TEST_F(FailoverTest, ClusterCarriesOnAfterLoneZooKeeperRestart) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  const std::string topic = UniqueName("zk_restart");
+  auto leaders = CreateTopic(topic, kReplicated);
+  ASSERT_EQ(leaders.size(), 1u);
+  ProducerOptions po;
+  po.topic = topic;
+  po.threads = 2;
+  po.id_prefix = "z";
+  Producer producer(*cluster_, po);
+  producer.Start();
+  ASSERT_TRUE(producer.WaitForAcks(100, milliseconds(30000)));
+  ZooKeeperServer* zk = SharedZooKeeper();
+  ASSERT_NE(zk, nullptr);
+  zk->Kill();
+  const auto down_at = Clock::now();
+  // Past the session timeout: no broker can still be sure of its session.
+  ASSERT_FALSE(WaitFor([&] { return false; }, milliseconds(kSessionMs + 1000)));  // ok: time must pass
+  ASSERT_TRUE(zk->Restart());
+  const auto up_at = Clock::now();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto t = producer.AckTimes();
+        return !t.empty() && t.back() > up_at;
+      },
+      milliseconds(20000)))
+      << "no write accepted after ZooKeeper came back";
+  ASSERT_TRUE(producer.WaitForMoreAcks(100, milliseconds(30000)));
+  producer.Stop();
+  int64_t acked_while_down = 0;
+  for (const auto& t : producer.AckTimes()) {
+    if (t > down_at + milliseconds(kSessionMs) && t < up_at) ++acked_while_down;
+  }
+  std::printf("[figures] lone ZooKeeper down %lld ms: %lld writes acknowledged after the session "
+              "timeout while it was down; writes resumed after it came back\n",
+              static_cast<long long>(MillisBetween(down_at, up_at)),
+              static_cast<long long>(acked_while_down));
+  EXPECT_EQ(acked_while_down, 0) << "a leader acknowledged without a live session";
+  ExpectAckedExactlyOnce(topic, 0, producer.Records());
+  ExpectReplicasConverge(topic, 0);
+}
+
 }  // namespace
 }  // namespace zoomq::cluster_testing
