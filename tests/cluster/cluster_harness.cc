@@ -507,17 +507,92 @@ bool Cluster::Spawn(Broker& b, std::string* error) {
                                        << timeout.count() << " ms: " << last;
 }
 
+ZooKeeperEnsemble::ZooKeeperEnsemble(int n) : dir_(MakeTempDir("zoomq-zk-ensemble")) {
+  for (int i = 0; i < n; ++i) {
+    client_ports_.push_back(PickFreePort());
+    peer_ports_.push_back(PickFreePort());
+    election_ports_.push_back(PickFreePort());
+    processes_.push_back(std::make_unique<ChildProcess>());
+  }
+}
+
+ZooKeeperEnsemble::~ZooKeeperEnsemble() {
+  for (auto& p : processes_) p->Kill();
+  std::error_code ec;
+  if (!dir_.empty() && !std::getenv("ZOOMQ_IT_KEEP")) std::filesystem::remove_all(dir_, ec);
+}
+
+std::string ZooKeeperEnsemble::hosts() const {
+  std::string s;
+  for (int port : client_ports_) s += (s.empty() ? "" : ",") + std::string("127.0.0.1:") +
+                                      std::to_string(port);
+  return s;
+}
+
+bool ZooKeeperEnsemble::Serving(int i) {
+  return FourLetterWord(client_ports_[i], "srvr").find("Mode:") != std::string::npos;
+}
+
+void ZooKeeperEnsemble::Kill(int i) { processes_[i]->Kill(); }
+
+::testing::AssertionResult ZooKeeperEnsemble::Start(milliseconds timeout) {
+  if (dir_.empty()) return ::testing::AssertionFailure() << "mkdtemp failed";
+  const std::string java = FindInPath("java");
+  if (java.empty()) return ::testing::AssertionFailure() << "java not found in PATH";
+  for (int i = 0; i < size(); ++i) {
+    const std::string d = dir_ + "/zk" + std::to_string(i + 1);
+    std::filesystem::create_directories(d + "/data");
+    std::ofstream(d + "/data/myid") << (i + 1) << "\n";
+    {
+      std::ofstream cfg(d + "/zoo.cfg");
+      cfg << "tickTime=500\ninitLimit=10\nsyncLimit=5\n"
+          << "dataDir=" << d << "/data\n"
+          << "clientPort=" << client_ports_[i] << "\nclientPortAddress=127.0.0.1\n"
+          << "admin.enableServer=false\n4lw.commands.whitelist=ruok,srvr,mntr\n"
+          << "maxClientCnxns=0\nforceSync=no\n";
+      for (int j = 0; j < size(); ++j) {
+        cfg << "server." << (j + 1) << "=127.0.0.1:" << peer_ports_[j] << ":"
+            << election_ports_[j] << "\n";
+      }
+    }
+    std::string error;
+    if (!processes_[i]->Spawn(
+            {java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx128m",
+             "-XX:-UsePerfData", "-cp",
+             "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-api.jar",
+             "org.apache.zookeeper.server.quorum.QuorumPeerMain", d + "/zoo.cfg"},
+            d + "/zk.log", &error)) {
+      return ::testing::AssertionFailure() << error;
+    }
+  }
+  const bool ok = WaitFor(
+      [&] {
+        for (int i = 0; i < size(); ++i) {
+          if (!Serving(i)) return false;
+        }
+        return true;
+      },
+      timeout, milliseconds(50));
+  if (ok) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "ensemble not serving within " << timeout.count()
+                                       << " ms (logs under " << dir_ << ")";
+}
+
 ::testing::AssertionResult Cluster::Start(milliseconds timeout) {
   if (dir_.empty()) return ::testing::AssertionFailure() << "mkdtemp failed";
-  ZooKeeperServer* zk = SharedZooKeeper();
-  if (zk == nullptr) return ::testing::AssertionFailure() << "no ZooKeeper";
+  std::string zk_hosts = options_.zk_hosts;
+  if (zk_hosts.empty()) {
+    ZooKeeperServer* zk = SharedZooKeeper();
+    if (zk == nullptr) return ::testing::AssertionFailure() << "no ZooKeeper";
+    zk_hosts = zk->hosts();
+  }
   static std::atomic<int> counter{0};
   std::string test = "cluster";
   if (auto* info = ::testing::UnitTest::GetInstance()->current_test_info()) test = info->name();
   for (char& c : test) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   }
-  zk_connect_ = zk->hosts() + "/test-" + std::to_string(::getpid()) + "-" +
+  zk_connect_ = zk_hosts + "/test-" + std::to_string(::getpid()) + "-" +
                 std::to_string(counter.fetch_add(1)) + "-" + test;
   const auto start = Clock::now();
   for (auto& [id, b] : brokers_) {

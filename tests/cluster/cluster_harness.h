@@ -116,10 +116,29 @@ struct PartitionView {
   int64_t log_end_offset = -1;
 };
 
+// A ZooKeeper ensemble of `n` servers (QuorumPeerMain) on free loopback ports.
+class ZooKeeperEnsemble {
+ public:
+  explicit ZooKeeperEnsemble(int n = 3);
+  ~ZooKeeperEnsemble();
+  // Starts every server and waits until each answers `srvr` with a Mode: line.
+  ::testing::AssertionResult Start(milliseconds timeout = milliseconds(30000));
+  void Kill(int index);  // 0-based
+  bool Serving(int index);
+  std::string hosts() const;  // "127.0.0.1:p1,127.0.0.1:p2,..."
+  int size() const { return static_cast<int>(client_ports_.size()); }
+
+ private:
+  std::string dir_;
+  std::vector<int> client_ports_, peer_ports_, election_ports_;
+  std::vector<std::unique_ptr<ChildProcess>> processes_;
+};
+
 struct ClusterOptions {
   int brokers = 3;
   int session_ms = 2000;
   std::vector<std::string> extra_args;  // for every broker
+  std::string zk_hosts;                 // empty: SharedZooKeeper()
 };
 
 struct ReplicaReport {

@@ -768,5 +768,40 @@ TEST_F(FailoverTest, ClusterCarriesOnAfterLoneZooKeeperRestart) {
   ExpectReplicasConverge(topic, 0);
 }
 
+// Item 7 of the cluster issue: with a 3-server ZooKeeper ensemble, killing one server changes
+// nothing for clients (the brokers' sessions move to another server and keep their fencing
+// window: no failed write, no gap).
+TEST_F(FailoverTest, KillingOneZooKeeperOfThreeChangesNothingForClients) {
+  ZooKeeperEnsemble ensemble(3);
+  ASSERT_TRUE(ensemble.Start());
+  ClusterOptions options;
+  options.zk_hosts = ensemble.hosts();
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
+  const std::string topic = UniqueName("zk_ensemble");
+  auto leaders = CreateTopic(topic, kReplicated);
+  ASSERT_EQ(leaders.size(), 1u);
+  ProducerOptions po;
+  po.topic = topic;
+  po.threads = 2;
+  po.id_prefix = "e";
+  Producer producer(*cluster_, po);
+  producer.Start();
+  ASSERT_TRUE(producer.WaitForAcks(200, milliseconds(30000)));
+  const int64_t failed_before = producer.failed_requests();
+  const auto kill_at = Clock::now();
+  ensemble.Kill(0);
+  ASSERT_TRUE(producer.WaitForMoreAcks(300, milliseconds(30000)));
+  const int64_t outage = producer.OutageAround(kill_at);
+  const int64_t failed = producer.failed_requests() - failed_before;
+  std::printf("[figures] ZooKeeper server 1 of 3 killed: longest write gap %lld ms, %lld "
+              "failed requests\n",
+              static_cast<long long>(outage), static_cast<long long>(failed));
+  EXPECT_EQ(failed, 0);
+  EXPECT_LT(outage, 1000);
+  producer.Stop();
+  ExpectAckedExactlyOnce(topic, 0, producer.Records());
+  ExpectReplicasConverge(topic, 0);
+}
+
 }  // namespace
 }  // namespace zoomq::cluster_testing
