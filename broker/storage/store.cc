@@ -337,6 +337,17 @@ Status Store::Apply(const std::vector<WriteBatch*>& batches) {
   return Status::Ok();
 }
 
+Status Store::WithReader(const std::function<void(Reader&)>& fn) {
+  try {
+    auto r = AcquireReader();
+    fn(*r);
+    ReleaseReader(std::move(r));  // not reached after an exception: that connection is dropped
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("storage read failed: ") + e.what());
+  }
+  return Status::Ok();
+}
+
 std::unique_ptr<Store::Reader> Store::AcquireReader() {
   {
     std::lock_guard<std::mutex> lock(readers_mu_);
@@ -356,9 +367,8 @@ void Store::ReleaseReader(std::unique_ptr<Reader> r) {
 
 Status Store::ReadRange(int64_t topic_id, int32_t partition, uint64_t from, uint64_t end,
                         size_t max, std::vector<StoredMessage>* out) {
-  try {
-    auto r = AcquireReader();
-    auto& q = r->range;
+  return WithReader([&](Reader& r) {
+    auto& q = r.range;
     q.reset();
     q.bind(1, topic_id);
     q.bind(2, partition);
@@ -370,18 +380,13 @@ Status Store::ReadRange(int64_t topic_id, int32_t partition, uint64_t from, uint
       ReadRow(q, topic_id, partition, true, &out->back());
     }
     q.reset();
-    ReleaseReader(std::move(r));
-  } catch (const std::exception& e) {
-    return Status::Unavailable(std::string("storage read failed: ") + e.what());
-  }
-  return Status::Ok();
+  });
 }
 
 Status Store::ReadOffsets(int64_t topic_id, int32_t partition,
                           const std::vector<uint64_t>& offsets, std::vector<StoredMessage>* out) {
-  try {
-    auto r = AcquireReader();
-    auto& q = r->point;
+  return WithReader([&](Reader& r) {
+    auto& q = r.point;
     for (uint64_t offset : offsets) {
       q.reset();
       q.bind(1, topic_id);
@@ -393,11 +398,7 @@ Status Store::ReadOffsets(int64_t topic_id, int32_t partition,
       }
     }
     q.reset();
-    ReleaseReader(std::move(r));
-  } catch (const std::exception& e) {
-    return Status::Unavailable(std::string("storage read failed: ") + e.what());
-  }
-  return Status::Ok();
+  });
 }
 
 Status Store::LoadTopics(std::vector<LoadedTopic>* out) {
@@ -486,9 +487,8 @@ Status Store::LoadGroups(int64_t topic_id, int32_t partitions, std::vector<Loade
 
 Status Store::GroupLogEpochs(int64_t topic_id, int32_t partition,
                              std::vector<std::pair<int64_t, uint64_t>>* epochs, uint64_t* end) {
-  try {
-    auto r = AcquireReader();
-    SQLite::Statement q(r->db,
+  return WithReader([&](Reader& r) {
+    SQLite::Statement q(r.db,
                         "SELECT epoch, MIN(seq), MAX(seq) FROM group_log WHERE topic_id=? AND "
                         "partition=? GROUP BY epoch ORDER BY epoch");
     q.bind(1, topic_id);
@@ -499,18 +499,13 @@ Status Store::GroupLogEpochs(int64_t topic_id, int32_t partition,
       *end = std::max<uint64_t>(*end, q.getColumn(2).getInt64() + 1);
     }
     q.reset();
-    ReleaseReader(std::move(r));
-  } catch (const std::exception& e) {
-    return Status::Unavailable(std::string("storage read failed: ") + e.what());
-  }
-  return Status::Ok();
+  });
 }
 
 Status Store::ReadGroupLog(int64_t topic_id, int32_t partition, uint64_t from, uint64_t end,
                            size_t max, std::vector<GroupLogEntry>* out) {
-  try {
-    auto r = AcquireReader();
-    SQLite::Statement q(r->db,
+  return WithReader([&](Reader& r) {
+    SQLite::Statement q(r.db,
                         "SELECT seq, epoch, ops FROM group_log WHERE topic_id=? AND partition=? "
                         "AND seq>=? AND seq<? ORDER BY seq LIMIT ?");
     q.bind(1, topic_id);
@@ -523,11 +518,7 @@ Status Store::ReadGroupLog(int64_t topic_id, int32_t partition, uint64_t from, u
                       q.getColumn(2).getString()});
     }
     q.reset();
-    ReleaseReader(std::move(r));
-  } catch (const std::exception& e) {
-    return Status::Unavailable(std::string("storage read failed: ") + e.what());
-  }
-  return Status::Ok();
+  });
 }
 
 std::string EncodeGroupOps(const std::vector<WriteOp>& ops) {

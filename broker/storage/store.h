@@ -190,6 +190,8 @@ class Store {
   Store(std::string path, SyncMode sync);
   Status Init();
   Status Apply(const std::vector<WriteBatch*>& batches);  // writer thread only
+  // Runs `fn` with a pooled read connection; SQLiteCpp exceptions become Unavailable.
+  Status WithReader(const std::function<void(Reader&)>& fn);
   std::unique_ptr<Reader> AcquireReader();
   void ReleaseReader(std::unique_ptr<Reader> r);
 
