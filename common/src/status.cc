@@ -25,6 +25,7 @@ CodeInfo Info(Code code) {
     case Code::kNoLeader: return {"NO_LEADER", 503};
     case Code::kNotLeader: return {"NOT_LEADER", 503};
     case Code::kUnavailable: return {"UNAVAILABLE", 503};
+    case Code::kTimedOut: return {"TIMED_OUT", 504};
   }
   return {"INTERNAL", 500};
 }

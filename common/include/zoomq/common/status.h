@@ -27,6 +27,7 @@ enum class Code {
   kNoLeader,           // 503
   kNotLeader,          // 503: this broker does not lead the partition (internal routes)
   kUnavailable,        // 503
+  kTimedOut,           // 504: a client-side deadline ran out (SDK: delivery timeout, Flush)
 };
 
 class Status {

@@ -1,0 +1,47 @@
+// zoomq::Admin: topics, cluster, groups, dead letters. Each call is one or a few requests to
+// any live broker (topic changes run on the controller; the brokers forward them).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "zoomq/client/options.h"
+#include "zoomq/client/types.h"
+
+namespace zoomq {
+
+class Admin {
+ public:
+  explicit Admin(ClientOptions options);
+  ~Admin();
+  Admin(const Admin&) = delete;
+  Admin& operator=(const Admin&) = delete;
+
+  // Idempotent: an existing topic with the same config is ok (TopicInfo::created false).
+  Result<TopicInfo> CreateTopic(const TopicSpec& spec);
+  Result<std::vector<TopicInfo>> ListTopics();
+  Result<TopicInfo> DescribeTopic(const std::string& topic);
+  Status DeleteTopic(const std::string& topic);
+
+  Result<ClusterInfo> Cluster();
+  Result<GroupInfo> DescribeGroup(const std::string& topic, const std::string& group);
+  // Creates the group at "earliest" or "latest"; ok if it exists.
+  Status CreateGroup(const std::string& topic, const std::string& group,
+                     const std::string& start = "earliest");
+
+  // The first `max` messages of `<topic>.dlq` (all partitions, by offset), without consuming.
+  Result<std::vector<ReceivedMessage>> DlqPeek(const std::string& topic, int max = 100);
+  // Moves up to `max` dead letters of `topic` back to `topic` (same key, value and headers,
+  // minus the zoomq-dlq-* / zoomq-original-* headers): reads them as the group
+  // `zoomq-redrive` of `<topic>.dlq`, produces them, and acks each once it is persisted.
+  // Returns how many were moved.
+  Result<int64_t> DlqRedrive(const std::string& topic, int64_t max = 1000000);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace zoomq
