@@ -10,6 +10,8 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,14 +53,29 @@ class ClusterView {
   std::chrono::milliseconds min_refresh_interval{50};
 
  private:
-  // ... implementation detail, see cluster_view.cc
+  // The view if it has `topic` (a copy, taken under mu_).
+  std::optional<TopicInfo> FindTopic(const std::string& topic) const;
+  // Finds the topic, refreshing once (rate-limited) when the view lacks it.
+  Result<TopicInfo> TopicOrRefresh(const std::string& topic);
+  // URL of live broker `id` in the view ("" if unknown). REQUIRES: mu_ held.
+  std::string UrlOfLocked(int id) const;
+  std::string AnyUrlLocked();
+
+  // Constant after construction.
+  const ClientOptions options_;
+  const std::shared_ptr<Transport> transport_;
+
   mutable std::mutex mu_;
-  ClientOptions options_;
-  std::shared_ptr<Transport> transport_;
-  std::optional<ClusterInfo> view_;  // guarded by mu_
-  std::chrono::steady_clock::time_point refreshed_at_{};
+  std::condition_variable refreshed_cv_;  // signalled when a refresh ends
+  std::optional<ClusterInfo> view_;       // guarded by mu_
+  std::chrono::steady_clock::time_point refreshed_at_{};  // guarded by mu_
+  bool refreshing_ = false;               // a thread is asking the brokers; guarded by mu_
+  uint64_t refresh_generation_ = 0;       // counts finished refreshes; guarded by mu_
+  Status last_refresh_;                   // outcome of the last refresh; guarded by mu_
+  // Bootstrap URLs first, then every broker URL a view named; guarded by mu_.
   std::vector<std::string> known_urls_;
-  size_t next_url_ = 0;
+  std::string last_good_url_;  // the broker that answered last; guarded by mu_
+  size_t next_url_ = 0;        // AnyUrl rotation; guarded by mu_
 };
 
 }  // namespace zoomq::client_internal

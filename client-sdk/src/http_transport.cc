@@ -1,0 +1,97 @@
+// The real Transport: cpp-httplib clients with keep-alive, pooled per base URL.
+//
+// An httplib::Client holds one socket and must not run two requests at once, so each base
+// URL keeps a stack of idle clients: a request takes one (or makes a new one), and gives it
+// back when the answer came, so many threads send to one broker concurrently over as many
+// kept-alive connections as they need. A client whose request failed is dropped (its socket
+// may be half-used), never reused.
+#include <charconv>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <httplib.h>
+
+#include "zoomq/client/transport.h"
+
+namespace zoomq {
+
+namespace {
+
+// More idle connections per broker than this are closed instead of kept.
+constexpr size_t kMaxIdlePerUrl = 32;
+
+class HttpTransport : public Transport {
+ public:
+  HttpResponse Send(const HttpRequest& request) override {
+    std::unique_ptr<httplib::Client> client = Take(request.base_url);
+    if (!client->is_valid()) {
+      return HttpResponse{0, "", "invalid broker URL '" + request.base_url + "'", -1};
+    }
+    // Clients are reused across requests with different timeouts: set them every time.
+    client->set_connection_timeout(request.timeout);
+    client->set_read_timeout(request.timeout);
+    client->set_write_timeout(request.timeout);
+
+    httplib::Request req;
+    req.method = request.method;
+    req.path = request.target;
+    req.body = request.body;
+    if (!request.body.empty()) req.set_header("Content-Type", "application/json");
+    httplib::Result res = client->send(req);
+
+    HttpResponse out;
+    if (!res) {
+      out.status = 0;
+      out.error = "request to " + request.base_url + " failed: " + httplib::to_string(res.error());
+      return out;  // the client is dropped with its socket
+    }
+    out.status = res->status;
+    out.body = std::move(res->body);
+    if (res->has_header("Retry-After")) {
+      const std::string v = res->get_header_value("Retry-After");
+      int seconds = -1;
+      auto r = std::from_chars(v.data(), v.data() + v.size(), seconds);
+      if (r.ec == std::errc() && seconds >= 0) out.retry_after_s = seconds;
+    }
+    const bool close = res->get_header_value("Connection") == "close";
+    if (!close) Give(request.base_url, std::move(client));
+    return out;
+  }
+
+ private:
+  std::unique_ptr<httplib::Client> Take(const std::string& url) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = idle_.find(url);
+      if (it != idle_.end() && !it->second.empty()) {
+        std::unique_ptr<httplib::Client> c = std::move(it->second.back());
+        it->second.pop_back();
+        return c;
+      }
+    }
+    auto c = std::make_unique<httplib::Client>(url);
+    c->set_keep_alive(true);
+    c->set_tcp_nodelay(true);
+    return c;
+  }
+
+  void Give(const std::string& url, std::unique_ptr<httplib::Client> client) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::unique_ptr<httplib::Client>>& pool = idle_[url];
+    if (pool.size() < kMaxIdlePerUrl) pool.push_back(std::move(client));
+    // else: `client` is destroyed after the lock is released (the guard dies first).
+  }
+
+  std::mutex mu_;
+  // Idle keep-alive clients per base URL. Guarded by mu_.
+  std::map<std::string, std::vector<std::unique_ptr<httplib::Client>>> idle_;
+};
+
+}  // namespace
+
+std::shared_ptr<Transport> MakeHttpTransport() { return std::make_shared<HttpTransport>(); }
+
+}  // namespace zoomq
