@@ -29,8 +29,8 @@ using std::chrono::milliseconds;
 
 namespace {
 
-// Longest wait_ms of one request: Stop() and the destructor wait for requests in flight, so
-// this bounds how long they take (a longer Poll simply asks again).
+// Longest wait_ms of one request: the destructor waits for requests in flight, so this
+// bounds how long it takes (a longer Poll simply asks again).
 constexpr milliseconds kLongPollCap{1000};
 // Ids per ack/nack/extend request (the API's limit).
 constexpr size_t kMaxIdsPerRequest = 10000;
@@ -580,9 +580,9 @@ void Consumer::Impl::Stop() {
   cv_.notify_all();
   for (std::thread& t : workers_) t.join();
   workers_.clear();
-  // Requests in flight (at most kLongPollCap of waiting) may still lease messages: wait for
-  // them, then give every lease nobody will handle back to the group.
-  Reap(true);
+  // Give the leases nobody will handle back to the group. Requests still in flight (at most
+  // kLongPollCap of waiting) are not waited for: what they bring stays buffered for a later
+  // Poll, and the destructor waits for them and gives those back too.
   ReleaseBuffer();
   stopping_ = false;
 }
