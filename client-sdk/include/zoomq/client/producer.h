@@ -38,6 +38,10 @@ struct ProducerOptions {
   std::chrono::milliseconds retry_backoff_max{2000};   // ...up to this, with ±20% jitter
   // Requests in flight per partition. 1 keeps each partition's order even across retries.
   int max_in_flight_per_partition = 1;
+  // A message larger than this (value, as sent, plus key and headers) fails Send() with
+  // PAYLOAD_TOO_LARGE instead of failing its whole batch at the broker. Match the brokers'
+  // max_message_bytes (default 1 MiB).
+  size_t max_message_bytes = 1024 * 1024;
 };
 
 using DeliveryCallback = std::function<void(const DeliveryReport&)>;
