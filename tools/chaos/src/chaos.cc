@@ -1,0 +1,760 @@
+#include "chaos.h"
+
+#include <httplib.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <ostream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "checker.h"
+#include "cluster_harness.h"  // Cluster, ZooKeeperServer (tests/cluster)
+
+namespace zoomq::chaos {
+
+namespace {
+
+using cluster_testing::Cluster;
+using cluster_testing::ClusterOptions;
+using cluster_testing::ZooKeeperServer;
+using zoomq::testing::WaitFor;
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kPartitions = 3;
+constexpr int kMaxDeliveries = 10;
+constexpr int kVisibilityMs = 3000;
+constexpr int kKeysPerProducer = 4;
+const char* const kTopic = "chaos";
+const char* const kGroup = "chaos-group";
+
+// Milliseconds since the start of the run: the time base of every record.
+class RunClock {
+ public:
+  int64_t Ms() const {
+    return std::chrono::duration_cast<milliseconds>(Clock::now() - start_).count();
+  }
+
+ private:
+  const Clock::time_point start_ = Clock::now();
+};
+
+uint64_t Fnv1a64(const std::string& bytes) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+struct Endpoint {
+  int id = 0;
+  std::string host;
+  int port = 0;
+};
+
+std::unique_ptr<httplib::Client> MakeClient(const Endpoint& e, milliseconds connect,
+                                            milliseconds read) {
+  auto c = std::make_unique<httplib::Client>(e.host, e.port);
+  c->set_connection_timeout(connect);
+  c->set_read_timeout(read);
+  c->set_write_timeout(read);
+  c->set_tcp_nodelay(true);
+  c->set_keep_alive(true);
+  return c;
+}
+
+struct Answer {
+  int status = 0;  // 0: no HTTP answer
+  Json body;
+};
+
+Answer ToAnswer(const httplib::Result& r) {
+  Answer a;
+  if (!r) return a;
+  a.status = r->status;
+  a.body = Json::parse(r->body, nullptr, false);
+  if (a.body.is_discarded()) a.body = Json();
+  return a;
+}
+
+// The newest (highest epoch) leader of every partition, as the brokers report it.
+// Thread-safe.
+class Metadata {
+ public:
+  struct Leader {
+    int id = -1;
+    int64_t epoch = -1;
+  };
+
+  explicit Metadata(std::vector<Endpoint> brokers)
+      : brokers_(std::move(brokers)), leaders_(kPartitions) {}
+
+  Leader Get(int partition) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (leaders_[partition].id > 0) return leaders_[partition];
+    }
+    Refresh();
+    std::lock_guard<std::mutex> lock(mu_);
+    return leaders_[partition];
+  }
+
+  // Asks every broker (short timeouts); at most one refresh at a time and one per 100 ms:
+  // every failing client calls it.
+  void Refresh() {
+    std::unique_lock<std::mutex> refreshing(refresh_mu_, std::try_to_lock);
+    if (!refreshing.owns_lock()) return;
+    if (Clock::now() - last_refresh_ < milliseconds(100)) return;
+    std::vector<Leader> best(kPartitions);
+    for (const auto& b : brokers_) {
+      auto c = MakeClient(b, milliseconds(200), milliseconds(500));
+      Answer a = ToAnswer(c->Get("/v1/cluster"));
+      if (a.status != 200 || !a.body.contains("topics")) continue;
+      for (const auto& t : a.body["topics"]) {
+        if (!t.is_object() || t.value("name", "") != kTopic || !t.contains("partitions")) continue;
+        for (const auto& p : t["partitions"]) {
+          const int n = p.value("partition", -1);
+          if (n < 0 || n >= kPartitions) continue;
+          const int64_t epoch = p.value("epoch", int64_t{-1});
+          if (epoch > best[n].epoch) best[n] = {p.value("leader", -1), epoch};
+        }
+      }
+    }
+    last_refresh_ = Clock::now();
+    std::lock_guard<std::mutex> lock(mu_);
+    for (int p = 0; p < kPartitions; ++p) {
+      if (best[p].epoch >= leaders_[p].epoch) leaders_[p] = best[p];
+    }
+  }
+
+ private:
+  const std::vector<Endpoint> brokers_;
+  std::mutex refresh_mu_;
+  Clock::time_point last_refresh_{};  // guarded by refresh_mu_
+  std::mutex mu_;
+  std::vector<Leader> leaders_;  // guarded by mu_
+};
+
+// What the client threads share. The vectors of results belong to one thread each until it
+// is joined.
+struct Workload {
+  explicit Workload(std::vector<Endpoint> b, uint32_t seed)
+      : brokers(std::move(b)), metadata(brokers), seed(seed) {}
+
+  const std::vector<Endpoint> brokers;
+  Metadata metadata;
+  const uint32_t seed;
+  RunClock clock;
+  std::atomic<bool> stop_producers{false};
+  std::atomic<bool> stop_consumers{false};
+  std::atomic<bool> stop_reader{false};
+  std::atomic<int64_t> acked{0};
+  std::atomic<int64_t> deliveries{0};
+  std::atomic<int64_t> last_delivery_ms{0};
+
+  std::mutex delivered_mu;
+  std::set<std::string> delivered_ids;  // guarded by delivered_mu
+
+  const Endpoint& Random(std::mt19937& rng) const {
+    return brokers[std::uniform_int_distribution<size_t>(0, brokers.size() - 1)(rng)];
+  }
+  const Endpoint* ById(int id) const {
+    for (const auto& b : brokers) {
+      if (b.id == id) return &b;
+    }
+    return nullptr;
+  }
+};
+
+// One producer thread: its own keys, one message at a time, each retried with the same id
+// until it is answered 200 or the producers stop.
+void ProduceLoop(Workload& w, int thread, std::vector<Write>* out) {
+  std::mt19937 rng(w.seed * 7919u + 101u * static_cast<uint32_t>(thread));
+  std::vector<int64_t> next_seq(kKeysPerProducer, 0);
+  std::map<int, std::unique_ptr<httplib::Client>> clients;
+  const std::string path = std::string("/v1/topics/") + kTopic + "/messages";
+  for (int64_t n = 0; !w.stop_producers; ++n) {
+    const int k = std::uniform_int_distribution<int>(0, kKeysPerProducer - 1)(rng);
+    Write rec;
+    rec.key = "k" + std::to_string(thread) + "-" + std::to_string(k);
+    rec.key_seq = next_seq[k]++;
+    rec.thread = thread;
+    rec.id = "w" + std::to_string(thread) + "-" + std::to_string(n);
+    const int partition = static_cast<int>(Fnv1a64(rec.key) % kPartitions);
+    const Json body = {{"messages",
+                        Json::array({{{"id", rec.id},
+                                      {"key", rec.key},
+                                      {"value",
+                                       {{"id", rec.id},
+                                        {"key", rec.key},
+                                        {"seq", rec.key_seq},
+                                        {"thread", thread}}}}})}};
+    const std::string payload = body.dump();
+    int backoff_ms = 20;
+    while (!w.stop_producers) {
+      // Mostly the leader; sometimes any broker (forwarding is part of what is tested).
+      const Metadata::Leader leader = w.metadata.Get(partition);
+      const Endpoint* target = w.ById(leader.id);
+      if (target == nullptr || std::uniform_int_distribution<int>(0, 3)(rng) == 0) {
+        target = &w.Random(rng);
+      }
+      auto& client = clients[target->id];
+      if (!client) client = MakeClient(*target, milliseconds(500), milliseconds(5000));
+      ++rec.attempts;
+      rec.sent_ms = w.clock.Ms();
+      Answer a = ToAnswer(client->Post(path, payload, "application/json"));
+      if (a.status == 200 && a.body.contains("results") && a.body["results"].is_array() &&
+          a.body["results"].size() == 1) {
+        const Json& r = a.body["results"][0];
+        rec.outcome = Outcome::kOk;
+        rec.acked_ms = w.clock.Ms();
+        rec.partition = r.value("partition", -1);
+        rec.offset = r.value("offset", int64_t{-1});
+        rec.duplicate = r.value("duplicate", false);
+        rec.answered_by = target->id;
+        rec.answered_epoch = leader.id == target->id ? leader.epoch : -1;
+        ++w.acked;
+        break;
+      }
+      if (a.status >= 400 && a.status < 500) {
+        rec.outcome = Outcome::kFailed;
+        ++rec.failed_attempts;
+      } else {
+        rec.outcome = Outcome::kIndeterminate;
+        ++rec.indeterminate_attempts;
+      }
+      if (a.status == 0) clients.erase(target->id);  // reconnect next time
+      w.metadata.Refresh();
+      std::this_thread::sleep_for(milliseconds(backoff_ms));  // ok: retry backoff
+      backoff_ms = std::min(backoff_ms * 2, 200);
+    }
+    out->push_back(std::move(rec));
+    // A bounded load: at most ~100 writes per second per thread.
+    std::this_thread::sleep_for(milliseconds(10));  // ok: pacing
+  }
+}
+
+// One group consumer: long-poll pulls through any broker, acks what it got (retrying a
+// failed ack twice), records every delivery and every ack answer.
+void ConsumeLoop(Workload& w, int index, std::vector<Delivery>* deliveries,
+                 std::vector<AckAnswer>* acks) {
+  std::mt19937 rng(w.seed * 104729u + 13u * static_cast<uint32_t>(index));
+  const std::string consumer = "c" + std::to_string(index);
+  const std::string base = std::string("/v1/topics/") + kTopic + "/groups/" + kGroup;
+  const std::string pull = base + "/messages?consumer=" + consumer +
+                           "&max=10&wait_ms=1000&visibility_ms=" + std::to_string(kVisibilityMs);
+  while (!w.stop_consumers) {
+    const Endpoint& from = w.Random(rng);
+    auto client = MakeClient(from, milliseconds(500), milliseconds(5000));
+    const int64_t started = w.clock.Ms();
+    Answer a = ToAnswer(client->Get(pull));
+    const int64_t ended = w.clock.Ms();
+    if (a.status != 200 || !a.body.contains("messages") || !a.body["messages"].is_array()) {
+      std::this_thread::sleep_for(milliseconds(50));  // ok: retry backoff
+      continue;
+    }
+    std::vector<std::string> handles;
+    for (const auto& m : a.body["messages"]) {
+      Delivery d;
+      d.handle = m.value("id", "");
+      d.id = m.value("message_id", "");
+      d.key = m.contains("key") && m["key"].is_string() ? m["key"].get<std::string>() : "";
+      d.consumer = consumer;
+      d.delivery = m.value("delivery", 0);
+      d.pull_started_ms = started;
+      d.pull_ended_ms = ended;
+      handles.push_back(d.handle);
+      {
+        std::lock_guard<std::mutex> lock(w.delivered_mu);
+        w.delivered_ids.insert(d.id);
+      }
+      deliveries->push_back(std::move(d));
+      ++w.deliveries;
+      w.last_delivery_ms = ended;
+    }
+    if (handles.empty()) continue;
+    const std::string ack_body = Json{{"ids", handles}}.dump();
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      const Endpoint& to = w.Random(rng);
+      auto ack_client = MakeClient(to, milliseconds(500), milliseconds(5000));
+      AckAnswer ack;
+      ack.handles = handles;
+      ack.sent_ms = w.clock.Ms();
+      Answer r = ToAnswer(ack_client->Post(base + "/ack", ack_body, "application/json"));
+      ack.answered_ms = w.clock.Ms();
+      ack.status = r.status;
+      if (r.status == 200 && r.body.contains("unknown") && r.body["unknown"].is_array()) {
+        for (const auto& u : r.body["unknown"]) {
+          if (u.is_string()) ack.unknown.push_back(u.get<std::string>());
+        }
+      }
+      acks->push_back(std::move(ack));
+      if (r.status == 200) break;
+      std::this_thread::sleep_for(milliseconds(100));  // ok: retry backoff
+    }
+  }
+}
+
+// Follows every partition by stream reads through any broker.
+void ReadLoop(Workload& w, std::vector<StreamRead>* reads, std::vector<std::string>* gaps) {
+  std::mt19937 rng(w.seed * 15485863u + 7u);
+  std::vector<int64_t> next(kPartitions, 0);
+  while (!w.stop_reader) {
+    bool got = false;
+    for (int p = 0; p < kPartitions && !w.stop_reader; ++p) {
+      auto client = MakeClient(w.Random(rng), milliseconds(500), milliseconds(5000));
+      Answer a = ToAnswer(client->Get(std::string("/v1/topics/") + kTopic + "/partitions/" +
+                                      std::to_string(p) +
+                                      "/messages?max=500&from=" + std::to_string(next[p])));
+      if (a.status != 200 || !a.body.contains("messages")) continue;
+      for (const auto& m : a.body["messages"]) {
+        const int64_t off = m.value("offset", int64_t{-1});
+        if (off != next[p]) {
+          gaps->push_back("stream read of partition " + std::to_string(p) + " from " +
+                          std::to_string(next[p]) + " returned offset " + std::to_string(off));
+        }
+        reads->push_back({p, off, m.value("message_id", "")});
+        next[p] = off + 1;
+        got = true;
+      }
+    }
+    if (!got) std::this_thread::sleep_for(milliseconds(100));  // ok: pacing at the log end
+  }
+}
+
+// ---- The cluster, as the nemesis sees it ---------------------------------------------------
+
+struct PartitionState {
+  int leader = -1;
+  int64_t epoch = -1;
+  std::vector<int> isr;
+  std::vector<int> replicas;
+  std::set<int64_t> high_watermarks;  // as every live broker reports its own replica
+};
+
+std::vector<int> Ints(const Json& j) {
+  std::vector<int> out;
+  if (j.is_array()) {
+    for (const auto& x : j) {
+      if (x.is_number_integer()) out.push_back(x.get<int>());
+    }
+  }
+  return out;
+}
+
+// The newest view of every partition among the live brokers.
+std::vector<PartitionState> Partitions(Cluster& cluster) {
+  std::vector<PartitionState> out(kPartitions);
+  for (int id : cluster.LiveIds()) {
+    auto v = cluster.View(id);
+    if (!v || !v->contains("topics")) continue;
+    for (const auto& t : (*v)["topics"]) {
+      if (!t.is_object() || t.value("name", "") != kTopic || !t.contains("partitions")) continue;
+      for (const auto& p : t["partitions"]) {
+        const int n = p.value("partition", -1);
+        if (n < 0 || n >= kPartitions) continue;
+        out[n].high_watermarks.insert(p.value("high_watermark", int64_t{-1}));
+        const int64_t epoch = p.value("epoch", int64_t{-1});
+        if (epoch > out[n].epoch) {
+          out[n].epoch = epoch;
+          out[n].leader = p.value("leader", -1);
+          out[n].isr = Ints(p.value("isr", Json::array()));
+          out[n].replicas = Ints(p.value("replicas", Json::array()));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// "" when every partition has a live leader and a full ISR (and, with `converged`, every
+// live replica reports the same high watermark); else what is missing.
+std::string Unhealthy(Cluster& cluster, bool converged, std::vector<std::string>* each = nullptr) {
+  const auto live = cluster.LiveIds();
+  std::string what;
+  const auto parts = Partitions(cluster);
+  for (int p = 0; p < kPartitions; ++p) {
+    const auto& s = parts[p];
+    std::string problem;
+    if (s.leader <= 0 || std::find(live.begin(), live.end(), s.leader) == live.end()) {
+      problem = "no live leader";
+    } else if (static_cast<int>(s.isr.size()) != static_cast<int>(cluster.ids().size())) {
+      problem = "isr of " + std::to_string(s.isr.size());
+    } else if (converged && s.high_watermarks.size() != 1) {
+      problem = std::to_string(s.high_watermarks.size()) + " different high watermarks";
+    }
+    if (problem.empty()) continue;
+    const std::string d = "partition " + std::to_string(p) + ": " + problem;
+    if (each) each->push_back(d);
+    what += (what.empty() ? "" : "; ") + d;
+  }
+  return what;
+}
+
+struct Fault {
+  int64_t at_ms = 0;
+  std::string wall;
+  std::string kind;
+  int broker = 0;  // 0: ZooKeeper
+  int partition = -1;
+  int64_t healed_ms = 0;
+  std::string note;
+};
+
+// Applies one fault chosen by `rng` and heals it before returning. Main thread only.
+class Nemesis {
+ public:
+  Nemesis(Cluster& cluster, ZooKeeperServer& zk, int session_ms, uint32_t seed,
+          const RunClock& clock, std::ostream& log)
+      : cluster_(cluster), zk_(zk), session_ms_(session_ms), rng_(seed), clock_(clock),
+        log_(log) {}
+
+  // Sleeps between faults (pacing) so that the clients see each one and its healing.
+  void Rest() {
+    std::this_thread::sleep_for(milliseconds(Between(1000, 3000)));  // ok: nemesis pacing
+    // Wait (bounded) for a healthy cluster first: one fault at a time is what 3 brokers with
+    // min ISR 2 are meant to survive.
+    WaitFor([&] { return Unhealthy(cluster_, false).empty(); }, milliseconds(15000),
+            milliseconds(100));
+  }
+
+  void Strike() {
+    static const char* const kKinds[] = {"kill-leader", "kill-follower", "pause-leader",
+                                         "pause-follower", "term-leader", "kill-zookeeper"};
+    Fault f;
+    f.kind = kKinds[Between(0, 5)];
+    f.partition = Between(0, kPartitions - 1);
+    const auto parts = Partitions(cluster_);
+    int leader = parts[f.partition].leader;
+    if (leader <= 0) leader = cluster_.ids()[Between(0, 2)];
+    std::vector<int> followers;
+    for (int id : cluster_.ids()) {
+      if (id != leader) followers.push_back(id);
+    }
+    const int follower = followers[Between(0, static_cast<int>(followers.size()) - 1)];
+    f.broker = f.kind.find("follower") != std::string::npos ? follower : leader;
+    f.at_ms = clock_.Ms();
+    f.wall = cluster_testing::WallClockNow();  // the brokers' log time
+    if (f.kind == "kill-leader" || f.kind == "kill-follower") {
+      cluster_.Kill(f.broker);
+      Hold(Between(500, 4000));
+      f.note = Restart(f.broker);
+    } else if (f.kind == "pause-leader" || f.kind == "pause-follower") {
+      cluster_.Stop(f.broker);
+      Hold(session_ms_ + Between(500, 2500));
+      cluster_.Cont(f.broker);
+    } else if (f.kind == "term-leader") {
+      auto code = cluster_.Term(f.broker, milliseconds(15000));
+      f.note = code ? "exit " + std::to_string(*code) : "no clean exit";
+      Hold(Between(200, 2000));
+      const std::string r = Restart(f.broker);
+      if (!r.empty()) f.note += "; " + r;
+    } else {
+      f.broker = 0;
+      zk_.Kill();
+      Hold(Between(500, session_ms_ + 2000));
+      auto r = zk_.Restart();
+      if (!r) f.note = "ZooKeeper restart failed: " + std::string(r.message());
+    }
+    f.healed_ms = clock_.Ms();
+    log_ << "[nemesis] " << f.wall << " +" << f.at_ms << " ms " << f.kind << " "
+         << (f.broker ? "broker " + std::to_string(f.broker) : std::string("zookeeper"))
+         << " (partition " << f.partition << "), healed after " << (f.healed_ms - f.at_ms)
+         << " ms" << (f.note.empty() ? "" : ": " + f.note) << std::endl;
+    faults_.push_back(std::move(f));
+  }
+
+  // Brings back everything that is down or paused.
+  void HealAll() {
+    if (!zk_.Serving()) {
+      auto r = zk_.Restart();
+      if (!r) log_ << "[nemesis] ZooKeeper restart failed: " << r.message() << std::endl;
+    }
+    for (int id : cluster_.ids()) {
+      if (cluster_.Stopped(id)) cluster_.Cont(id);
+      if (!cluster_.Running(id)) {
+        const std::string r = Restart(id);
+        if (!r.empty()) log_ << "[nemesis] " << r << std::endl;
+      }
+    }
+  }
+
+  const std::vector<Fault>& faults() const { return faults_; }
+
+ private:
+  int Between(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+  static void Hold(int ms) {
+    std::this_thread::sleep_for(milliseconds(ms));  // ok: the fault lasts this long
+  }
+  std::string Restart(int id) {
+    auto r = cluster_.Restart(id, milliseconds(30000));
+    return r ? "" : "restart of broker " + std::to_string(id) + " failed: " + r.message();
+  }
+
+  Cluster& cluster_;
+  ZooKeeperServer& zk_;
+  const int session_ms_;
+  std::mt19937 rng_;
+  const RunClock& clock_;
+  std::ostream& log_;
+  std::vector<Fault> faults_;
+};
+
+Json FaultsJson(const std::vector<Fault>& faults) {
+  Json out = Json::array();
+  for (const auto& f : faults) {
+    out.push_back({{"at_ms", f.at_ms},
+                   {"wall", f.wall},
+                   {"kind", f.kind},
+                   {"broker", f.broker},
+                   {"partition", f.partition},
+                   {"healed_ms", f.healed_ms},
+                   {"note", f.note}});
+  }
+  return out;
+}
+
+std::string FaultSummary(const std::vector<Fault>& faults) {
+  std::map<std::string, int> by_kind;
+  for (const auto& f : faults) ++by_kind[f.kind];
+  std::string s;
+  for (const auto& [k, n] : by_kind) s += (s.empty() ? "" : ", ") + k + " " + std::to_string(n);
+  return std::to_string(faults.size()) + " (" + s + ")";
+}
+
+}  // namespace
+
+int Run(const Options& options, std::ostream& out, std::ostream& log) {
+  if (options.netns) {
+    log << "zoomq-chaos: --netns is not implemented in this build (see docs/chaos.md)\n";
+    return 2;
+  }
+  zoomq::testing::IgnoreSigpipe();
+  // Every temp dir of the harness (ZooKeeper, brokers) goes under the run's dir.
+  std::string parent = options.dir;
+  if (parent.empty()) {
+    const char* t = std::getenv("TMPDIR");
+    parent = (t != nullptr && *t != '\0') ? t : "/tmp";
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  ::setenv("TMPDIR", parent.c_str(), 1);
+  const std::string run_dir = cluster_testing::MakeTempDir("zoomq-chaos");
+  if (run_dir.empty()) {
+    log << "zoomq-chaos: cannot create a temp dir under " << parent << "\n";
+    return 2;
+  }
+  ::setenv("TMPDIR", run_dir.c_str(), 1);
+  // The harness removes its dirs on destruction unless this is set: keep them for a failed
+  // run (set below) or with --keep.
+  if (options.keep) ::setenv("ZOOMQ_IT_KEEP", "1", 1);
+  log << "[chaos] seed " << options.seed << ", duration " << options.duration_s
+      << " s, session " << options.session_ms << " ms, dir " << run_dir << std::endl;
+
+  int status = 2;
+  {
+    ZooKeeperServer zk;
+    if (auto r = zk.Start(); !r) {
+      log << "zoomq-chaos: ZooKeeper: " << r.message() << "\n";
+      return 2;
+    }
+    ClusterOptions copts;
+    copts.brokers = 3;
+    copts.session_ms = options.session_ms;
+    copts.zk_hosts = zk.hosts();
+    Cluster cluster(copts);
+    if (auto r = cluster.Start(); !r) {
+      log << "zoomq-chaos: brokers: " << r.message() << "\n";
+      return 2;
+    }
+    const Json topic = {{"partitions", kPartitions},      {"replication_factor", 3},
+                        {"min_insync_replicas", 2},       {"max_deliveries", kMaxDeliveries},
+                        {"visibility_timeout_ms", kVisibilityMs}};
+    if (auto r = cluster.CreateTopic(kTopic, topic, milliseconds(30000)); !r) {
+      log << "zoomq-chaos: topic: " << r.message() << "\n";
+      return 2;
+    }
+    // The group starts at the earliest message: create it before the first write.
+    {
+      zoomq::testing::Http http(cluster.Port(cluster.ids()[0]), milliseconds(10000));
+      auto r = http.Put(std::string("/v1/topics/") + kTopic + "/groups/" + kGroup,
+                        Json{{"start", "earliest"}});
+      if (r.status != 200 && r.status != 201) {
+        log << "zoomq-chaos: cannot create the group: " << r.Describe() << "\n";
+        return 2;
+      }
+    }
+
+    std::vector<Endpoint> endpoints;
+    for (int id : cluster.ids()) endpoints.push_back({id, "127.0.0.1", cluster.Port(id)});
+    Workload w(endpoints, options.seed);
+    std::vector<std::vector<Write>> writes(options.producers);
+    std::vector<std::vector<Delivery>> deliveries(options.consumers);
+    std::vector<std::vector<AckAnswer>> acks(options.consumers);
+    std::vector<StreamRead> reads;
+    std::vector<std::string> gaps;
+    std::vector<std::thread> producers, consumers;
+    CheckInput in;
+    in.partitions = kPartitions;
+    in.producers_started_ms = w.clock.Ms();
+    for (int i = 0; i < options.producers; ++i) {
+      producers.emplace_back(ProduceLoop, std::ref(w), i, &writes[i]);
+    }
+    for (int i = 0; i < options.consumers; ++i) {
+      consumers.emplace_back(ConsumeLoop, std::ref(w), i, &deliveries[i], &acks[i]);
+    }
+    std::thread reader(ReadLoop, std::ref(w), &reads, &gaps);
+
+    Nemesis nemesis(cluster, zk, options.session_ms, options.seed, w.clock, log);
+    const int64_t end_ms = w.clock.Ms() + int64_t{options.duration_s} * 1000;
+    while (w.clock.Ms() < end_ms) {
+      nemesis.Rest();
+      if (w.clock.Ms() >= end_ms) break;
+      nemesis.Strike();
+      log << "[chaos] +" << w.clock.Ms() / 1000 << " s: " << w.acked << " acked writes, "
+          << w.deliveries << " deliveries" << std::endl;
+    }
+
+    // Heal, stop writing, settle.
+    nemesis.HealAll();
+    in.producers_stopped_ms = w.clock.Ms();
+    w.stop_producers = true;
+    for (auto& t : producers) t.join();
+    std::string why;
+    const bool settled = WaitFor(
+        [&] {
+          why = Unhealthy(cluster, true);
+          return why.empty();
+        },
+        milliseconds(60000), milliseconds(200));
+    if (!settled) {
+      log << "[chaos] not settled after 60 s: " << why << std::endl;
+      Unhealthy(cluster, true, &in.unsettled);
+    }
+    log << "[chaos] settled: " << (settled ? "yes" : "no") << "; draining the group"
+        << std::endl;
+
+    // Final drain: until every acked write was delivered and nothing was delivered for
+    // longer than a lease (so that unacked leases came back and were acked), bounded.
+    std::set<std::string> acked_ids;
+    for (const auto& v : writes) {
+      for (const auto& wr : v) {
+        if (wr.outcome == Outcome::kOk) acked_ids.insert(wr.id);
+      }
+    }
+    WaitFor(
+        [&] {
+          if (w.clock.Ms() - w.last_delivery_ms < kVisibilityMs + 2000) return false;
+          std::lock_guard<std::mutex> lock(w.delivered_mu);
+          return std::includes(w.delivered_ids.begin(), w.delivered_ids.end(),
+                               acked_ids.begin(), acked_ids.end());
+        },
+        milliseconds(60000), milliseconds(200));
+    w.stop_consumers = true;
+    for (auto& t : consumers) t.join();
+    w.stop_reader = true;
+    reader.join();
+
+    // Read every replica.
+    for (int p = 0; p < kPartitions; ++p) {
+      for (int id : cluster.ids()) {
+        auto log_json = cluster.ReplicaLog(id, kTopic, p);
+        in.replicas[p][id] = log_json ? ParseReplica(*log_json) : Replica{};
+      }
+    }
+    for (auto& v : writes) in.writes.insert(in.writes.end(), v.begin(), v.end());
+    for (auto& v : deliveries) in.deliveries.insert(in.deliveries.end(), v.begin(), v.end());
+    for (auto& v : acks) in.acks.insert(in.acks.end(), v.begin(), v.end());
+    in.stream_reads = std::move(reads);
+    in.stream_gaps = std::move(gaps);
+    const Report report = Check(in);
+
+    if (options.json) {
+      Json j = report.ToJson();
+      j["seed"] = options.seed;
+      j["duration_s"] = options.duration_s;
+      j["session_ms"] = options.session_ms;
+      j["faults"] = FaultsJson(nemesis.faults());
+      j["dir"] = run_dir;
+      out << j.dump(2) << std::endl;
+    } else {
+      out << "zoomq-chaos: seed " << options.seed << ", " << options.duration_s << " s, "
+          << "faults " << FaultSummary(nemesis.faults()) << "\n"
+          << report.Table();
+    }
+    {
+      std::ofstream saved(run_dir + "/report.txt");
+      saved << "seed " << options.seed << "\nfaults " << FaultSummary(nemesis.faults()) << "\n"
+            << report.Table();
+      for (const auto& f : nemesis.faults()) {
+        saved << f.wall << " +" << f.at_ms << " ms " << f.kind << " broker " << f.broker
+              << " healed +" << f.healed_ms << " ms " << f.note << "\n";
+      }
+    }
+    status = report.ok() ? 0 : 1;
+    if (status != 0) {
+      ::setenv("ZOOMQ_IT_KEEP", "1", 1);
+      log << "[chaos] violations: logs and data kept under " << run_dir << std::endl;
+    }
+  }  // the brokers and ZooKeeper are killed here
+  if (status == 0 && !options.keep) std::filesystem::remove_all(run_dir, ec);
+  return status;
+}
+
+int Main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"zoomq-chaos: faults against ZooKeeper and 3 brokers, then a checker "
+               "(docs/chaos.md)"};
+  app.add_option("--duration", o.duration_s, "Seconds of faults and load")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  app.add_option("--seed", o.seed, "Seed of the nemesis and the clients")->capture_default_str();
+  app.add_flag("--json", o.json, "Print the figures as JSON");
+  app.add_option("--dir", o.dir, "Parent directory of the run's temp dir");
+  app.add_flag("--netns", o.netns, "Each broker in its own network namespace (root)");
+  app.add_option("--session-ms", o.session_ms, "Brokers' ZooKeeper session timeout")
+      ->check(CLI::Range(1000, 10000))
+      ->capture_default_str();
+  app.add_option("--producers", o.producers, "Producer threads")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
+  app.add_option("--consumers", o.consumers, "Group consumer threads")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
+  app.add_flag("--keep", o.keep, "Keep the run's directory (logs, data) also on success");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  // The harness prints progress on stdout: send it to stderr during the run, so that stdout
+  // carries the table (or the JSON) alone.
+  std::fflush(stdout);
+  const int saved_stdout = ::dup(STDOUT_FILENO);
+  ::dup2(STDERR_FILENO, STDOUT_FILENO);
+  std::ostringstream out;
+  const int status = Run(o, out, std::cerr);
+  std::fflush(stdout);
+  ::dup2(saved_stdout, STDOUT_FILENO);
+  ::close(saved_stdout);
+  std::cout << out.str() << std::flush;
+  return status;
+}
+
+}  // namespace zoomq::chaos
