@@ -447,6 +447,10 @@ Result<AckResult> Consumer::Impl::Settle(const char* verb, const char* count_key
   AckResult total;
   const std::string target = TopicPath() + "/groups/" + UrlEncode(options_.group) + "/" + verb;
   const auto deadline = Clock::now() + options_.client.request_timeout;
+  // A hung leader (SIGSTOP, a partition) must not eat the whole budget: a third of it per
+  // attempt leaves time to retry against its successor.
+  const milliseconds per_attempt =
+      std::max(options_.client.request_timeout / 3, milliseconds(1000));
   Backoff backoff;
   Status last;
   while (!pending.empty()) {
@@ -469,8 +473,7 @@ Result<AckResult> Consumer::Impl::Settle(const char* verb, const char* count_key
         for (size_t k = start; k < end; ++k) ids.push_back(pending[indexes[k]].second);
         HttpRequest req{"POST", url, target,
                         client_internal::EncodeIds(ids, extra_key, extra_value),
-                        std::min(options_.client.request_timeout,
-                                 std::max(Remaining(deadline), milliseconds(1)))};
+                        std::min(per_attempt, std::max(Remaining(deadline), milliseconds(1)))};
         HttpResponse res = transport_->Send(req);
         if (res.status == 200) {
           Result<AckResult> r = client_internal::DecodeAck(res.body, count_key);
