@@ -5,6 +5,9 @@
 // back when the answer came, so many threads send to one broker concurrently over as many
 // kept-alive connections as they need. A client whose request failed is dropped (its socket
 // may be half-used), never reused.
+#include <pthread.h>
+#include <signal.h>
+
 #include <charconv>
 #include <map>
 #include <memory>
@@ -23,6 +26,40 @@ namespace {
 // More idle connections per broker than this are closed instead of kept.
 constexpr size_t kMaxIdlePerUrl = 32;
 
+// Debian's cpp-httplib 0.11 sends without MSG_NOSIGNAL: writing to a connection the broker
+// closed raises SIGPIPE, which kills a process that did not ignore it. A library must not
+// change the process's signal dispositions, so SIGPIPE is blocked in this thread for the
+// request, and one raised meanwhile is consumed before unblocking.
+class SigpipeGuard {
+ public:
+  SigpipeGuard() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~SigpipeGuard() {
+    if (!was_pending_) {
+      sigset_t pending;
+      sigpending(&pending);
+      if (sigismember(&pending, SIGPIPE) == 1) {
+        const timespec zero{0, 0};
+        sigtimedwait(&pipe_, nullptr, &zero);
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+ private:
+  sigset_t pipe_;
+  sigset_t old_;
+  bool was_pending_ = false;
+};
+
 class HttpTransport : public Transport {
  public:
   HttpResponse Send(const HttpRequest& request) override {
@@ -40,7 +77,10 @@ class HttpTransport : public Transport {
     req.path = request.target;
     req.body = request.body;
     if (!request.body.empty()) req.set_header("Content-Type", "application/json");
-    httplib::Result res = client->send(req);
+    httplib::Result res = [&] {
+      SigpipeGuard guard;
+      return client->send(req);
+    }();
 
     HttpResponse out;
     if (!res) {

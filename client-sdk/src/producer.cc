@@ -152,12 +152,14 @@ class Producer::Impl {
     p->deadline = p->enqueued + options_.delivery_timeout;
     unfinished_.insert(p->seq);
     TopicState& ts = topics_[p->message.topic];
+    bool wake = true;
     if (ts.partitions >= 0) {
-      Assign(ts, std::move(p));
+      wake = Assign(ts, std::move(p));
     } else {
       ts.unresolved.push_back(std::move(p));
     }
-    dispatch_cv_.notify_one();
+    // The dispatcher needs a look only when there is a new deadline or a full batch.
+    if (wake) dispatch_cv_.notify_one();
     return Status::Ok();
   }
 
@@ -249,7 +251,9 @@ class Producer::Impl {
   }
 
   // REQUIRES: mu_ held. Picks the partition of `p` (ts.partitions known) and queues it.
-  void Assign(TopicState& ts, std::unique_ptr<Pending> p) {
+  // Returns true when the dispatcher should look again (first message of its queue: a new
+  // linger deadline; or a full batch; or a report to make).
+  bool Assign(TopicState& ts, std::unique_ptr<Pending> p) {
     const int n = ts.partitions;
     int part = 0;
     if (p->message.partition) {
@@ -258,7 +262,7 @@ class Producer::Impl {
         Status st(Code::kPartitionNotFound,
                   "topic '" + p->message.topic + "' has " + std::to_string(n) + " partitions");
         FailLocked(std::move(p), std::move(st), false);
-        return;
+        return true;
       }
     } else if (p->message.key) {
       part = static_cast<int>(Fnv1a64(*p->message.key) % static_cast<uint64_t>(n));
@@ -270,6 +274,8 @@ class Producer::Impl {
     PartitionQueue& q = ts.parts[part];
     q.bytes += p->bytes;
     q.queued.push_back(std::move(p));
+    return q.queued.size() == 1 || q.queued.size() >= options_.batch_messages ||
+           q.bytes >= options_.batch_bytes || flushing_ > 0;
   }
 
   // REQUIRES: mu_ held. Queues the report of one message (exactly once: `p` is consumed).
