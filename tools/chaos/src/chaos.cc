@@ -14,6 +14,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <random>
 #include <set>
@@ -22,15 +23,13 @@
 #include <vector>
 
 #include "checker.h"
-#include "cluster_harness.h"  // Cluster, ZooKeeperServer (tests/cluster)
+#include "cluster_harness.h"  // WaitFor, MakeTempDir, ... (tests/cluster)
+#include "hosts.h"
 
 namespace zoomq::chaos {
 
 namespace {
 
-using cluster_testing::Cluster;
-using cluster_testing::ClusterOptions;
-using cluster_testing::ZooKeeperServer;
 using zoomq::testing::WaitFor;
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
@@ -61,12 +60,6 @@ uint64_t Fnv1a64(const std::string& bytes) {
   }
   return h;
 }
-
-struct Endpoint {
-  int id = 0;
-  std::string host;
-  int port = 0;
-};
 
 std::unique_ptr<httplib::Client> MakeClient(const Endpoint& e, milliseconds connect,
                                             milliseconds read) {
@@ -340,11 +333,22 @@ void ReadLoop(Workload& w, std::vector<StreamRead>* reads, std::vector<std::stri
 
 // ---- The cluster, as the nemesis sees it ---------------------------------------------------
 
+// Set by SIGINT/SIGTERM: the run stops its faults, heals, cleans up and exits.
+std::atomic<bool> g_interrupted{false};
+
+void OnInterrupt(int) { g_interrupted = true; }
+
+std::optional<Json> Get(const Endpoint& e, const std::string& path, milliseconds read) {
+  auto c = MakeClient(e, milliseconds(300), read);
+  Answer a = ToAnswer(c->Get(path));
+  if (a.status != 200 || !a.body.is_object()) return std::nullopt;
+  return a.body;
+}
+
 struct PartitionState {
   int leader = -1;
   int64_t epoch = -1;
   std::vector<int> isr;
-  std::vector<int> replicas;
   std::set<int64_t> high_watermarks;  // as every live broker reports its own replica
 };
 
@@ -359,10 +363,10 @@ std::vector<int> Ints(const Json& j) {
 }
 
 // The newest view of every partition among the live brokers.
-std::vector<PartitionState> Partitions(Cluster& cluster) {
+std::vector<PartitionState> Partitions(Hosts& hosts) {
   std::vector<PartitionState> out(kPartitions);
-  for (int id : cluster.LiveIds()) {
-    auto v = cluster.View(id);
+  for (int id : hosts.LiveIds()) {
+    auto v = Get(hosts.endpoint(id), "/v1/cluster", milliseconds(1000));
     if (!v || !v->contains("topics")) continue;
     for (const auto& t : (*v)["topics"]) {
       if (!t.is_object() || t.value("name", "") != kTopic || !t.contains("partitions")) continue;
@@ -375,7 +379,6 @@ std::vector<PartitionState> Partitions(Cluster& cluster) {
           out[n].epoch = epoch;
           out[n].leader = p.value("leader", -1);
           out[n].isr = Ints(p.value("isr", Json::array()));
-          out[n].replicas = Ints(p.value("replicas", Json::array()));
         }
       }
     }
@@ -385,16 +388,16 @@ std::vector<PartitionState> Partitions(Cluster& cluster) {
 
 // "" when every partition has a live leader and a full ISR (and, with `converged`, every
 // live replica reports the same high watermark); else what is missing.
-std::string Unhealthy(Cluster& cluster, bool converged, std::vector<std::string>* each = nullptr) {
-  const auto live = cluster.LiveIds();
+std::string Unhealthy(Hosts& hosts, bool converged, std::vector<std::string>* each = nullptr) {
+  const auto live = hosts.LiveIds();
   std::string what;
-  const auto parts = Partitions(cluster);
+  const auto parts = Partitions(hosts);
   for (int p = 0; p < kPartitions; ++p) {
     const auto& s = parts[p];
     std::string problem;
     if (s.leader <= 0 || std::find(live.begin(), live.end(), s.leader) == live.end()) {
       problem = "no live leader";
-    } else if (static_cast<int>(s.isr.size()) != static_cast<int>(cluster.ids().size())) {
+    } else if (s.isr.size() != hosts.ids().size()) {
       problem = "isr of " + std::to_string(s.isr.size());
     } else if (converged && s.high_watermarks.size() != 1) {
       problem = std::to_string(s.high_watermarks.size()) + " different high watermarks";
@@ -405,6 +408,76 @@ std::string Unhealthy(Cluster& cluster, bool converged, std::vector<std::string>
     what += (what.empty() ? "" : "; ") + d;
   }
   return what;
+}
+
+// Every broker lists every broker alive and they agree on a controller.
+std::string WaitFormed(Hosts& hosts, milliseconds timeout) {
+  std::string last;
+  const bool ok = WaitFor(
+      [&] {
+        std::set<int> controllers;
+        for (int id : hosts.ids()) {
+          auto v = Get(hosts.endpoint(id), "/v1/cluster", milliseconds(1000));
+          if (!v) {
+            last = "broker " + std::to_string(id) + ": no /v1/cluster";
+            return false;
+          }
+          size_t alive = 0;
+          for (const auto& b : v->value("brokers", Json::array())) {
+            if (b.is_object() && b.value("alive", true)) ++alive;
+          }
+          if (alive != hosts.ids().size()) {
+            last = "broker " + std::to_string(id) + " sees " + std::to_string(alive) + " alive";
+            return false;
+          }
+          controllers.insert(v->value("controller", -1));
+        }
+        last = "no agreed controller";
+        return controllers.size() == 1 && *controllers.begin() > 0;
+      },
+      timeout, milliseconds(100));
+  return ok ? "" : last;
+}
+
+// The topic (through any broker: it forwards to the controller) and the group, then waits
+// for a leader and a full ISR everywhere.
+std::string CreateTopicAndGroup(Hosts& hosts, milliseconds timeout) {
+  const Json topic = {{"name", kTopic},
+                      {"partitions", kPartitions},
+                      {"replication_factor", 3},
+                      {"min_insync_replicas", 2},
+                      {"max_deliveries", kMaxDeliveries},
+                      {"visibility_timeout_ms", kVisibilityMs}};
+  std::string last;
+  auto send = [&](const std::string& method, const std::string& path, const Json& body) {
+    return WaitFor(
+        [&] {
+          for (int id : hosts.ids()) {
+            auto c = MakeClient(hosts.endpoint(id), milliseconds(500), milliseconds(10000));
+            auto r = method == "POST" ? c->Post(path, body.dump(), "application/json")
+                                      : c->Put(path, body.dump(), "application/json");
+            if (r && (r->status == 200 || r->status == 201)) return true;
+            last = method + " " + path + ": " + (r ? std::to_string(r->status) + " " + r->body
+                                                   : httplib::to_string(r.error()));
+          }
+          return false;
+        },
+        timeout, milliseconds(200));
+  };
+  if (!send("POST", "/v1/topics", topic)) return last;
+  const bool ready = WaitFor(
+      [&] {
+        last = Unhealthy(hosts, false);
+        return last.empty();
+      },
+      timeout, milliseconds(100));
+  if (!ready) return "topic not ready: " + last;
+  // The group starts at the earliest message: created before the first write.
+  if (!send("PUT", std::string("/v1/topics/") + kTopic + "/groups/" + kGroup,
+            Json{{"start", "earliest"}})) {
+    return last;
+  }
+  return "";
 }
 
 struct Fault {
@@ -420,77 +493,91 @@ struct Fault {
 // Applies one fault chosen by `rng` and heals it before returning. Main thread only.
 class Nemesis {
  public:
-  Nemesis(Cluster& cluster, ZooKeeperServer& zk, int session_ms, uint32_t seed,
-          const RunClock& clock, std::ostream& log)
-      : cluster_(cluster), zk_(zk), session_ms_(session_ms), rng_(seed), clock_(clock),
-        log_(log) {}
+  Nemesis(Hosts& hosts, int session_ms, uint32_t seed, const RunClock& clock, std::ostream& log)
+      : hosts_(hosts), session_ms_(session_ms), rng_(seed), clock_(clock), log_(log) {}
 
   // Sleeps between faults (pacing) so that the clients see each one and its healing.
   void Rest() {
-    std::this_thread::sleep_for(milliseconds(Between(1000, 3000)));  // ok: nemesis pacing
+    Hold(Between(1000, 3000));
     // Wait (bounded) for a healthy cluster first: one fault at a time is what 3 brokers with
     // min ISR 2 are meant to survive.
-    WaitFor([&] { return Unhealthy(cluster_, false).empty(); }, milliseconds(15000),
-            milliseconds(100));
+    WaitFor([&] { return g_interrupted || Unhealthy(hosts_, false).empty(); },
+            milliseconds(15000), milliseconds(100));
   }
 
   void Strike() {
-    static const char* const kKinds[] = {"kill-leader", "kill-follower", "pause-leader",
-                                         "pause-follower", "term-leader", "kill-zookeeper"};
+    std::vector<std::string> kinds = {"kill-leader",    "kill-follower", "pause-leader",
+                                      "pause-follower", "term-leader",   "kill-zookeeper"};
+    if (hosts_.CanPartition()) {
+      kinds.insert(kinds.end(), {"cut-leader-from-zookeeper", "cut-follower-from-leader",
+                                 "isolate-broker"});
+    }
     Fault f;
-    f.kind = kKinds[Between(0, 5)];
+    f.kind = kinds[Between(0, static_cast<int>(kinds.size()) - 1)];
     f.partition = Between(0, kPartitions - 1);
-    const auto parts = Partitions(cluster_);
-    int leader = parts[f.partition].leader;
-    if (leader <= 0) leader = cluster_.ids()[Between(0, 2)];
+    const auto ids = hosts_.ids();
+    int leader = Partitions(hosts_)[f.partition].leader;
+    if (leader <= 0) leader = ids[Between(0, static_cast<int>(ids.size()) - 1)];
     std::vector<int> followers;
-    for (int id : cluster_.ids()) {
+    for (int id : ids) {
       if (id != leader) followers.push_back(id);
     }
     const int follower = followers[Between(0, static_cast<int>(followers.size()) - 1)];
     f.broker = f.kind.find("follower") != std::string::npos ? follower : leader;
     f.at_ms = clock_.Ms();
     f.wall = cluster_testing::WallClockNow();  // the brokers' log time
+    const int cut_ms = session_ms_ + Between(500, 3000);
     if (f.kind == "kill-leader" || f.kind == "kill-follower") {
-      cluster_.Kill(f.broker);
+      hosts_.Kill(f.broker);
       Hold(Between(500, 4000));
-      f.note = Restart(f.broker);
+      f.note = hosts_.Restart(f.broker);
     } else if (f.kind == "pause-leader" || f.kind == "pause-follower") {
-      cluster_.Stop(f.broker);
+      hosts_.Stop(f.broker);
       Hold(session_ms_ + Between(500, 2500));
-      cluster_.Cont(f.broker);
+      hosts_.Cont(f.broker);
     } else if (f.kind == "term-leader") {
-      auto code = cluster_.Term(f.broker, milliseconds(15000));
-      f.note = code ? "exit " + std::to_string(*code) : "no clean exit";
+      f.note = hosts_.Term(f.broker);
       Hold(Between(200, 2000));
-      const std::string r = Restart(f.broker);
+      const std::string r = hosts_.Restart(f.broker);
       if (!r.empty()) f.note += "; " + r;
-    } else {
+    } else if (f.kind == "kill-zookeeper") {
       f.broker = 0;
-      zk_.Kill();
+      hosts_.KillZooKeeper();
       Hold(Between(500, session_ms_ + 2000));
-      auto r = zk_.Restart();
-      if (!r) f.note = "ZooKeeper restart failed: " + std::string(r.message());
+      f.note = hosts_.RestartZooKeeper();
+    } else if (f.kind == "cut-leader-from-zookeeper") {
+      f.note = hosts_.Cut(leader, 0);
+      Hold(cut_ms);
+      hosts_.HealNetwork();
+    } else if (f.kind == "cut-follower-from-leader") {
+      f.note = hosts_.Cut(follower, leader);
+      Hold(cut_ms);
+      hosts_.HealNetwork();
+    } else {  // isolate-broker
+      f.broker = ids[Between(0, static_cast<int>(ids.size()) - 1)];
+      f.note = hosts_.Isolate(f.broker);
+      Hold(cut_ms);
+      hosts_.HealNetwork();
     }
     f.healed_ms = clock_.Ms();
     log_ << "[nemesis] " << f.wall << " +" << f.at_ms << " ms " << f.kind << " "
          << (f.broker ? "broker " + std::to_string(f.broker) : std::string("zookeeper"))
-         << " (partition " << f.partition << "), healed after " << (f.healed_ms - f.at_ms)
-         << " ms" << (f.note.empty() ? "" : ": " + f.note) << std::endl;
+         << " (partition " << f.partition << ", leader " << leader << "), healed after "
+         << (f.healed_ms - f.at_ms) << " ms" << (f.note.empty() ? "" : ": " + f.note)
+         << std::endl;
     faults_.push_back(std::move(f));
   }
 
-  // Brings back everything that is down or paused.
+  // Brings back everything that is down, paused or cut off.
   void HealAll() {
-    if (!zk_.Serving()) {
-      auto r = zk_.Restart();
-      if (!r) log_ << "[nemesis] ZooKeeper restart failed: " << r.message() << std::endl;
+    hosts_.HealNetwork();
+    if (!hosts_.ZooKeeperUp()) {
+      if (auto r = hosts_.RestartZooKeeper(); !r.empty()) log_ << "[nemesis] " << r << std::endl;
     }
-    for (int id : cluster_.ids()) {
-      if (cluster_.Stopped(id)) cluster_.Cont(id);
-      if (!cluster_.Running(id)) {
-        const std::string r = Restart(id);
-        if (!r.empty()) log_ << "[nemesis] " << r << std::endl;
+    for (int id : hosts_.ids()) {
+      if (hosts_.Stopped(id)) hosts_.Cont(id);
+      if (!hosts_.Running(id)) {
+        if (auto r = hosts_.Restart(id); !r.empty()) log_ << "[nemesis] " << r << std::endl;
       }
     }
   }
@@ -499,16 +586,12 @@ class Nemesis {
 
  private:
   int Between(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+  // The fault lasts this long (or until Ctrl-C).
   static void Hold(int ms) {
-    std::this_thread::sleep_for(milliseconds(ms));  // ok: the fault lasts this long
-  }
-  std::string Restart(int id) {
-    auto r = cluster_.Restart(id, milliseconds(30000));
-    return r ? "" : "restart of broker " + std::to_string(id) + " failed: " + r.message();
+    WaitFor([] { return g_interrupted.load(); }, milliseconds(ms), milliseconds(50));
   }
 
-  Cluster& cluster_;
-  ZooKeeperServer& zk_;
+  Hosts& hosts_;
   const int session_ms_;
   std::mt19937 rng_;
   const RunClock& clock_;
@@ -538,15 +621,140 @@ std::string FaultSummary(const std::vector<Fault>& faults) {
   return std::to_string(faults.size()) + " (" + s + ")";
 }
 
+// The run proper, once the hosts are up: load, faults, healing, the checker.
+int Drive(const Options& options, Hosts& hosts, const std::string& run_dir, std::ostream& out,
+          std::ostream& log) {
+  if (std::string e = WaitFormed(hosts, milliseconds(60000)); !e.empty()) {
+    log << "zoomq-chaos: the cluster did not form: " << e << "\n";
+    return 2;
+  }
+  if (std::string e = CreateTopicAndGroup(hosts, milliseconds(30000)); !e.empty()) {
+    log << "zoomq-chaos: " << e << "\n";
+    return 2;
+  }
+  std::vector<Endpoint> endpoints;
+  for (int id : hosts.ids()) endpoints.push_back(hosts.endpoint(id));
+  Workload w(endpoints, options.seed);
+  std::vector<std::vector<Write>> writes(options.producers);
+  std::vector<std::vector<Delivery>> deliveries(options.consumers);
+  std::vector<std::vector<AckAnswer>> acks(options.consumers);
+  std::vector<StreamRead> reads;
+  std::vector<std::string> gaps;
+  std::vector<std::thread> producers, consumers;
+  CheckInput in;
+  in.partitions = kPartitions;
+  in.producers_started_ms = w.clock.Ms();
+  for (int i = 0; i < options.producers; ++i) {
+    producers.emplace_back(ProduceLoop, std::ref(w), i, &writes[i]);
+  }
+  for (int i = 0; i < options.consumers; ++i) {
+    consumers.emplace_back(ConsumeLoop, std::ref(w), i, &deliveries[i], &acks[i]);
+  }
+  std::thread reader(ReadLoop, std::ref(w), &reads, &gaps);
+
+  Nemesis nemesis(hosts, options.session_ms, options.seed, w.clock, log);
+  const int64_t end_ms = w.clock.Ms() + int64_t{options.duration_s} * 1000;
+  while (w.clock.Ms() < end_ms && !g_interrupted) {
+    nemesis.Rest();
+    if (w.clock.Ms() >= end_ms || g_interrupted) break;
+    nemesis.Strike();
+    log << "[chaos] +" << w.clock.Ms() / 1000 << " s: " << w.acked << " acked writes, "
+        << w.deliveries << " deliveries" << std::endl;
+  }
+
+  // Heal, stop writing, settle.
+  nemesis.HealAll();
+  in.producers_stopped_ms = w.clock.Ms();
+  w.stop_producers = true;
+  for (auto& t : producers) t.join();
+  std::string why;
+  const bool settled = WaitFor(
+      [&] {
+        why = Unhealthy(hosts, true);
+        return g_interrupted || why.empty();
+      },
+      milliseconds(60000), milliseconds(200));
+  if (!settled) {
+    log << "[chaos] not settled after 60 s: " << why << std::endl;
+    Unhealthy(hosts, true, &in.unsettled);
+  }
+  log << "[chaos] settled: " << (settled ? "yes" : "no") << "; draining the group" << std::endl;
+
+  // Final drain: until every acked write was delivered and nothing was delivered for longer
+  // than a lease (so that unacked leases came back and were acked), bounded.
+  std::set<std::string> acked_ids;
+  for (const auto& v : writes) {
+    for (const auto& wr : v) {
+      if (wr.outcome == Outcome::kOk) acked_ids.insert(wr.id);
+    }
+  }
+  WaitFor(
+      [&] {
+        if (g_interrupted) return true;
+        if (w.clock.Ms() - w.last_delivery_ms < kVisibilityMs + 2000) return false;
+        std::lock_guard<std::mutex> lock(w.delivered_mu);
+        return std::includes(w.delivered_ids.begin(), w.delivered_ids.end(), acked_ids.begin(),
+                             acked_ids.end());
+      },
+      milliseconds(60000), milliseconds(200));
+  w.stop_consumers = true;
+  for (auto& t : consumers) t.join();
+  w.stop_reader = true;
+  reader.join();
+  if (g_interrupted) {
+    log << "zoomq-chaos: interrupted; no check" << std::endl;
+    return 130;
+  }
+
+  // Read every replica.
+  for (int p = 0; p < kPartitions; ++p) {
+    for (int id : hosts.ids()) {
+      auto log_json = Get(hosts.endpoint(id),
+                          std::string("/internal/v1/log?topic=") + kTopic +
+                              "&partition=" + std::to_string(p),
+                          milliseconds(30000));
+      in.replicas[p][id] = log_json ? ParseReplica(*log_json) : Replica{};
+    }
+  }
+  for (auto& v : writes) in.writes.insert(in.writes.end(), v.begin(), v.end());
+  for (auto& v : deliveries) in.deliveries.insert(in.deliveries.end(), v.begin(), v.end());
+  for (auto& v : acks) in.acks.insert(in.acks.end(), v.begin(), v.end());
+  in.stream_reads = std::move(reads);
+  in.stream_gaps = std::move(gaps);
+  const Report report = Check(in);
+
+  const std::string mode = options.netns ? "netns" : "loopback";
+  if (options.json) {
+    Json j = report.ToJson();
+    j["seed"] = options.seed;
+    j["duration_s"] = options.duration_s;
+    j["session_ms"] = options.session_ms;
+    j["mode"] = mode;
+    j["faults"] = FaultsJson(nemesis.faults());
+    j["dir"] = run_dir;
+    out << j.dump(2) << std::endl;
+  } else {
+    out << "zoomq-chaos: seed " << options.seed << ", " << options.duration_s << " s, "
+        << mode << ", faults " << FaultSummary(nemesis.faults()) << "\n"
+        << report.Table();
+  }
+  std::ofstream saved(run_dir + "/report.txt");
+  saved << "seed " << options.seed << ", " << mode << "\nfaults "
+        << FaultSummary(nemesis.faults()) << "\n"
+        << report.Table();
+  for (const auto& f : nemesis.faults()) {
+    saved << f.wall << " +" << f.at_ms << " ms " << f.kind << " broker " << f.broker
+          << " partition " << f.partition << " healed +" << f.healed_ms << " ms " << f.note
+          << "\n";
+  }
+  return report.ok() ? 0 : 1;
+}
+
 }  // namespace
 
 int Run(const Options& options, std::ostream& out, std::ostream& log) {
-  if (options.netns) {
-    log << "zoomq-chaos: --netns is not implemented in this build (see docs/chaos.md)\n";
-    return 2;
-  }
   zoomq::testing::IgnoreSigpipe();
-  // Every temp dir of the harness (ZooKeeper, brokers) goes under the run's dir.
+  // Every temp dir (ZooKeeper, brokers) goes under the run's dir.
   std::string parent = options.dir;
   if (parent.empty()) {
     const char* t = std::getenv("TMPDIR");
@@ -561,158 +769,40 @@ int Run(const Options& options, std::ostream& out, std::ostream& log) {
     return 2;
   }
   ::setenv("TMPDIR", run_dir.c_str(), 1);
-  // The harness removes its dirs on destruction unless this is set: keep them for a failed
-  // run (set below) or with --keep.
-  if (options.keep) ::setenv("ZOOMQ_IT_KEEP", "1", 1);
+  struct sigaction sa {};
+  sa.sa_handler = OnInterrupt;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
   log << "[chaos] seed " << options.seed << ", duration " << options.duration_s
-      << " s, session " << options.session_ms << " ms, dir " << run_dir << std::endl;
+      << " s, session " << options.session_ms << " ms, " << (options.netns ? "netns" : "loopback")
+      << ", dir " << run_dir << std::endl;
 
   int status = 2;
   {
-    ZooKeeperServer zk;
-    if (auto r = zk.Start(); !r) {
-      log << "zoomq-chaos: ZooKeeper: " << r.message() << "\n";
-      return 2;
-    }
-    ClusterOptions copts;
-    copts.brokers = 3;
-    copts.session_ms = options.session_ms;
-    copts.zk_hosts = zk.hosts();
-    Cluster cluster(copts);
-    if (auto r = cluster.Start(); !r) {
-      log << "zoomq-chaos: brokers: " << r.message() << "\n";
-      return 2;
-    }
-    const Json topic = {{"partitions", kPartitions},      {"replication_factor", 3},
-                        {"min_insync_replicas", 2},       {"max_deliveries", kMaxDeliveries},
-                        {"visibility_timeout_ms", kVisibilityMs}};
-    if (auto r = cluster.CreateTopic(kTopic, topic, milliseconds(30000)); !r) {
-      log << "zoomq-chaos: topic: " << r.message() << "\n";
-      return 2;
-    }
-    // The group starts at the earliest message: create it before the first write.
-    {
-      zoomq::testing::Http http(cluster.Port(cluster.ids()[0]), milliseconds(10000));
-      auto r = http.Put(std::string("/v1/topics/") + kTopic + "/groups/" + kGroup,
-                        Json{{"start", "earliest"}});
-      if (r.status != 200 && r.status != 201) {
-        log << "zoomq-chaos: cannot create the group: " << r.Describe() << "\n";
+    std::unique_ptr<Hosts> hosts;
+    if (options.netns) {
+      std::string error;
+      hosts = MakeNetnsHosts(run_dir + "/hosts", &error);
+      if (!hosts) {
+        log << "zoomq-chaos: " << error << "\n";
+        std::filesystem::remove_all(run_dir, ec);
         return 2;
       }
-    }
-
-    std::vector<Endpoint> endpoints;
-    for (int id : cluster.ids()) endpoints.push_back({id, "127.0.0.1", cluster.Port(id)});
-    Workload w(endpoints, options.seed);
-    std::vector<std::vector<Write>> writes(options.producers);
-    std::vector<std::vector<Delivery>> deliveries(options.consumers);
-    std::vector<std::vector<AckAnswer>> acks(options.consumers);
-    std::vector<StreamRead> reads;
-    std::vector<std::string> gaps;
-    std::vector<std::thread> producers, consumers;
-    CheckInput in;
-    in.partitions = kPartitions;
-    in.producers_started_ms = w.clock.Ms();
-    for (int i = 0; i < options.producers; ++i) {
-      producers.emplace_back(ProduceLoop, std::ref(w), i, &writes[i]);
-    }
-    for (int i = 0; i < options.consumers; ++i) {
-      consumers.emplace_back(ConsumeLoop, std::ref(w), i, &deliveries[i], &acks[i]);
-    }
-    std::thread reader(ReadLoop, std::ref(w), &reads, &gaps);
-
-    Nemesis nemesis(cluster, zk, options.session_ms, options.seed, w.clock, log);
-    const int64_t end_ms = w.clock.Ms() + int64_t{options.duration_s} * 1000;
-    while (w.clock.Ms() < end_ms) {
-      nemesis.Rest();
-      if (w.clock.Ms() >= end_ms) break;
-      nemesis.Strike();
-      log << "[chaos] +" << w.clock.Ms() / 1000 << " s: " << w.acked << " acked writes, "
-          << w.deliveries << " deliveries" << std::endl;
-    }
-
-    // Heal, stop writing, settle.
-    nemesis.HealAll();
-    in.producers_stopped_ms = w.clock.Ms();
-    w.stop_producers = true;
-    for (auto& t : producers) t.join();
-    std::string why;
-    const bool settled = WaitFor(
-        [&] {
-          why = Unhealthy(cluster, true);
-          return why.empty();
-        },
-        milliseconds(60000), milliseconds(200));
-    if (!settled) {
-      log << "[chaos] not settled after 60 s: " << why << std::endl;
-      Unhealthy(cluster, true, &in.unsettled);
-    }
-    log << "[chaos] settled: " << (settled ? "yes" : "no") << "; draining the group"
-        << std::endl;
-
-    // Final drain: until every acked write was delivered and nothing was delivered for
-    // longer than a lease (so that unacked leases came back and were acked), bounded.
-    std::set<std::string> acked_ids;
-    for (const auto& v : writes) {
-      for (const auto& wr : v) {
-        if (wr.outcome == Outcome::kOk) acked_ids.insert(wr.id);
-      }
-    }
-    WaitFor(
-        [&] {
-          if (w.clock.Ms() - w.last_delivery_ms < kVisibilityMs + 2000) return false;
-          std::lock_guard<std::mutex> lock(w.delivered_mu);
-          return std::includes(w.delivered_ids.begin(), w.delivered_ids.end(),
-                               acked_ids.begin(), acked_ids.end());
-        },
-        milliseconds(60000), milliseconds(200));
-    w.stop_consumers = true;
-    for (auto& t : consumers) t.join();
-    w.stop_reader = true;
-    reader.join();
-
-    // Read every replica.
-    for (int p = 0; p < kPartitions; ++p) {
-      for (int id : cluster.ids()) {
-        auto log_json = cluster.ReplicaLog(id, kTopic, p);
-        in.replicas[p][id] = log_json ? ParseReplica(*log_json) : Replica{};
-      }
-    }
-    for (auto& v : writes) in.writes.insert(in.writes.end(), v.begin(), v.end());
-    for (auto& v : deliveries) in.deliveries.insert(in.deliveries.end(), v.begin(), v.end());
-    for (auto& v : acks) in.acks.insert(in.acks.end(), v.begin(), v.end());
-    in.stream_reads = std::move(reads);
-    in.stream_gaps = std::move(gaps);
-    const Report report = Check(in);
-
-    if (options.json) {
-      Json j = report.ToJson();
-      j["seed"] = options.seed;
-      j["duration_s"] = options.duration_s;
-      j["session_ms"] = options.session_ms;
-      j["faults"] = FaultsJson(nemesis.faults());
-      j["dir"] = run_dir;
-      out << j.dump(2) << std::endl;
     } else {
-      out << "zoomq-chaos: seed " << options.seed << ", " << options.duration_s << " s, "
-          << "faults " << FaultSummary(nemesis.faults()) << "\n"
-          << report.Table();
+      hosts = MakeLoopbackHosts();
     }
-    {
-      std::ofstream saved(run_dir + "/report.txt");
-      saved << "seed " << options.seed << "\nfaults " << FaultSummary(nemesis.faults()) << "\n"
-            << report.Table();
-      for (const auto& f : nemesis.faults()) {
-        saved << f.wall << " +" << f.at_ms << " ms " << f.kind << " broker " << f.broker
-              << " healed +" << f.healed_ms << " ms " << f.note << "\n";
-      }
+    if (std::string e = hosts->Start(3, options.session_ms); !e.empty()) {
+      log << "zoomq-chaos: " << e << "\n";
+      hosts->KeepFiles();
+      log << "[chaos] logs kept under " << run_dir << std::endl;
+      return 2;
     }
-    status = report.ok() ? 0 : 1;
-    if (status != 0) {
-      ::setenv("ZOOMQ_IT_KEEP", "1", 1);
-      log << "[chaos] violations: logs and data kept under " << run_dir << std::endl;
+    status = Drive(options, *hosts, run_dir, out, log);
+    if (status != 0 || options.keep) {
+      hosts->KeepFiles();
+      log << "[chaos] logs and data kept under " << run_dir << std::endl;
     }
-  }  // the brokers and ZooKeeper are killed here
+  }  // the brokers and ZooKeeper are killed here (and the namespaces deleted)
   if (status == 0 && !options.keep) std::filesystem::remove_all(run_dir, ec);
   return status;
 }
