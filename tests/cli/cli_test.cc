@@ -1,0 +1,326 @@
+// zoomqctl end to end: the real binary against a real standalone broker, checked through its
+// exit codes and its --json output.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "broker_process.h"
+#include "child_process.h"
+
+namespace zoomq::testing {
+namespace {
+
+std::vector<Json> JsonLines(const std::string& text) {
+  std::vector<Json> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    Json j = Json::parse(line, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << "not a JSON line: " << line;
+    out.push_back(j);
+  }
+  return out;
+}
+
+Json ParseDoc(const RunResult& r) {
+  Json j = Json::parse(r.out, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << r.description;
+  return j;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(broker_.Start()); }
+
+  // zoomqctl --brokers <broker> --timeout-ms 5000 args...
+  RunResult Ctl(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), {"--brokers", broker_.url(), "--timeout-ms", "5000"});
+    return RunToCompletion(ZOOMQCTL_BIN, args, input);
+  }
+  void CreateTopic(const std::string& name, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"topic", "create", name};
+    args.insert(args.end(), extra.begin(), extra.end());
+    RunResult r = Ctl(args);
+    ASSERT_EQ(r.exit_code, 0) << r.description;
+  }
+
+  BrokerProcess broker_;
+};
+
+TEST_F(CliTest, TopicCreateListDescribeDelete) {
+  const std::string topic = UniqueName("t");
+  RunResult created = Ctl({"topic", "create", topic, "--partitions", "2", "--json"});
+  ASSERT_EQ(created.exit_code, 0) << created.description;
+  Json doc = ParseDoc(created);
+  EXPECT_EQ(doc["name"], topic);
+  EXPECT_EQ(doc["created"], true);
+  EXPECT_EQ(doc["config"]["partitions"], 2);
+
+  RunResult again = Ctl({"topic", "create", topic, "--partitions", "2", "--json"});
+  ASSERT_EQ(again.exit_code, 0) << again.description;
+  EXPECT_EQ(ParseDoc(again)["created"], false);
+  RunResult conflict = Ctl({"topic", "create", topic, "--partitions", "3", "--json"});
+  EXPECT_EQ(conflict.exit_code, 4) << conflict.description;
+  EXPECT_EQ(ParseDoc(conflict)["error"]["code"], "TOPIC_EXISTS");
+
+  RunResult list = Ctl({"topic", "list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.description;
+  bool listed = false;
+  const Json topics = ParseDoc(list)["topics"];
+  for (const Json& t : topics) listed = listed || t["name"] == topic;
+  EXPECT_TRUE(listed) << list.out;
+  RunResult table = Ctl({"topic", "list"});
+  EXPECT_NE(table.out.find(topic), std::string::npos) << table.description;
+
+  RunResult described = Ctl({"topic", "describe", topic, "--json"});
+  ASSERT_EQ(described.exit_code, 0) << described.description;
+  EXPECT_EQ(ParseDoc(described)["partitions"].size(), 2u) << described.out;
+
+  RunResult deleted = Ctl({"topic", "delete", topic});
+  EXPECT_EQ(deleted.exit_code, 0) << deleted.description;
+  EXPECT_EQ(Ctl({"topic", "describe", topic}).exit_code, 2);
+  EXPECT_EQ(Ctl({"topic", "delete", topic}).exit_code, 2);
+}
+
+TEST_F(CliTest, ProduceFromArgumentsAndStdinThenReadTheStream) {
+  const std::string topic = UniqueName("p");
+  CreateTopic(topic, {"--partitions", "1"});
+  RunResult args = Ctl({"produce", topic, "--key", "k1", "--header", "unit=C", "--json",
+                        R"({"a":1})", "hello", "42"});
+  ASSERT_EQ(args.exit_code, 0) << args.description;
+  Json results = ParseDoc(args)["results"];
+  ASSERT_EQ(results.size(), 3u) << args.out;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(results[i]["partition"], 0);
+    EXPECT_EQ(results[i]["offset"], i);
+  }
+  RunResult lines = Ctl({"produce", topic}, "x\n\n{\"b\":2}\r\n");
+  ASSERT_EQ(lines.exit_code, 0) << lines.description;
+  EXPECT_EQ(lines.out, "partition 0 offset 3\npartition 0 offset 4\n");
+
+  RunResult read = Ctl({"consume", topic, "--from", "0", "--wait-ms", "200", "--json"});
+  ASSERT_EQ(read.exit_code, 0) << read.description;
+  std::vector<Json> messages = JsonLines(read.out);
+  ASSERT_EQ(messages.size(), 5u) << read.out;
+  EXPECT_EQ(messages[0]["value"], Json::parse(R"({"a":1})"));
+  EXPECT_EQ(messages[1]["value"], "hello");
+  EXPECT_EQ(messages[2]["value"], 42);
+  EXPECT_EQ(messages[3]["value"], "x");
+  EXPECT_EQ(messages[4]["value"], Json::parse(R"({"b":2})"));
+  EXPECT_EQ(messages[0]["key"], "k1");
+  EXPECT_EQ(messages[2]["headers"]["unit"], "C");
+  EXPECT_FALSE(messages[3].contains("key"));
+}
+
+TEST_F(CliTest, StreamFromAnOffsetOfOnePartition) {
+  const std::string topic = UniqueName("s");
+  CreateTopic(topic, {"--partitions", "2"});
+  ASSERT_EQ(Ctl({"produce", topic, "--partition", "1", "a", "b", "c", "d"}).exit_code, 0);
+  ASSERT_EQ(Ctl({"produce", topic, "--partition", "0", "z"}).exit_code, 0);
+  RunResult read = Ctl({"consume", topic, "--from", "2", "--partition", "1", "--wait-ms", "200",
+                        "--json"});
+  ASSERT_EQ(read.exit_code, 0) << read.description;
+  std::vector<Json> messages = JsonLines(read.out);
+  ASSERT_EQ(messages.size(), 2u) << read.out;
+  EXPECT_EQ(messages[0]["partition"], 1);
+  EXPECT_EQ(messages[0]["offset"], 2);
+  EXPECT_EQ(messages[0]["value"], "c");
+  EXPECT_EQ(messages[1]["value"], "d");
+}
+
+TEST_F(CliTest, GroupConsumeAcksSoASecondConsumeGetsNothing) {
+  const std::string topic = UniqueName("g");
+  CreateTopic(topic, {"--partitions", "2"});
+  ASSERT_EQ(Ctl({"produce", topic, "one", "two", "three"}).exit_code, 0);
+  RunResult first =
+      Ctl({"consume", topic, "--group", "g1", "--consumer", "c1", "--wait-ms", "300", "--json"});
+  ASSERT_EQ(first.exit_code, 0) << first.description;
+  std::vector<Json> got = JsonLines(first.out);
+  ASSERT_EQ(got.size(), 3u) << first.out;
+  for (const Json& m : got) EXPECT_EQ(m["delivery"], 1);
+
+  RunResult second = Ctl({"consume", topic, "--group", "g1", "--wait-ms", "300", "--json"});
+  ASSERT_EQ(second.exit_code, 0) << second.description;
+  EXPECT_TRUE(JsonLines(second.out).empty()) << second.out;
+
+  RunResult group = Ctl({"group", "describe", topic, "g1", "--json"});
+  ASSERT_EQ(group.exit_code, 0) << group.description;
+  Json g = ParseDoc(group);
+  EXPECT_EQ(g["acked"], 3);
+  EXPECT_EQ(g["backlog"], 0);
+  EXPECT_EQ(g["in_flight"], 0);
+  EXPECT_EQ(Ctl({"group", "describe", topic, "nosuchgroup"}).exit_code, 2);
+}
+
+TEST_F(CliTest, NoAckLeavesTheMessageToComeBackAfterItsLease) {
+  const std::string topic = UniqueName("n");
+  CreateTopic(topic);
+  ASSERT_EQ(Ctl({"produce", topic, "again"}).exit_code, 0);
+  RunResult first = Ctl({"consume", topic, "--group", "g", "--no-ack", "--visibility-ms", "300",
+                         "--max", "1", "--json"});
+  ASSERT_EQ(first.exit_code, 0) << first.description;
+  ASSERT_EQ(JsonLines(first.out).size(), 1u) << first.out;
+  // The lease runs out after 300 ms; a long poll of 5 s waits for the redelivery.
+  RunResult second =
+      Ctl({"consume", topic, "--group", "g", "--max", "1", "--wait-ms", "5000", "--json"});
+  ASSERT_EQ(second.exit_code, 0) << second.description;
+  std::vector<Json> got = JsonLines(second.out);
+  ASSERT_EQ(got.size(), 1u) << second.out;
+  EXPECT_EQ(got[0]["delivery"], 2);
+  EXPECT_EQ(got[0]["value"], "again");
+}
+
+TEST_F(CliTest, DeadLettersCanBePeekedAndRedriven) {
+  const std::string topic = UniqueName("d");
+  CreateTopic(topic, {"--partitions", "1", "--max-deliveries", "1"});
+  ASSERT_EQ(Ctl({"produce", topic, "--key", "k", R"({"bad":true})"}).exit_code, 0);
+  RunResult nacked = Ctl({"consume", topic, "--group", "g", "--nack", "--max", "1", "--json"});
+  ASSERT_EQ(nacked.exit_code, 0) << nacked.description;
+  ASSERT_EQ(JsonLines(nacked.out).size(), 1u) << nacked.out;
+
+  Json dead;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        RunResult peek = Ctl({"dlq", "peek", topic, "--json"});
+        if (peek.exit_code != 0) return false;
+        dead = Json::parse(peek.out, nullptr, false);
+        return !dead.is_discarded() && dead["messages"].size() == 1;
+      },
+      milliseconds(10000), milliseconds(100)))
+      << dead.dump();
+  const Json& letter = dead["messages"][0];
+  EXPECT_EQ(letter["value"], Json::parse(R"({"bad":true})"));
+  EXPECT_EQ(letter["headers"]["zoomq-original-topic"], topic);
+  // Peeking consumes nothing.
+  RunResult peek_again = Ctl({"dlq", "peek", topic, "--json"});
+  EXPECT_EQ(ParseDoc(peek_again)["messages"].size(), 1u) << peek_again.description;
+
+  RunResult redrive = Ctl({"dlq", "redrive", topic, "--json"});
+  ASSERT_EQ(redrive.exit_code, 0) << redrive.description;
+  EXPECT_EQ(ParseDoc(redrive)["redriven"], 1);
+  RunResult back = Ctl({"consume", topic, "--group", "g", "--max", "1", "--wait-ms", "5000",
+                        "--json"});
+  ASSERT_EQ(back.exit_code, 0) << back.description;
+  std::vector<Json> got = JsonLines(back.out);
+  ASSERT_EQ(got.size(), 1u) << back.out;
+  EXPECT_EQ(got[0]["value"], Json::parse(R"({"bad":true})"));
+  EXPECT_EQ(got[0]["key"], "k");
+  EXPECT_EQ(got[0]["offset"], 1);
+}
+
+TEST_F(CliTest, ClusterJsonShowsTheBrokerAndPartitions) {
+  const std::string topic = UniqueName("c");
+  CreateTopic(topic, {"--partitions", "3"});
+  ASSERT_EQ(Ctl({"produce", topic, "--partition", "2", "v"}).exit_code, 0);
+  RunResult cluster = Ctl({"cluster", "--json"});
+  ASSERT_EQ(cluster.exit_code, 0) << cluster.description;
+  Json c = ParseDoc(cluster);
+  ASSERT_EQ(c["brokers"].size(), 1u) << cluster.out;
+  EXPECT_EQ(c["brokers"][0]["alive"], true);
+  EXPECT_EQ(c["controller"], c["brokers"][0]["id"]);
+  const Json* found = nullptr;
+  for (const Json& t : c["topics"]) {
+    if (t["name"] == topic) found = &t;
+  }
+  ASSERT_NE(found, nullptr) << cluster.out;
+  ASSERT_EQ((*found)["partitions"].size(), 3u);
+  for (const Json& p : (*found)["partitions"]) {
+    EXPECT_EQ(p["lag"], 0);
+    if (p["partition"] == 2) {
+      EXPECT_EQ(p["high_watermark"], 1);
+    }
+  }
+  RunResult table = Ctl({"cluster"});
+  ASSERT_EQ(table.exit_code, 0) << table.description;
+  EXPECT_NE(table.out.find("LAG"), std::string::npos) << table.out;
+}
+
+TEST_F(CliTest, UnknownTopicIsExitCode2) {
+  const std::string topic = UniqueName("missing");
+  RunResult describe = Ctl({"topic", "describe", topic, "--json"});
+  EXPECT_EQ(describe.exit_code, 2) << describe.description;
+  EXPECT_EQ(ParseDoc(describe)["error"]["code"], "TOPIC_NOT_FOUND");
+  EXPECT_EQ(Ctl({"consume", topic, "--group", "g", "--wait-ms", "100"}).exit_code, 2);
+  EXPECT_EQ(Ctl({"produce", topic, "v"}).exit_code, 2);
+  EXPECT_EQ(Ctl({"dlq", "peek", topic}).exit_code, 2);
+}
+
+TEST_F(CliTest, UnreachableClusterIsExitCode3) {
+  const std::string nobody = "http://127.0.0.1:" + std::to_string(PickFreePort());
+  RunResult list =
+      RunToCompletion(ZOOMQCTL_BIN, {"--brokers", nobody, "--timeout-ms", "1000", "topic",
+                                     "list", "--json"});
+  EXPECT_EQ(list.exit_code, 3) << list.description;
+  EXPECT_TRUE(ParseDoc(list).contains("error")) << list.out;
+  RunResult produce = RunToCompletion(
+      ZOOMQCTL_BIN, {"--brokers", nobody, "--timeout-ms", "1000", "produce", "t", "v"});
+  EXPECT_EQ(produce.exit_code, 3) << produce.description;
+}
+
+TEST_F(CliTest, UsageErrorsAreExitCode1AndHelpIsEverywhere) {
+  EXPECT_EQ(Ctl({}).exit_code, 1);
+  EXPECT_EQ(Ctl({"frobnicate"}).exit_code, 1);
+  EXPECT_EQ(Ctl({"topic"}).exit_code, 1);
+  EXPECT_EQ(Ctl({"topic", "create"}).exit_code, 1);
+  EXPECT_EQ(Ctl({"topic", "create", "t", "--partitions", "zero"}).exit_code, 1);
+  EXPECT_EQ(Ctl({"consume", "t"}).exit_code, 1);  // neither --group nor --from
+  EXPECT_EQ(Ctl({"consume", "t", "--group", "g", "--from", "0"}).exit_code, 1);
+  EXPECT_EQ(Ctl({"produce", "t", "--header", "nokey", "v"}).exit_code, 1);
+
+  RunResult help = Ctl({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("Exit codes"), std::string::npos) << help.out;
+  for (std::vector<std::string> verb :
+       std::vector<std::vector<std::string>>{{"cluster"}, {"topic", "create"},
+                                             {"topic", "list"}, {"topic", "describe"},
+                                             {"topic", "delete"}, {"produce"}, {"consume"},
+                                             {"group", "describe"}, {"dlq", "peek"},
+                                             {"dlq", "redrive"}}) {
+    verb.push_back("--help");
+    RunResult r = Ctl(verb);
+    EXPECT_EQ(r.exit_code, 0) << r.description;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << r.description;
+  }
+}
+
+TEST_F(CliTest, BrokersComeFromTheEnvironment) {
+  RunResult list = RunToCompletion(ZOOMQCTL_BIN, {"topic", "list", "--json"}, "",
+                                   milliseconds(20000), {"ZOOMQ_BROKERS=" + broker_.url()});
+  EXPECT_EQ(list.exit_code, 0) << list.description;
+}
+
+TEST_F(CliTest, FollowPrintsNewMessagesAndStopsCleanlyOnSigint) {
+  const std::string topic = UniqueName("f");
+  CreateTopic(topic);
+  const std::string dir = MakeTestDir("zoomq-cli-follow");
+  ChildProcess follow(dir);
+  ASSERT_TRUE(follow.Start(ZOOMQCTL_BIN, {"--brokers", broker_.url(), "consume", topic,
+                                          "--group", "g", "--follow", "--json"}));
+  ASSERT_EQ(Ctl({"produce", topic, "first"}).exit_code, 0);
+  ASSERT_TRUE(WaitFor([&] { return JsonLines(follow.Stdout()).size() == 1; },
+                      milliseconds(10000)))
+      << follow.Describe();
+  ASSERT_EQ(Ctl({"produce", topic, "second"}).exit_code, 0);
+  ASSERT_TRUE(WaitFor([&] { return JsonLines(follow.Stdout()).size() == 2; },
+                      milliseconds(10000)))
+      << follow.Describe();
+  follow.Signal(SIGINT);
+  EXPECT_EQ(follow.Wait(milliseconds(5000)), std::optional<int>(0)) << follow.Describe();
+  std::vector<Json> got = JsonLines(follow.Stdout());
+  EXPECT_EQ(got[1]["value"], "second");
+  // Both were acked before the stop.
+  RunResult group = Ctl({"group", "describe", topic, "g", "--json"});
+  EXPECT_EQ(ParseDoc(group)["acked"], 2) << group.description;
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+}  // namespace
+}  // namespace zoomq::testing
