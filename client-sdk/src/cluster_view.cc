@@ -4,6 +4,10 @@
 #include <utility>
 
 #include "codec.h"
+#include "zoomq/coordinator/membership.h"
+#include "zoomq/coordinator/zk_session.h"
+#include "zoomq/coordinator/zk_status.h"
+#include "zoomq/coordinator/znodes.h"
 
 namespace zoomq::client_internal {
 
@@ -28,6 +32,37 @@ ClusterView::ClusterView(ClientOptions options, std::shared_ptr<Transport> trans
   for (const std::string& url : options_.brokers) AddUnique(known_urls_, TrimSlash(url));
 }
 
+ClusterView::~ClusterView() = default;
+
+Result<std::vector<std::string>> ClusterView::ZkBrokerUrls() {
+  std::lock_guard<std::mutex> lock(zk_mu_);
+  if (!zk_) {
+    coordinator::ZkSessionOptions o;
+    o.connect_string = options_.zookeeper;
+    o.session_timeout_ms = 10000;
+    o.connect_timeout_ms =
+        static_cast<int>(std::clamp<int64_t>(options_.request_timeout.count(), 500, 10000));
+    auto session = std::make_unique<coordinator::ZkSession>(o);
+    Status st = session->Start();
+    if (!st.ok()) return Status::Unavailable("ZooKeeper " + options_.zookeeper + ": " + st.message());
+    zk_ = std::move(session);
+  }
+  std::vector<std::string> urls;
+  auto ids = zk_->GetChildren(coordinator::znodes::kBrokerIds);
+  if (!ids.ok()) {
+    // No /brokers/ids yet: no broker ever registered under this chroot.
+    if (coordinator::ZkErrorOf(ids.status()) == coordinator::ZkError::kNoNode) return urls;
+    return Status::Unavailable("ZooKeeper " + options_.zookeeper + ": " + ids.status().message());
+  }
+  for (const std::string& id : ids.value()) {
+    auto node = zk_->Get(std::string(coordinator::znodes::kBrokerIds) + "/" + id);
+    if (!node.ok()) continue;  // gone meanwhile
+    auto info = coordinator::ParseBrokerInfo(node->data);
+    if (info.ok() && !info->url.empty()) urls.push_back(TrimSlash(info->url));
+  }
+  return urls;
+}
+
 Status ClusterView::EnsureFresh() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -42,11 +77,6 @@ Status ClusterView::EnsureFresh() {
 }
 
 Status ClusterView::Refresh(bool force) {
-  if (!options_.zookeeper.empty()) {
-    // Not implemented yet: the SDK would read /brokers/ids through the coordinator library.
-    return Status::Invalid("ClientOptions::zookeeper is not supported yet; give broker URLs");
-  }
-  std::vector<std::string> urls;
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (refreshing_) {
@@ -59,14 +89,33 @@ Status ClusterView::Refresh(bool force) {
         std::chrono::steady_clock::now() - refreshed_at_ < min_refresh_interval) {
       return Status::Ok();
     }
-    if (known_urls_.empty()) return Status::Invalid("no broker URL given (ClientOptions::brokers)");
+    if (known_urls_.empty() && options_.zookeeper.empty()) {
+      return Status::Invalid("no broker URL given (ClientOptions::brokers)");
+    }
     refreshing_ = true;
+  }
+  Status zk_status = Status::Ok();
+  if (!options_.zookeeper.empty()) {
+    // ZooKeeper knows the live brokers even when every URL we know is gone.
+    Result<std::vector<std::string>> registered = ZkBrokerUrls();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (registered.ok()) {
+      for (const std::string& u : registered.value()) AddUnique(known_urls_, u);
+    } else {
+      zk_status = registered.status();
+    }
+  }
+  std::vector<std::string> urls;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
     // The broker that answered last first, then the others in order.
     AddUnique(urls, last_good_url_);
     for (const std::string& u : known_urls_) AddUnique(urls, u);
   }
 
-  Status status = Status::Unavailable("no broker answered");
+  Status status = !zk_status.ok() ? zk_status
+                  : urls.empty()  ? Status::Unavailable("no broker registered in ZooKeeper")
+                                  : Status::Unavailable("no broker answered");
   std::optional<ClusterInfo> fresh;
   std::string good;
   for (const std::string& url : urls) {

@@ -21,11 +21,16 @@
 #include "zoomq/client/options.h"
 #include "zoomq/client/types.h"
 
+namespace zoomq::coordinator {
+class ZkSession;
+}
+
 namespace zoomq::client_internal {
 
 class ClusterView {
  public:
   ClusterView(ClientOptions options, std::shared_ptr<Transport> transport);
+  ~ClusterView();
 
   // Makes sure a view exists (refreshing if none or older than metadata_max_age).
   Status EnsureFresh();
@@ -60,6 +65,9 @@ class ClusterView {
   // URL of live broker `id` in the view ("" if unknown). REQUIRES: mu_ held.
   std::string UrlOfLocked(int id) const;
   std::string AnyUrlLocked();
+  // Broker URLs registered in ZooKeeper (/brokers/ids), when options_.zookeeper is set. The
+  // session starts on first use and is kept; a failed start is tried again next time.
+  Result<std::vector<std::string>> ZkBrokerUrls();
 
   // Constant after construction.
   const ClientOptions options_;
@@ -76,6 +84,9 @@ class ClusterView {
   std::vector<std::string> known_urls_;
   std::string last_good_url_;  // the broker that answered last; guarded by mu_
   size_t next_url_ = 0;        // AnyUrl rotation; guarded by mu_
+
+  std::mutex zk_mu_;  // held for the ZooKeeper reads (network), never with mu_
+  std::unique_ptr<coordinator::ZkSession> zk_;  // guarded by zk_mu_
 };
 
 }  // namespace zoomq::client_internal

@@ -532,16 +532,5 @@ TEST(ProducerTest, CloseFailsWhatIsLeftOnce) {
   }
 }
 
-TEST(ProducerTest, ZooKeeperBootstrapIsNotSupportedYet) {
-  FakeBroker broker;
-  broker.AddTopic("t", 1);
-  ProducerOptions o = Options(broker);
-  o.client.zookeeper = "127.0.0.1:2181/zoomq";
-  Producer producer(o);
-  DeliveryReport r = producer.Send(OutgoingMessage::Json("t", "1")).get();
-  EXPECT_EQ(r.status.code(), Code::kInvalidRequest) << r.status.ToString();
-  EXPECT_FALSE(r.retriable);
-}
-
 }  // namespace
 }  // namespace zoomq
