@@ -44,6 +44,17 @@ class CliTest : public ::testing::Test {
     args.insert(args.begin(), {"--brokers", broker_.url(), "--timeout-ms", "5000"});
     return RunToCompletion(ZOOMQCTL_BIN, args, input);
   }
+  // Runs `consume` with --json, expects exit 0 and `count` JSON lines, returns them.
+  std::vector<Json> Consume(std::vector<std::string> args, size_t count) {
+    args.insert(args.begin(), "consume");
+    args.push_back("--json");
+    RunResult r = Ctl(args);
+    EXPECT_EQ(r.exit_code, 0) << r.description;
+    std::vector<Json> lines = JsonLines(r.out);
+    EXPECT_EQ(lines.size(), count) << r.description;
+    if (lines.size() != count) lines.resize(count, Json::object());  // keep indexing safe
+    return lines;
+  }
   void CreateTopic(const std::string& name, std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"topic", "create", name};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -105,10 +116,7 @@ TEST_F(CliTest, ProduceFromArgumentsAndStdinThenReadTheStream) {
   ASSERT_EQ(lines.exit_code, 0) << lines.description;
   EXPECT_EQ(lines.out, "partition 0 offset 3\npartition 0 offset 4\n");
 
-  RunResult read = Ctl({"consume", topic, "--from", "0", "--wait-ms", "200", "--json"});
-  ASSERT_EQ(read.exit_code, 0) << read.description;
-  std::vector<Json> messages = JsonLines(read.out);
-  ASSERT_EQ(messages.size(), 5u) << read.out;
+  std::vector<Json> messages = Consume({topic, "--from", "0", "--wait-ms", "200"}, 5);
   EXPECT_EQ(messages[0]["value"], Json::parse(R"({"a":1})"));
   EXPECT_EQ(messages[1]["value"], "hello");
   EXPECT_EQ(messages[2]["value"], 42);
@@ -124,11 +132,8 @@ TEST_F(CliTest, StreamFromAnOffsetOfOnePartition) {
   CreateTopic(topic, {"--partitions", "2"});
   ASSERT_EQ(Ctl({"produce", topic, "--partition", "1", "a", "b", "c", "d"}).exit_code, 0);
   ASSERT_EQ(Ctl({"produce", topic, "--partition", "0", "z"}).exit_code, 0);
-  RunResult read = Ctl({"consume", topic, "--from", "2", "--partition", "1", "--wait-ms", "200",
-                        "--json"});
-  ASSERT_EQ(read.exit_code, 0) << read.description;
-  std::vector<Json> messages = JsonLines(read.out);
-  ASSERT_EQ(messages.size(), 2u) << read.out;
+  std::vector<Json> messages =
+      Consume({topic, "--from", "2", "--partition", "1", "--wait-ms", "200"}, 2);
   EXPECT_EQ(messages[0]["partition"], 1);
   EXPECT_EQ(messages[0]["offset"], 2);
   EXPECT_EQ(messages[0]["value"], "c");
@@ -139,16 +144,11 @@ TEST_F(CliTest, GroupConsumeAcksSoASecondConsumeGetsNothing) {
   const std::string topic = UniqueName("g");
   CreateTopic(topic, {"--partitions", "2"});
   ASSERT_EQ(Ctl({"produce", topic, "one", "two", "three"}).exit_code, 0);
-  RunResult first =
-      Ctl({"consume", topic, "--group", "g1", "--consumer", "c1", "--wait-ms", "300", "--json"});
-  ASSERT_EQ(first.exit_code, 0) << first.description;
-  std::vector<Json> got = JsonLines(first.out);
-  ASSERT_EQ(got.size(), 3u) << first.out;
+  std::vector<Json> got =
+      Consume({topic, "--group", "g1", "--consumer", "c1", "--wait-ms", "300"}, 3);
   for (const Json& m : got) EXPECT_EQ(m["delivery"], 1);
-
-  RunResult second = Ctl({"consume", topic, "--group", "g1", "--wait-ms", "300", "--json"});
-  ASSERT_EQ(second.exit_code, 0) << second.description;
-  EXPECT_TRUE(JsonLines(second.out).empty()) << second.out;
+  // All three were acked: nothing comes back.
+  Consume({topic, "--group", "g1", "--wait-ms", "300"}, 0);
 
   RunResult group = Ctl({"group", "describe", topic, "g1", "--json"});
   ASSERT_EQ(group.exit_code, 0) << group.description;
@@ -163,16 +163,9 @@ TEST_F(CliTest, NoAckLeavesTheMessageToComeBackAfterItsLease) {
   const std::string topic = UniqueName("n");
   CreateTopic(topic);
   ASSERT_EQ(Ctl({"produce", topic, "again"}).exit_code, 0);
-  RunResult first = Ctl({"consume", topic, "--group", "g", "--no-ack", "--visibility-ms", "300",
-                         "--max", "1", "--json"});
-  ASSERT_EQ(first.exit_code, 0) << first.description;
-  ASSERT_EQ(JsonLines(first.out).size(), 1u) << first.out;
+  Consume({topic, "--group", "g", "--no-ack", "--visibility-ms", "300", "--max", "1"}, 1);
   // The lease runs out after 300 ms; a long poll of 5 s waits for the redelivery.
-  RunResult second =
-      Ctl({"consume", topic, "--group", "g", "--max", "1", "--wait-ms", "5000", "--json"});
-  ASSERT_EQ(second.exit_code, 0) << second.description;
-  std::vector<Json> got = JsonLines(second.out);
-  ASSERT_EQ(got.size(), 1u) << second.out;
+  std::vector<Json> got = Consume({topic, "--group", "g", "--max", "1", "--wait-ms", "5000"}, 1);
   EXPECT_EQ(got[0]["delivery"], 2);
   EXPECT_EQ(got[0]["value"], "again");
 }
@@ -181,9 +174,7 @@ TEST_F(CliTest, DeadLettersCanBePeekedAndRedriven) {
   const std::string topic = UniqueName("d");
   CreateTopic(topic, {"--partitions", "1", "--max-deliveries", "1"});
   ASSERT_EQ(Ctl({"produce", topic, "--key", "k", R"({"bad":true})"}).exit_code, 0);
-  RunResult nacked = Ctl({"consume", topic, "--group", "g", "--nack", "--max", "1", "--json"});
-  ASSERT_EQ(nacked.exit_code, 0) << nacked.description;
-  ASSERT_EQ(JsonLines(nacked.out).size(), 1u) << nacked.out;
+  Consume({topic, "--group", "g", "--nack", "--max", "1"}, 1);
 
   Json dead;
   ASSERT_TRUE(WaitFor(
@@ -205,11 +196,7 @@ TEST_F(CliTest, DeadLettersCanBePeekedAndRedriven) {
   RunResult redrive = Ctl({"dlq", "redrive", topic, "--json"});
   ASSERT_EQ(redrive.exit_code, 0) << redrive.description;
   EXPECT_EQ(ParseDoc(redrive)["redriven"], 1);
-  RunResult back = Ctl({"consume", topic, "--group", "g", "--max", "1", "--wait-ms", "5000",
-                        "--json"});
-  ASSERT_EQ(back.exit_code, 0) << back.description;
-  std::vector<Json> got = JsonLines(back.out);
-  ASSERT_EQ(got.size(), 1u) << back.out;
+  std::vector<Json> got = Consume({topic, "--group", "g", "--max", "1", "--wait-ms", "5000"}, 1);
   EXPECT_EQ(got[0]["value"], Json::parse(R"({"bad":true})"));
   EXPECT_EQ(got[0]["key"], "k");
   EXPECT_EQ(got[0]["offset"], 1);
