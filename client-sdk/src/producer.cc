@@ -181,6 +181,14 @@ class Producer::Impl {
   }
 
   void Close(std::chrono::milliseconds timeout) {
+    if (std::this_thread::get_id() == callbacks_.get_id()) {
+      // From a delivery callback: waiting here would wait for ourselves. Refuse new messages;
+      // the destructor (on another thread) finishes the job.
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_ = true;
+      space_cv_.notify_all();
+      return;
+    }
     std::lock_guard<std::mutex> close_lock(close_mu_);
     if (joined_) return;
     (void)Flush(timeout);

@@ -532,5 +532,26 @@ TEST(ProducerTest, CloseFailsWhatIsLeftOnce) {
   }
 }
 
+TEST(ProducerTest, CallbackMaySendButNotFlush) {
+  FakeBroker broker;
+  broker.AddTopic("t", 1);
+  Producer producer(Options(broker));
+  std::promise<Status> flush_from_callback;
+  std::promise<DeliveryReport> second;
+  ASSERT_TRUE(producer
+                  .Send(OutgoingMessage::Json("t", "1"),
+                        [&](const DeliveryReport&) {
+                          flush_from_callback.set_value(producer.Flush(kWait));
+                          Status st = producer.Send(
+                              OutgoingMessage::Json("t", "2"),
+                              [&](const DeliveryReport& r) { second.set_value(r); });
+                          EXPECT_TRUE(st.ok()) << st.ToString();
+                        })
+                  .ok());
+  EXPECT_EQ(flush_from_callback.get_future().get().code(), Code::kInvalidRequest);
+  EXPECT_TRUE(second.get_future().get().status.ok());
+  EXPECT_EQ(broker.Log("t", 0).size(), 2u);
+}
+
 }  // namespace
 }  // namespace zoomq

@@ -12,7 +12,8 @@
 //
 // Thread-safety: all methods may be called from any thread. Callbacks run on the producer's
 // own thread, never under a lock; a callback must not block for long (it delays others) and
-// may call Send().
+// may call Send(). From a callback, Flush() returns INVALID_REQUEST and Close() only stops
+// new sends; the Producer must not be destroyed from its own callback.
 #pragma once
 
 #include <chrono>
