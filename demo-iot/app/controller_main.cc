@@ -1,9 +1,8 @@
 // zoomq-controller TOPIC...: see demo-iot/README.md.
-#include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "zoomq/demo/controller.h"
-#include "zoomq/tools/brokers.h"
+#include "zoomq/tools/cli.h"
 #include "zoomq/tools/stop_signal.h"
 
 int main(int argc, char** argv) {
@@ -12,7 +11,7 @@ int main(int argc, char** argv) {
                "prints each reading (ALERT above a threshold) and acks it, until Ctrl-C",
                "zoomq-controller"};
   zoomq::demo::ControllerOptions options;
-  std::string brokers = zoomq::tools::kDefaultBrokers;
+  std::string brokers;
   std::vector<std::string> thresholds;
   app.add_option("TOPIC", options.topics, "Sensor topics (TYPE_ID), e.g. temperature_1")
       ->required();
@@ -21,14 +20,8 @@ int main(int argc, char** argv) {
   app.add_option("--threshold", thresholds,
                  "TYPE=VALUE alert threshold (repeatable; defaults: temperature=23.5, "
                  "humidity=58, pressure=1018)");
-  app.add_option("--brokers", brokers, "Broker URLs, comma-separated")
-      ->envname("ZOOMQ_BROKERS")
-      ->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 1;
-  }
+  zoomq::tools::AddBrokersOption(app, &brokers);
+  if (auto exit_code = zoomq::tools::ParseArgs(app, argc, argv)) return *exit_code;
   for (const std::string& spec : thresholds) {
     zoomq::Status set = options.thresholds.Set(spec);
     if (!set.ok()) {

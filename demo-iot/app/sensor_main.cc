@@ -1,10 +1,9 @@
 // zoomq-sensor TYPE ID INTERVAL_S: see demo-iot/README.md.
-#include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "zoomq/demo/reading.h"
 #include "zoomq/demo/sensor.h"
-#include "zoomq/tools/brokers.h"
+#include "zoomq/tools/cli.h"
 #include "zoomq/tools/stop_signal.h"
 
 int main(int argc, char** argv) {
@@ -13,23 +12,17 @@ int main(int argc, char** argv) {
                "until Ctrl-C",
                "zoomq-sensor"};
   zoomq::demo::SensorOptions options;
-  std::string brokers = zoomq::tools::kDefaultBrokers;
+  std::string brokers;
   app.add_option("TYPE", options.type, "One of: " + zoomq::demo::SensorTypeNames())
       ->required();
   app.add_option("ID", options.id, "Sensor id (also the message key)")->required();
   app.add_option("INTERVAL_S", options.interval_s, "Seconds between readings (e.g. 1, 0.2)")
       ->required()
       ->check(CLI::Range(0.001, 3600.0));
-  app.add_option("--brokers", brokers, "Broker URLs, comma-separated")
-      ->envname("ZOOMQ_BROKERS")
-      ->capture_default_str();
+  zoomq::tools::AddBrokersOption(app, &brokers);
   app.add_option("--count", options.count, "Stop after this many readings (0: never)")
       ->check(CLI::NonNegativeNumber);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 1;
-  }
+  if (auto exit_code = zoomq::tools::ParseArgs(app, argc, argv)) return *exit_code;
   options.client.brokers = zoomq::tools::SplitBrokers(brokers);
   options.client.client_id = "sensor-" + options.type + "-" + options.id;
   return zoomq::demo::RunSensor(options, stop, std::cout);

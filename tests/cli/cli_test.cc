@@ -39,9 +39,11 @@ class CliTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(broker_.Start()); }
 
-  // zoomqctl --brokers <broker> --timeout-ms 5000 args...
-  RunResult Ctl(std::vector<std::string> args, const std::string& input = "") {
-    args.insert(args.begin(), {"--brokers", broker_.url(), "--timeout-ms", "5000"});
+  // zoomqctl --brokers <broker> --timeout-ms <timeout_ms> args...
+  RunResult Ctl(std::vector<std::string> args, const std::string& input = "",
+                int timeout_ms = 5000) {
+    args.insert(args.begin(),
+                {"--brokers", broker_.url(), "--timeout-ms", std::to_string(timeout_ms)});
     return RunToCompletion(ZOOMQCTL_BIN, args, input);
   }
   // Runs `consume` with --json, expects exit 0 and `count` JSON lines, returns them.
@@ -235,7 +237,9 @@ TEST_F(CliTest, UnknownTopicIsExitCode2) {
   EXPECT_EQ(describe.exit_code, 2) << describe.description;
   EXPECT_EQ(ParseDoc(describe)["error"]["code"], "TOPIC_NOT_FOUND");
   EXPECT_EQ(Ctl({"consume", topic, "--group", "g", "--wait-ms", "100"}).exit_code, 2);
-  EXPECT_EQ(Ctl({"produce", topic, "v"}).exit_code, 2);
+  // The producer gives an unknown topic about 3 s to appear (it may have just been created)
+  // before it fails the message: a delivery timeout well above that.
+  EXPECT_EQ(Ctl({"produce", topic, "v"}, "", 15000).exit_code, 2);
   EXPECT_EQ(Ctl({"dlq", "peek", topic}).exit_code, 2);
 }
 

@@ -13,7 +13,7 @@
 
 #include "render.h"
 #include "zoomq/client.h"
-#include "zoomq/tools/brokers.h"
+#include "zoomq/tools/cli.h"
 #include "zoomq/tools/stop_signal.h"
 
 namespace zoomq::ctl {
@@ -36,7 +36,7 @@ Exit codes:
 See docs/cli.md.)";
 
 struct Globals {
-  std::string brokers = tools::kDefaultBrokers;
+  std::string brokers;
   bool json = false;
   int timeout_ms = 10000;
 };
@@ -424,9 +424,7 @@ int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
   app.fallthrough();  // global flags also after the verb
 
   Globals g;
-  app.add_option("--brokers", g.brokers, "Broker URLs, comma-separated (any one is enough)")
-      ->envname("ZOOMQ_BROKERS")
-      ->capture_default_str();
+  tools::AddBrokersOption(app, &g.brokers);
   app.add_flag("--json", g.json, "Print JSON instead of tables");
   app.add_option("--timeout-ms", g.timeout_ms,
                  "Per request; also produce's delivery timeout")
@@ -551,12 +549,7 @@ int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
   d_redrive->add_option("--max", dlq_max, "At most this many (default: all)")
       ->check(CLI::PositiveNumber);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e, out, err);
-    return code == 0 ? kExitOk : kExitUsage;
-  }
+  if (auto exit_code = tools::ParseArgs(app, argc, argv, out, err)) return *exit_code;
 
   if (cluster->parsed()) return CmdCluster(g, io);
   if (t_create->parsed()) return CmdTopicCreate(g, io, ta);
