@@ -6,29 +6,15 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <map>
-#include <regex>
 #include <set>
-#include <sstream>
 #include <string>
 
 #include "broker_process.h"
 #include "child_process.h"
+#include "demo_output.h"
 
 namespace zoomq::testing {
 namespace {
-
-// Sequence numbers of the lines of `text` that match `pattern` (group 1 is the number).
-std::multiset<int64_t> Sequences(const std::string& text, const std::regex& pattern) {
-  std::multiset<int64_t> out;
-  std::istringstream in(text);
-  std::string line;
-  std::smatch m;
-  while (std::getline(in, line)) {
-    if (std::regex_search(line, m, pattern)) out.insert(std::stoll(m[1]));
-  }
-  return out;
-}
 
 TEST(DemoTest, TwoControllersShareOneSensorsReadingsExactlyOnce) {
   BrokerProcess broker;
@@ -36,8 +22,6 @@ TEST(DemoTest, TwoControllersShareOneSensorsReadingsExactlyOnce) {
   const std::string dir = MakeTestDir("zoomq-demo");
   const std::string id = "9";
   const std::string topic = "temperature_" + id;
-  const std::regex persisted(topic + " seq=(\\d+) value=\\S+ C -> partition 0 offset \\d+");
-  const std::regex handled("^handled " + topic + " seq=(\\d+) ");
 
   ChildProcess a(dir + "/a"), b(dir + "/b"), sensor(dir + "/sensor");
   // Controllers first: they wait for the topic that the sensor creates.
@@ -48,22 +32,22 @@ TEST(DemoTest, TwoControllersShareOneSensorsReadingsExactlyOnce) {
   ASSERT_TRUE(sensor.Start(ZOOMQ_SENSOR_BIN, {"temperature", id, "0.02", "--brokers",
                                               broker.url()}));
   auto all_handled = [&] {
-    std::multiset<int64_t> all = Sequences(a.Stdout(), handled);
-    for (int64_t s : Sequences(b.Stdout(), handled)) all.insert(s);
+    std::multiset<int64_t> all = HandledSequences(a.Stdout(), topic);
+    for (int64_t s : HandledSequences(b.Stdout(), topic)) all.insert(s);
     return all;
   };
   // Both members take part: once both are consuming, their long polls alternate.
   ASSERT_TRUE(WaitFor(
       [&] {
-        return all_handled().size() >= 40 && !Sequences(a.Stdout(), handled).empty() &&
-               !Sequences(b.Stdout(), handled).empty();
+        return all_handled().size() >= 40 && !HandledSequences(a.Stdout(), topic).empty() &&
+               !HandledSequences(b.Stdout(), topic).empty();
       },
       milliseconds(20000)))
       << sensor.Describe() << "\n" << a.Describe() << "\n" << b.Describe();
 
   sensor.Signal(SIGINT);
   ASSERT_EQ(sensor.Wait(milliseconds(10000)), std::optional<int>(0)) << sensor.Describe();
-  const std::multiset<int64_t> sent = Sequences(sensor.Stdout(), persisted);
+  const std::multiset<int64_t> sent = PersistedSequences(sensor.Stdout(), topic);
   ASSERT_GE(sent.size(), 40u) << sensor.Describe();
   // Everything persisted reaches the controllers.
   ASSERT_TRUE(WaitFor(
