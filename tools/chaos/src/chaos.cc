@@ -269,6 +269,7 @@ void ConsumeLoop(Workload& w, int index, std::vector<Delivery>* deliveries,
       d.id = m.value("message_id", "");
       d.key = m.contains("key") && m["key"].is_string() ? m["key"].get<std::string>() : "";
       d.consumer = consumer;
+      d.via = from.id;
       d.delivery = m.value("delivery", 0);
       d.pull_started_ms = started;
       d.pull_ended_ms = ended;
@@ -288,6 +289,7 @@ void ConsumeLoop(Workload& w, int index, std::vector<Delivery>* deliveries,
       auto ack_client = MakeClient(to, milliseconds(500), milliseconds(5000));
       AckAnswer ack;
       ack.handles = handles;
+      ack.via = to.id;
       ack.sent_ms = w.clock.Ms();
       Answer r = ToAnswer(ack_client->Post(base + "/ack", ack_body, "application/json"));
       ack.answered_ms = w.clock.Ms();
@@ -747,6 +749,7 @@ int Drive(const Options& options, Hosts& hosts, const std::string& run_dir, std:
           << " partition " << f.partition << " healed +" << f.healed_ms << " ms " << f.note
           << "\n";
   }
+  if (!report.ok()) std::ofstream(run_dir + "/records.json") << RecordsJson(in).dump();
   return report.ok() ? 0 : 1;
 }
 

@@ -286,14 +286,27 @@ Report Check(const CheckInput& in) {
     }
   }
   std::map<std::string, int> first_seen;
+  std::map<std::string, const AckAnswer*> applying_ack;  // handle -> the earliest applied ack
+  for (const auto& a : in.acks) {
+    for (const auto& h : a.handles) {
+      if (a.Applied(h) && acked_at[h] == a.answered_ms && !applying_ack.count(h)) {
+        applying_ack[h] = &a;
+      }
+    }
+  }
   for (const auto& d : in.deliveries) {
     auto a = acked_at.find(d.handle);
     if (a != acked_at.end() && a->second < d.pull_started_ms) {
+      const AckAnswer* ack = applying_ack[d.handle];
       Builder::Count(redelivered_acked,
-                     d.handle + " (id " + d.id + ") ack applied at " + std::to_string(a->second) +
-                         " ms, delivered again to " + d.consumer + " by a pull started at " +
-                         std::to_string(d.pull_started_ms) + " ms (delivery " +
-                         std::to_string(d.delivery) + ")");
+                     d.handle + " (id " + d.id + ") ack sent via broker " +
+                         std::to_string(ack ? ack->via : 0) + " at " +
+                         std::to_string(ack ? ack->sent_ms : 0) + " ms, answered as applied at " +
+                         std::to_string(a->second) + " ms; delivered again to " + d.consumer +
+                         " (delivery " + std::to_string(d.delivery) + ") by a pull via broker " +
+                         std::to_string(d.via) + " started at " +
+                         std::to_string(d.pull_started_ms) + " ms, answered at " +
+                         std::to_string(d.pull_ended_ms) + " ms");
     } else if (first_seen[d.handle]++ > 0) {
       Builder::Count(redelivered, d.handle);
     }
@@ -386,6 +399,31 @@ Report Check(const CheckInput& in) {
     b.Add("longest write outage (ms)", false).value = gap;
   }
   return b.Take();
+}
+
+Json RecordsJson(const CheckInput& in) {
+  Json writes = Json::array(), deliveries = Json::array(), acks = Json::array();
+  for (const auto& w : in.writes) {
+    writes.push_back({{"id", w.id}, {"key", w.key}, {"thread", w.thread}, {"seq", w.key_seq},
+                      {"acked", w.outcome == Outcome::kOk}, {"attempts", w.attempts},
+                      {"partition", w.partition}, {"offset", w.offset},
+                      {"duplicate", w.duplicate}, {"answered_by", w.answered_by},
+                      {"epoch_known", w.answered_epoch}, {"sent_ms", w.sent_ms},
+                      {"acked_ms", w.acked_ms}});
+  }
+  for (const auto& d : in.deliveries) {
+    deliveries.push_back({{"handle", d.handle}, {"id", d.id}, {"key", d.key},
+                          {"consumer", d.consumer}, {"via", d.via}, {"delivery", d.delivery},
+                          {"pull_started_ms", d.pull_started_ms},
+                          {"pull_ended_ms", d.pull_ended_ms}});
+  }
+  for (const auto& a : in.acks) {
+    acks.push_back({{"handles", a.handles}, {"unknown", a.unknown}, {"status", a.status},
+                    {"via", a.via}, {"sent_ms", a.sent_ms}, {"answered_ms", a.answered_ms}});
+  }
+  return {{"writes", writes}, {"deliveries", deliveries}, {"acks", acks},
+          {"producers_started_ms", in.producers_started_ms},
+          {"producers_stopped_ms", in.producers_stopped_ms}};
 }
 
 }  // namespace zoomq::chaos

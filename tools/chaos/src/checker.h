@@ -42,6 +42,7 @@ struct Delivery {
   std::string id;      // message_id
   std::string key;
   std::string consumer;
+  int via = 0;       // broker the pull was sent to
   int delivery = 0;  // the broker's delivery count
   int64_t pull_started_ms = 0;
   int64_t pull_ended_ms = 0;
@@ -52,6 +53,7 @@ struct AckAnswer {
   std::vector<std::string> handles;
   std::vector<std::string> unknown;
   int status = 0;  // HTTP status, 0: no answer
+  int via = 0;     // broker the ack was sent to
   int64_t sent_ms = 0;
   int64_t answered_ms = 0;
   // Acked as applied: a 200 and the handle is not in `unknown`.
@@ -113,6 +115,9 @@ struct Report {
 };
 
 Report Check(const CheckInput& input);
+
+// Every record of the run, for the forensics of a failed run (written next to the logs).
+Json RecordsJson(const CheckInput& input);
 
 }  // namespace zoomq::chaos
 
