@@ -253,6 +253,9 @@ TEST_F(CliTest, UnreachableClusterIsExitCode3) {
   RunResult produce = RunToCompletion(
       ZOOMQCTL_BIN, {"--brokers", nobody, "--timeout-ms", "1000", "produce", "t", "v"});
   EXPECT_EQ(produce.exit_code, 3) << produce.description;
+  RunResult consume = RunToCompletion(ZOOMQCTL_BIN, {"--brokers", nobody, "--timeout-ms", "1000",
+                                                     "consume", "t", "--group", "g", "--follow"});
+  EXPECT_EQ(consume.exit_code, 3) << consume.description;
 }
 
 TEST_F(CliTest, UsageErrorsAreExitCode1AndHelpIsEverywhere) {

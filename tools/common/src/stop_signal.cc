@@ -34,10 +34,7 @@ void StopSignal::Run() {
   const timespec tick{0, 100 * 1000 * 1000};
   while (!done_) {
     int sig = sigtimedwait(&set, nullptr, &tick);
-    if (sig > 0) {
-      signal_ = sig;
-      Stop();
-    }
+    if (sig > 0) Stop();
   }
 }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <deque>
 #include <future>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,8 +68,8 @@ int Usage(Io& io, const std::string& message) {
   return kExitUsage;
 }
 
-void PrintPartitions(std::ostream& out, const std::string& topic,
-                     const std::vector<PartitionInfo>& partitions, Table& table) {
+void AddPartitionRows(const std::string& topic, const std::vector<PartitionInfo>& partitions,
+                      Table& table) {
   for (const PartitionInfo& p : partitions) {
     table.Add({topic, std::to_string(p.partition),
                p.leader < 0 ? "none" : std::to_string(p.leader), std::to_string(p.epoch),
@@ -100,7 +101,7 @@ int CmdCluster(const Globals& g, Io& io) {
   Table partitions(
       {"TOPIC", "PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "HWM", "LOG_END", "LAG"});
   for (const TopicInfo& t : cluster->topics) {
-    PrintPartitions(io.out, t.name, t.partition_info, partitions);
+    AddPartitionRows(t.name, t.partition_info, partitions);
   }
   partitions.Print(io.out);
   return kExitOk;
@@ -141,11 +142,29 @@ int CmdTopicCreate(const Globals& g, Io& io, const TopicArgs& a) {
   return kExitOk;
 }
 
+void OverlayPlacement(const ClusterInfo& cluster, TopicInfo& topic) {
+  for (const TopicInfo& t : cluster.topics) {
+    if (t.name != topic.name) continue;
+    for (PartitionInfo& p : topic.partition_info) {
+      for (const PartitionInfo& placed : t.partition_info) {
+        if (placed.partition != p.partition) continue;
+        p.leader = placed.leader;
+        p.epoch = placed.epoch;
+        p.replicas = placed.replicas;
+        p.isr = placed.isr;
+      }
+    }
+  }
+}
+
 int CmdTopicList(const Globals& g, Io& io) {
   Admin admin(MakeClient(g));
   Result<std::vector<TopicInfo>> topics = admin.ListTopics();
   if (!topics.ok()) return Fail(g, io, topics.status());
   if (g.json) {
+    if (Result<ClusterInfo> cluster = admin.Cluster(); cluster.ok()) {
+      for (TopicInfo& t : topics.value()) OverlayPlacement(cluster.value(), t);
+    }
     Json list = Json::array();
     for (const TopicInfo& t : *topics) list.push_back(ToJson(t));
     io.out << Json{{"topics", list}}.dump(2) << '\n';
@@ -160,21 +179,6 @@ int CmdTopicList(const Globals& g, Io& io) {
   }
   table.Print(io.out);
   return kExitOk;
-}
-
-void OverlayPlacement(const ClusterInfo& cluster, TopicInfo& topic) {
-  for (const TopicInfo& t : cluster.topics) {
-    if (t.name != topic.name) continue;
-    for (PartitionInfo& p : topic.partition_info) {
-      for (const PartitionInfo& placed : t.partition_info) {
-        if (placed.partition != p.partition) continue;
-        p.leader = placed.leader;
-        p.epoch = placed.epoch;
-        p.replicas = placed.replicas;
-        p.isr = placed.isr;
-      }
-    }
-  }
 }
 
 int CmdTopicDescribe(const Globals& g, Io& io, const std::string& name) {
@@ -196,7 +200,7 @@ int CmdTopicDescribe(const Globals& g, Io& io, const std::string& name) {
          << " ms, max deliveries " << t.max_deliveries << "\n\n";
   Table table(
       {"TOPIC", "PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "HWM", "LOG_END", "LAG"});
-  PrintPartitions(io.out, t.name, t.partition_info, table);
+  AddPartitionRows(t.name, t.partition_info, table);
   table.Print(io.out);
   io.out << "\ngroups: ";
   for (size_t i = 0; i < t.groups.size(); ++i) io.out << (i ? ", " : "") << t.groups[i];
@@ -333,12 +337,24 @@ int CmdConsume(const Globals& g, Io& io, const ConsumeArgs& a) {
   tools::StopSignal stop;  // before the consumer starts any thread
   Consumer consumer(options);
   int64_t received = 0;
+  // A poll fails when no broker answered during it (a failover, with --follow's short
+  // polls); only errors lasting a whole --timeout-ms end the command.
+  std::optional<std::chrono::steady_clock::time_point> failing_since;
   while (!stop.stopped() && received < limit) {
     // With --follow, short polls so that a signal is seen within half a second.
     const int wait = a.follow ? std::min(a.wait_ms, 500) : a.wait_ms;
     Result<std::vector<ReceivedMessage>> batch = consumer.Poll(
         static_cast<int>(std::min<int64_t>(limit - received, 1000)), milliseconds(wait));
-    if (!batch.ok()) return Fail(g, io, batch.status());
+    if (!batch.ok()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (!failing_since) failing_since = now;
+      if (!IsRetriable(batch.status()) || now - *failing_since >= milliseconds(g.timeout_ms)) {
+        return Fail(g, io, batch.status());
+      }
+      stop.WaitFor(milliseconds(100));  // Poll may fail at once (connection refused)
+      continue;
+    }
+    failing_since.reset();
     if (batch->empty()) {
       if (!a.follow) break;
       continue;

@@ -28,15 +28,12 @@ class StopSignal {
   bool WaitFor(std::chrono::milliseconds timeout);
   // Stops as a signal would (tests, or an end reached by the program itself).
   void Stop();
-  // The signal that stopped it (0: none, or Stop()).
-  int signal_number() const { return signal_.load(); }
 
  private:
   void Run();
 
   std::atomic<bool> stopped_{false};
   std::atomic<bool> done_{false};  // tells the thread to end (destructor)
-  std::atomic<int> signal_{0};
   std::mutex mu_;
   std::condition_variable cv_;  // notified under mu_ when stopped_ turns true
   std::thread thread_;
