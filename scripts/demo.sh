@@ -4,7 +4,7 @@
 # (temperature 1, humidity 1, temperature 2; one reading a second) and 2 controllers sharing
 # their readings as the consumer group "controllers". Their output is shown live, each line
 # prefixed by the program's name. Ctrl-C stops the sensors (they flush), then the
-# controllers, then the cluster.
+# controllers, then the cluster (unless it was running before).
 #   scripts/demo.sh [--interval S]      seconds between readings (default 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +26,7 @@ cmake --build "$BUILD_DIR" -j"$(nproc)" \
 BIN="$BUILD_DIR/bin"
 export ZOOMQ_BROKERS=http://127.0.0.1:9101,http://127.0.0.1:9102,http://127.0.0.1:9103
 
-SENSORS=() CONTROLLERS=() STOPPED=""
+SENSORS=() CONTROLLERS=() STOPPED="" OWN_CLUSTER=""
 stop_all() {
   [ -n "$STOPPED" ] && return 0
   STOPPED=1
@@ -35,7 +35,11 @@ stop_all() {
   echo "stopping: sensors (they flush), then controllers, then the cluster"
   stop_pids "${SENSORS[@]}"
   stop_pids "${CONTROLLERS[@]}"
-  scripts/cluster.sh stop --dir .cluster
+  if [ -n "$OWN_CLUSTER" ]; then
+    scripts/cluster.sh stop --dir .cluster
+  else
+    echo "the cluster was running before: left running (scripts/cluster.sh stop --dir .cluster)"
+  fi
 }
 stop_pids() {  # SIGINT, then wait up to 15 s, then SIGKILL
   local pid i
@@ -57,6 +61,10 @@ start() {  # start NAME PROGRAM ARGS...
 }
 trap stop_all EXIT INT TERM
 
+# A cluster that was already running (ZooKeeper and all 3 brokers) is left running at the end.
+for f in .cluster/zk1/pid .cluster/broker-1/pid .cluster/broker-2/pid .cluster/broker-3/pid; do
+  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null || OWN_CLUSTER=1
+done
 # The cluster in its own session too: a Ctrl-C must not stop the brokers before the sensors
 # have flushed.
 setsid --wait scripts/cluster.sh start --dir .cluster --brokers 3 --base-port 9100
