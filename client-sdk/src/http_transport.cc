@@ -86,6 +86,7 @@ class HttpTransport : public Transport {
     if (!res) {
       out.status = 0;
       out.error = "request to " + request.base_url + " failed: " + httplib::to_string(res.error());
+      out.not_sent = res.error() == httplib::Error::Connection;
       return out;  // the client is dropped with its socket
     }
     out.status = res->status;

@@ -505,11 +505,11 @@ class Producer::Impl {
       a.maybe_written = true;
       return a;
     }
-    // NOT_LEADER / NO_LEADER are answered before anything is written; 429 too. Any other
-    // failure after the request left (lost reply, 500, 503 of a forwarding hop) may hide a
-    // write.
+    // NOT_LEADER / NO_LEADER are answered before anything is written; 429 too; a refused
+    // connection sent nothing. Any other failure after the request left (lost reply, 500,
+    // 503 of a forwarding hop) may hide a write.
     const Code c = a.status.code();
-    a.maybe_written = res.status == 0 ||
+    a.maybe_written = (res.status == 0 && !res.not_sent) ||
                       (res.status >= 500 && c != Code::kNotLeader && c != Code::kNoLeader);
     return a;
   }

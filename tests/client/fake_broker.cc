@@ -70,7 +70,7 @@ HttpResponse FakeBroker::Handle(const HttpRequest& request) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (int b = 1; b <= brokers_; ++b) {
-      if (request.base_url == Url(b) && down_[b]) return LostReply("connection refused");
+      if (request.base_url == Url(b) && down_[b]) return RefusedConnection();
     }
   }
   if (request.method == "GET" && request.target == "/v1/cluster") return Cluster();

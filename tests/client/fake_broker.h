@@ -42,7 +42,7 @@ class FakeBroker {
   void AddTopic(const std::string& name, int partitions, int leader = 1);
   void SetLeader(const std::string& topic, int partition, int leader);
   int Leader(const std::string& topic, int partition) const;
-  // A down broker loses every request (status 0) and is listed not alive.
+  // A down broker refuses every connection (status 0, not_sent) and is listed not alive.
   void SetDown(int broker, bool down);
   void SetProduceHook(ProduceHook hook);
   // A hook that applies the first `n` produce requests and loses their replies.

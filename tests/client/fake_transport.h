@@ -52,5 +52,11 @@ inline HttpResponse ErrorAnswer(int status, const std::string& code,
 inline HttpResponse LostReply(const std::string& why = "connection reset") {
   return HttpResponse{0, "", why, -1};
 }
+// A connection that could not be made: the request surely reached no broker.
+inline HttpResponse RefusedConnection() {
+  HttpResponse r{0, "", "connection refused", -1};
+  r.not_sent = true;
+  return r;
+}
 
 }  // namespace zoomq::client_testing

@@ -272,6 +272,21 @@ TEST(ProducerTest, DeliveryTimeoutReportsOnceRetriableAndPossiblyPersisted) {
   EXPECT_NE(last.status.message().find("timeout"), std::string::npos);
 }
 
+TEST(ProducerTest, RefusedConnectionsOnlyEndNotPersisted) {
+  FakeBroker broker;
+  broker.AddTopic("t", 1, /*leader=*/2);
+  ProducerOptions o = Options(broker);
+  o.delivery_timeout = milliseconds(100);
+  Producer producer(o);
+  ASSERT_TRUE(producer.Send(OutgoingMessage::Json("t", "0")).get().status.ok());  // view read
+  broker.SetDown(2, true);
+  DeliveryReport r = producer.Send(OutgoingMessage::Json("t", "1")).get();
+  EXPECT_EQ(r.status.code(), Code::kTimedOut) << r.status.ToString();
+  EXPECT_TRUE(r.retriable);
+  EXPECT_GT(r.attempts, 1);
+  EXPECT_EQ(r.persistence, Persistence::kNotPersisted);
+}
+
 TEST(ProducerTest, NotLeaderOnlyRetriesEndNotPersisted) {
   FakeBroker broker;
   broker.AddTopic("t", 1);

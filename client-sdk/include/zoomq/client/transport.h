@@ -23,6 +23,9 @@ struct HttpResponse {
   std::string body;
   std::string error;        // for status 0: what went wrong
   int retry_after_s = -1;   // Retry-After header, when given
+  // For status 0: the connection could not be made, so the request surely never reached a
+  // broker (refused: nobody listens there; the broker is down).
+  bool not_sent = false;
 };
 
 // Thread-safe: Send is called from many threads at once.
