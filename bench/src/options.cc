@@ -114,6 +114,18 @@ void AddFlags(CLI::App& app, BenchOptions* o) {
   app.add_option("--idle-kind", o->idle_kind, "longpoll|sse")
       ->transform(CLI::CheckedTransformer(kIdleKinds, CLI::ignore_case))
       ->default_str("longpoll");
+  app.add_option_function<std::string>(
+         "--client",
+         [o](const std::string& v) {
+           if (v != "http" && v != "sdk") throw CLI::ValidationError("--client", "http|sdk");
+           o->sdk = v == "sdk";
+         },
+         "http (raw requests, default) | sdk (zoomq::Producer; --mode produce)")
+      ->default_str("http");
+  app.add_option("--linger-ms", o->linger_ms, "--client sdk: ProducerOptions::linger")
+      ->check(CLI::Range(0, 10000));
+  app.add_option("--sdk-batch", o->sdk_batch, "--client sdk: ProducerOptions::batch_messages")
+      ->check(CLI::Range(1, 100000));
   app.add_option("--idle-wait-ms", o->idle_wait_ms, "wait_ms= of each idle long-poll")
       ->check(CLI::Range(0, 60000))
       ->capture_default_str();
@@ -129,6 +141,7 @@ std::string Finalize(BenchOptions* o) {
     o->endpoints.push_back(*endpoint);
   }
   if (o->mode == Mode::kRate) o->batch = 1;
+  if (o->sdk && o->mode != Mode::kProduce) return "--client sdk goes with --mode produce";
   if (o->mode == Mode::kConsume && o->topic.empty()) {
     return "--mode consume needs --topic (an existing topic holding the messages)";
   }

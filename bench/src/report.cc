@@ -127,6 +127,11 @@ json ToJson(const Report& r) {
            {"failures", r.failures},
            {"warnings", r.warnings}};
   if (o.mode == Mode::kRate) out["config"]["rate"] = o.rate;
+  out["config"]["client"] = o.sdk ? "sdk" : "http";
+  if (o.sdk) {
+    out["config"]["linger_ms"] = o.linger_ms;
+    out["config"]["sdk_batch"] = o.sdk_batch;
+  }
   if (r.produce) out["produce"] = ProduceJson(*r.produce, o.size);
   if (r.rate) out["rate"] = ProduceJson(*r.rate, o.size);
   if (r.consume) out["consume"] = ConsumeJson(*r.consume, o.size);
@@ -151,6 +156,10 @@ std::string ToText(const Report& r) {
     out << " consumers=" << o.consumers << " pull_max=" << o.pull_max;
   }
   if (o.idle_waiters > 0) out << " idle=" << o.idle_waiters << "x" << IdleKindName(o.idle_kind);
+  if (o.sdk) {
+    out << " client=sdk linger_ms=" << o.linger_ms << " sdk_batch=" << o.sdk_batch
+        << " (latency per message: Send to delivery report)";
+  }
   out << "\n";
   if (r.produce) ProduceText(out, "produce", *r.produce, o.size);
   if (r.rate) ProduceText(out, "rate", *r.rate, o.size);

@@ -14,6 +14,7 @@
 
 #include "zoomq/bench/idle_waiters.h"
 #include "zoomq/bench/payload.h"
+#include "zoomq/bench/sdk_runner.h"
 
 namespace zoomq::bench {
 namespace {
@@ -456,7 +457,8 @@ Report RunBench(const BenchOptions& options) {
     if (ready) {
       switch (options.mode) {
         case Mode::kProduce:
-          report.produce = RunProduce(options, stop, produce_clients);
+          report.produce = options.sdk ? RunSdkProduce(options, stop)
+                                       : RunProduce(options, stop, produce_clients);
           break;
         case Mode::kRate:
           report.rate = RunRate(options, stop, produce_clients);

@@ -95,6 +95,7 @@ class Consumer::Impl {
     int64_t from = 0;
     uint64_t seek_generation = 0;
     int64_t first_offset = -1;
+    bool broker_down = false;  // the broker refused the connection (its process is gone)
   };
 
   Status EnsureGroup(Clock::time_point deadline);
@@ -111,6 +112,14 @@ class Consumer::Impl {
   void RunWorker(const Handler& handler);
   // Group mode: gives back the leases of the buffered messages (best effort, one round).
   void ReleaseBuffer();
+  // Group mode: forgets the buffered messages that came from `url`, after it refused a
+  // connection (its process is gone; a timeout does not count: a slow broker, e.g. one whose
+  // ack waits for the in-sync replicas during a failover, still holds its leases). A lease
+  // lives on the leader that granted it: once that broker is gone, the message may already
+  // be with another consumer, so handing it out would only make a duplicate. It is not lost:
+  // the partition's leader delivers it again. (An error answer such as NOT_LEADER does not
+  // count: that broker lives and still holds the leases of its other partitions.)
+  void DropLeasesLocked(const std::string& url);
   std::string TopicPath() const;
 
   // Constant after construction.
@@ -122,7 +131,12 @@ class Consumer::Impl {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;          // a fetch finished, or stopping_ was set
-  std::deque<ReceivedMessage> buffer_;  // leased/read, not yet returned; guarded by mu_
+  // A buffered message and the leader URL that leased it ("" for stream reads).
+  struct Buffered {
+    ReceivedMessage message;
+    std::string source;
+  };
+  std::deque<Buffered> buffer_;         // leased/read, not yet returned; guarded by mu_
   std::list<Fetch> fetches_;            // guarded by mu_
   Status fetch_error_;                  // the last failed fetch, until a Poll sees it; mu_
   uint64_t answers_ = 0;                // fetches that got an answer; guarded by mu_
@@ -303,6 +317,7 @@ void Consumer::Impl::StartFetchLocked(const std::string& key, HttpRequest reques
       }
     } else {
       answer.status = StatusOf(res);
+      answer.broker_down = res.not_sent;
       if (answer.status.ok()) answer.status = Status::Internal("unexpected HTTP status");
     }
     Finish(it, std::move(answer));
@@ -314,10 +329,11 @@ void Consumer::Impl::Finish(std::list<Fetch>::iterator fetch, Answer answer) {
   fetch->done = true;
   if (!answer.status.ok()) {
     if (answer.status.code() == Code::kGroupNotFound) group_ready_ = false;  // deleted: redo
+    if (!stream_ && answer.broker_down) DropLeasesLocked(fetch->key);
     fetch_error_ = answer.status;
   } else if (!stream_) {
     ++answers_;
-    for (ReceivedMessage& m : answer.messages) buffer_.push_back(std::move(m));
+    for (ReceivedMessage& m : answer.messages) buffer_.push_back({std::move(m), fetch->key});
   } else if (answer.seek_generation == seek_gen_[answer.partition] &&
              answer.from == fetch_from_[answer.partition]) {
     ++answers_;
@@ -327,10 +343,10 @@ void Consumer::Impl::Finish(std::list<Fetch>::iterator fetch, Answer answer) {
     for (ReceivedMessage& m : answer.messages) {
       if (m.partition != p || m.offset < next) continue;
       next = m.offset + 1;
-      buffer_.push_back(std::move(m));
+      buffer_.push_back({std::move(m), ""});
     }
     bool buffered = std::any_of(buffer_.begin(), buffer_.end(),
-                                [p](const ReceivedMessage& m) { return m.partition == p; });
+                                [p](const Buffered& b) { return b.message.partition == p; });
     if (!buffered) positions_[p] = next;
   } else {
     ++answers_;  // read before a Seek: outdated, dropped
@@ -358,7 +374,7 @@ void Consumer::Impl::Reap(bool all) {
 std::vector<ReceivedMessage> Consumer::Impl::TakeLocked(int max) {
   std::vector<ReceivedMessage> out;
   while (!buffer_.empty() && static_cast<int>(out.size()) < max) {
-    out.push_back(std::move(buffer_.front()));
+    out.push_back(std::move(buffer_.front().message));
     buffer_.pop_front();
     if (stream_) positions_[out.back().partition] = out.back().offset + 1;
   }
@@ -484,6 +500,10 @@ Result<AckResult> Consumer::Impl::Settle(const char* verb, const char* count_key
           continue;
         }
         last = StatusOf(res);
+        if (res.not_sent) {
+          std::lock_guard<std::mutex> lock(mu_);
+          DropLeasesLocked(url);
+        }
         if (!ShouldRetry(res)) return last;
       }
     }
@@ -509,8 +529,8 @@ void Consumer::Impl::Seek(int partition, int64_t offset) {
   positions_[partition] = fetch_from_[partition] = std::max<int64_t>(offset, 0);
   ++seek_gen_[partition];
   buffer_.erase(std::remove_if(buffer_.begin(), buffer_.end(),
-                               [partition](const ReceivedMessage& m) {
-                                 return m.partition == partition;
+                               [partition](const Buffered& b) {
+                                 return b.message.partition == partition;
                                }),
                 buffer_.end());
 }
@@ -568,10 +588,16 @@ void Consumer::Impl::ReleaseBuffer() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stream_) return;
-    for (const ReceivedMessage& m : buffer_) handles.push_back(m.handle);
+    for (const Buffered& b : buffer_) handles.push_back(b.message.handle);
     buffer_.clear();
   }
   if (!handles.empty()) (void)Settle("nack", "nacked", handles, "delay_ms", 0);
+}
+
+void Consumer::Impl::DropLeasesLocked(const std::string& url) {
+  buffer_.erase(std::remove_if(buffer_.begin(), buffer_.end(),
+                               [&](const Buffered& b) { return b.source == url; }),
+                buffer_.end());
 }
 
 void Consumer::Impl::Stop() {

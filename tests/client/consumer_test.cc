@@ -174,6 +174,52 @@ TEST(ConsumerTest, LeaderAnsweringNotLeaderRefreshesTheViewAndFollowsTheNewLeade
   EXPECT_EQ(b2_pulls, 1);
 }
 
+// Broker 1 leased 0-0..0-2 and died before the application took 0-2: its lease died with it
+// (the new leader may give 0-2 to another consumer), so the buffered copy is not handed out;
+// the new leader's delivery is. A broker that only answers an error keeps its leases.
+TEST(ConsumerTest, BufferedLeasesOfABrokerThatRefusesConnectionsAreNotHandedOut) {
+  std::atomic<bool> b1_down{false};
+  std::atomic<int> b1_pulls{0};
+  auto fake = std::make_shared<FakeTransport>([&](const HttpRequest& req) -> HttpResponse {
+    if (req.target == "/v1/cluster") return Answer(200, ClusterJson(2, kTopic, {b1_down ? 2 : 1}));
+    if (req.method == "PUT") return Answer(200, json::object());
+    if (req.base_url == BrokerUrl(1)) {
+      if (b1_down) {
+        HttpResponse refused = LostReply("Connection");
+        refused.not_sent = true;
+        return refused;
+      }
+      if (b1_pulls++ == 0) return Answer(200, MessagesJson({{0, 0}, {0, 1}, {0, 2}}));
+      return EmptyPoll(req);
+    }
+    if (PathOf(req.target).ends_with("/ack")) {
+      json unknown = json::array();
+      return Answer(200, json{{"acked", IdsOf(req).size()}, {"unknown", unknown}});
+    }
+    return Answer(200, MessagesJson({{0, 2}}));  // broker 2, the new leader, redelivers 0-2
+  });
+  Consumer consumer(GroupOptions(fake, 2));
+  auto first = consumer.Poll(2, milliseconds(3000));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(Handles(*first), (std::vector<std::string>{"0-0", "0-1"}));
+
+  b1_down = true;
+  // The ack goes to broker 1 (the cached view), is refused, then lands on broker 2.
+  auto acked = consumer.Ack(Handles(*first));
+  ASSERT_TRUE(acked.ok()) << acked.status().ToString();
+  EXPECT_EQ(acked->applied, 2);
+
+  auto next = consumer.Poll(10, milliseconds(3000));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  ASSERT_EQ(Handles(*next), std::vector<std::string>{"0-2"});
+  // It came from broker 2's pull, not from the buffer filled by broker 1.
+  int b2_pulls = 0;
+  for (const HttpRequest& req : fake->Requests()) {
+    if (req.base_url == BrokerUrl(2) && PathOf(req.target).ends_with("/messages")) ++b2_pulls;
+  }
+  EXPECT_GE(b2_pulls, 1);
+}
+
 TEST(ConsumerTest, UnknownTopicIsAnError) {
   auto fake = std::make_shared<FakeTransport>([&](const HttpRequest& req) -> HttpResponse {
     if (req.target == "/v1/cluster") return Answer(200, ClusterJson(1, "", {}));

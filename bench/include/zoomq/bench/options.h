@@ -60,6 +60,11 @@ struct BenchOptions {
   int idle_waiters = 0;
   IdleKind idle_kind = IdleKind::kLongPoll;
   int idle_wait_ms = 60000;
+  // --client sdk: produce through zoomq::Producer (what applications get) instead of raw
+  // HTTP requests; --connections application threads call Send(), the SDK batches.
+  bool sdk = false;
+  int linger_ms = 5;
+  int sdk_batch = 1000;  // ProducerOptions::batch_messages
 
   // Filled by Finalize().
   std::vector<Endpoint> endpoints;
