@@ -45,7 +45,12 @@ Status ClusterNode::Start() {
                                " is not safely connected to ZooKeeper; retry");
   });
   listener_id_ = session_->AddListener([this](const coordinator::SessionEvent& e) {
+    // Expiry: the controller may have moved our leaderships already, so leading on from
+    // what we last read could serve stale state (a deposed leader leasing an acked message
+    // again: chaos seeds 4, 5). Step down first, lead again once the metadata says so.
+    if (e.state == coordinator::SessionState::kExpired) StepDownAll("ZooKeeper session expired");
     if (e.state == coordinator::SessionState::kConnected && e.new_session && started_) {
+      StepDownAll("new ZooKeeper session");
       spdlog::warn("new ZooKeeper session {:x}: re-reading cluster metadata", e.session_id);
       SyncTopics(/*all=*/true);  // every watch died with the old session
     }
@@ -100,6 +105,9 @@ void ClusterNode::Stop() {
   std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
   spdlog::info("controlled shutdown: {} in {:.0f} ms", st.ok() ? "leaderships moved" : st.message(),
                took.count());
+  // The watches that would make us a follower are not applied while stopping: stop serving
+  // what we led ourselves, so the new leaders are the only ones leasing (chaos seed 9).
+  StepDownAll("shutting down");
   if (election_) election_->Stop();
   if (membership_) membership_->Stop();
   session_->RemoveListener(listener_id_);
@@ -218,6 +226,25 @@ void ClusterNode::Apply(const std::string& topic, int32_t partition, const Parti
   if (!st.ok() && st.code() != Code::kStaleEpoch) {
     spdlog::warn("topic={} partition={} epoch={} role change failed: {}", topic, partition,
                  s.epoch, st.ToString());
+  }
+}
+
+void ClusterNode::StepDownAll(const char* why) {
+  std::vector<std::tuple<std::string, int32_t, int64_t>> led;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [t, parts] : states_) {
+      for (size_t p = 0; p < parts.size(); ++p) {
+        if (parts[p].leader == options_.broker_id) led.emplace_back(t, p, parts[p].epoch);
+      }
+    }
+  }
+  for (const auto& [topic, partition, epoch] : led) {
+    Status st = service_->Resign(topic, partition, epoch);
+    if (st.ok()) {
+      spdlog::warn("topic={} partition={} epoch={} stepped down: {}", topic, partition, epoch,
+                   why);
+    }
   }
 }
 

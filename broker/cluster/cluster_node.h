@@ -74,6 +74,10 @@ class ClusterNode : public http::ClusterRouter {
   void SyncPartition(const std::string& topic, int32_t partition);
   void Apply(const std::string& topic, int32_t partition, const coordinator::PartitionState& s);
   void ReapplyAll();
+  // Stops serving every partition this broker leads (they answer NOT_LEADER until roles are
+  // applied again): when the session expired (another broker may lead them already) and when
+  // shutting down after the hand-over.
+  void StepDownAll(const char* why);
   void IsrTick();
   void Reconcile(bool prefer);
   void ReconcileTick();

@@ -628,6 +628,10 @@ Result<std::vector<DeliveredMessage>> BrokerService::TryPull(const std::shared_p
                                                              ConsumerGroup& g,
                                                              const std::string& consumer,
                                                              size_t max, TimeMs visibility_ms) {
+  // A lease is a promise too (no other member gets the message meanwhile), and a leader
+  // whose session may have expired could lease a message the new leader already acked: a
+  // paused leader resumed must not serve from its stale group state (chaos seed 3).
+  if (ack_guard_) ZOOMQ_RETURN_IF_ERROR(ack_guard_());
   const TimeMs now = clock_->NowMs();
   const int32_t n = t->config.partitions;
   std::vector<std::vector<Delivery>> got(n);
@@ -678,6 +682,8 @@ Result<std::vector<DeliveredMessage>> BrokerService::TryPull(const std::shared_p
       }
     }
   }
+  // Checked again after leasing: the process may have been paused in between.
+  if (ack_guard_) ZOOMQ_RETURN_IF_ERROR(ack_guard_());
   delivered_ += out.size();
   return out;
 }

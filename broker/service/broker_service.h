@@ -254,8 +254,9 @@ class BrokerService {
   int32_t live_brokers() const { return 1; }
   std::vector<GroupInfo> AllGroups();
 
-  // Self-fencing: when set, an answer that promises durability (produce, ack) is given only
-  // if guard() is OK at that moment (e.g. the ZooKeeper session is still safely ours).
+  // Self-fencing: when set, an answer that promises durability (produce, ack) or a lease
+  // (group pull) is given only if guard() is OK at that moment (e.g. the ZooKeeper session is
+  // still safely ours).
   void SetAckGuard(std::function<Status()> guard) { ack_guard_ = std::move(guard); }
   // Stops leading (the partition has no leader now, or another broker leads it without us
   // among its replicas).

@@ -22,7 +22,7 @@ using zoomq::testing::Pull;
 // pull from its stale group state before it learned that its session had expired, and handed
 // the acked message out again (delivery 2). Promise 5: an acked message is never delivered to
 // the group again. Acks are fenced by the session lease; lease grants (pulls) are not.
-TEST(ChaosFindings, DISABLED_ResumedDeposedLeaderDoesNotRedeliverAnAckedMessage) {
+TEST(ChaosFindings, ResumedDeposedLeaderDoesNotRedeliverAnAckedMessage) {
   ClusterOptions options;
   options.session_ms = 2000;
   Cluster cluster(options);
