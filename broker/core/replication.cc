@@ -12,6 +12,7 @@ LeaderState::LeaderState(int32_t self, int64_t epoch, std::vector<int32_t> repli
       replicas_(std::move(replicas)),
       isr_(std::move(isr)),
       log_end_(log_end),
+      durable_end_(log_end),
       high_watermark_(high_watermark) {
   for (int32_t r : replicas_) {
     // Followers start "caught up now" so none is dropped before it had a chance to fetch.
@@ -25,7 +26,7 @@ uint64_t LeaderState::MatchOf(int32_t follower) const {
 }
 
 uint64_t LeaderState::Recompute() {
-  uint64_t hw = log_end_;
+  uint64_t hw = durable_end_;
   for (int32_t r : isr_) {
     if (r == self_) continue;
     hw = std::min(hw, MatchOf(r));
@@ -34,18 +35,27 @@ uint64_t LeaderState::Recompute() {
   return high_watermark_;
 }
 
-uint64_t LeaderState::OnAppend(uint64_t log_end) {
-  log_end_ = log_end;
+void LeaderState::OnAppend(uint64_t log_end) { log_end_ = std::max(log_end_, log_end); }
+
+uint64_t LeaderState::OnDurable(uint64_t durable_end) {
+  durable_end_ = durable_end;
+  log_end_ = std::max(log_end_, durable_end);
   return Recompute();
 }
 
 uint64_t LeaderState::OnFetch(int32_t follower, uint64_t fetch_offset, TimeMs now) {
   auto it = followers_.find(follower);
   if (it == followers_.end()) return high_watermark_;  // not a replica: ignored
-  it->second.match = std::min(fetch_offset, log_end_);
-  it->second.last_fetch = now;
-  it->second.fresh = true;
-  if (fetch_offset >= log_end_) it->second.last_caught_up = now;
+  Follower& f = it->second;
+  f.match = std::min(fetch_offset, log_end_);
+  if (fetch_offset >= log_end_) {
+    f.last_caught_up = now;
+  } else if (fetch_offset >= f.last_fetch_log_end) {
+    f.last_caught_up = std::max(f.last_caught_up, f.last_fetch);
+  }
+  f.last_fetch = now;
+  f.last_fetch_log_end = log_end_;
+  f.fresh = true;
   return Recompute();
 }
 

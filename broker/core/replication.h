@@ -2,9 +2,11 @@
 // KIP-101/279 epoch-based truncation.
 //
 // LeaderState: the leader's view of its followers. A follower that fetches from offset F
-// holds every entry below F. The high watermark is the smallest log end among the in-sync
-// replicas (the leader included); a produce is acknowledged once the high watermark passes
-// it and the in-sync set has at least min_insync_replicas members. A follower is caught up
+// holds every entry below F durably. Followers may fetch entries the leader appended but has
+// not committed yet (pipelining), so the leader tracks two ends: its log end (what a follower
+// can hold at most) and its durable end. The high watermark is the smallest durable end among
+// the in-sync replicas (the leader's own included); a produce is acknowledged once the high
+// watermark passes it and the in-sync set has at least min_insync_replicas members. A follower is caught up
 // when it fetched from the leader's log end; one that was last caught up longer than
 // `lag_max_ms` ago is proposed for removal from the ISR, and a caught-up follower outside
 // it is proposed for addition. ISR changes are proposals: the broker writes them to
@@ -29,6 +31,7 @@ namespace zoomq::broker {
 
 class LeaderState {
  public:
+  // `log_end`: the leader's durable log end when it takes over.
   LeaderState(int32_t self, int64_t epoch, std::vector<int32_t> replicas, std::vector<int32_t> isr,
               uint64_t log_end, uint64_t high_watermark, TimeMs now);
 
@@ -38,9 +41,12 @@ class LeaderState {
   const std::vector<int32_t>& isr() const { return isr_; }
   uint64_t high_watermark() const { return high_watermark_; }
   uint64_t log_end() const { return log_end_; }
+  uint64_t durable_end() const { return durable_end_; }
 
-  // The leader appended locally; returns the new high watermark.
-  uint64_t OnAppend(uint64_t log_end);
+  // The leader appended entries below `log_end` (not committed yet): followers may hold them.
+  void OnAppend(uint64_t log_end);
+  // The leader committed entries below `durable_end` locally; returns the new high watermark.
+  uint64_t OnDurable(uint64_t durable_end);
   // A follower fetched from `fetch_offset` (holds everything below). Returns the new
   // high watermark (never moves back).
   uint64_t OnFetch(int32_t follower, uint64_t fetch_offset, TimeMs now);
@@ -55,8 +61,11 @@ class LeaderState {
  private:
   struct Follower {
     uint64_t match = 0;         // holds every entry below
-    TimeMs last_caught_up = 0;  // last fetch at the leader's log end
+    // Last fetch at the leader's log end, or at the log end of its previous fetch (Kafka's
+    // rule: under steady appends a follower is never exactly at the moving end).
+    TimeMs last_caught_up = 0;
     TimeMs last_fetch = 0;
+    uint64_t last_fetch_log_end = 0;  // the leader's log end at the last fetch
     // Fetched since it last left the ISR: only a live, fetching follower may come back (a
     // dead one's old position must not re-admit it).
     bool fresh = false;
@@ -67,7 +76,8 @@ class LeaderState {
   const int64_t epoch_;
   const std::vector<int32_t> replicas_;
   std::vector<int32_t> isr_;
-  uint64_t log_end_;
+  uint64_t log_end_;      // appended; bounds what a follower can claim to hold
+  uint64_t durable_end_;  // committed locally; bounds the high watermark
   uint64_t high_watermark_;
   std::map<int32_t, Follower> followers_;
 };

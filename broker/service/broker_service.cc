@@ -139,6 +139,7 @@ void BrokerService::Stop() {
     for (auto& p : t->partitions) {
       std::lock_guard<std::mutex> lock(p->mu);
       p->hwm_cv.notify_all();
+      WakeFetchersLocked(*p);
     }
   }
   {
@@ -282,6 +283,7 @@ Status BrokerService::DeleteTopic(const std::string& name) {
     for (auto& p : t->partitions) {
       std::lock_guard<std::mutex> plock(p->mu);
       t->deleted = true;
+      WakeFetchersLocked(*p);
     }
     topics_.erase(it);
     Status st = store_->Write(WriteBatch{{OpDeleteTopic{t->id}}});
@@ -389,6 +391,7 @@ Result<std::vector<ProduceResult>> BrokerService::Produce(const std::string& top
   std::vector<uint64_t> need_end(n, 0);  // hwm each partition must reach before we answer
   std::vector<uint64_t> generation(n, 0);  // the leadership the answer depends on
   size_t appended = 0;
+  bool replicated = false;  // some partition has followers fetching from memory
   {
     std::vector<std::unique_lock<std::mutex>> locks;
     for (int32_t p : involved) locks.emplace_back(t->partitions[p]->mu);
@@ -438,6 +441,7 @@ Result<std::vector<ProduceResult>> BrokerService::Produce(const std::string& top
       sm.bytes = m.bytes;
       results[i] = {p, sm.offset, false};
       need_end[p] = sm.offset + 1;
+      RememberLocked(*t->partitions[p], sm);
       batch.ops.push_back(OpAppend{std::move(sm)});
       ++appended;
     }
@@ -445,9 +449,14 @@ Result<std::vector<ProduceResult>> BrokerService::Produce(const std::string& top
       std::vector<Commit> commits;
       for (int32_t p : involved) {
         commits.push_back({t, t->partitions[p].get(), t->partitions[p]->index.log_end()});
+        replicated = replicated || !t->partitions[p]->tail.empty();
       }
       SubmitAndCommit(std::move(batch), std::move(commits), nullptr);
     }
+  }
+  // Followers fetch the new entries now, while this broker commits them.
+  if (replicated) {
+    for (int32_t p : involved) t->partitions[p]->fetch_cv.notify_all();
   }
   // Answer only once every message (new or a duplicate's original) is committed.
   auto deadline = SteadyClock::now() + std::chrono::milliseconds(options_.write_timeout_ms);
@@ -607,6 +616,8 @@ void BrokerService::DeadLetterLocked(const std::shared_ptr<Topic>& t, ConsumerGr
     m.offset = dp->index.Append({m.key_hash, now, m.bytes}, nullptr);
     m.epoch = dp->epoch;
     dp->epochs.Assign(m.epoch, m.offset);
+    RememberLocked(*dp, m);
+    dp->fetch_cv.notify_all();
     commits->push_back({dlq, dp, dp->index.log_end()});
     spdlog::info("topic={} partition={} offset={} group={} dead-lettered to {} "
                  "offset={} after {} deliveries: {}",

@@ -329,6 +329,13 @@ class BrokerService {
   static Status CheckPartition(const Topic* topic, const std::string& name, int32_t partition);
   // Local commit of entries below `end` (REQUIRES: p.mu held): advances the high watermark.
   void OnDurableLocked(Partition& p, uint64_t end, uint64_t group_end);
+  // Leader: keeps a copy of the entry just appended at m.offset for followers' fetches and
+  // tells the replication state about the new log end. REQUIRES: p.mu held.
+  void RememberLocked(Partition& p, const StoredMessage& m);
+  // Drops the in-memory tail (role change). REQUIRES: p.mu held.
+  void ResetTailLocked(Partition& p);
+  // Wakes the fetches long-polling on p (new entries, role change, stop). REQUIRES: p.mu held.
+  static void WakeFetchersLocked(Partition& p);
   // REQUIRES: p.mu held.
   void MakeLeaderLocked(Partition& p, int64_t epoch, std::vector<int32_t> replicas,
                         std::vector<int32_t> isr);

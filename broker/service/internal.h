@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -47,6 +48,18 @@ struct BrokerService::Partition {
   bool groups_ready = false;       // leader: group state rebuilt for this role
   uint64_t role_generation = 0;       // bumped on every role change; fetchers of an older
                                       // generation stop
+  // Leader with followers: copies of the latest entries [tail_start, tail_start + tail.size())
+  // (up to the log end), so followers fetch them from memory, before the local commit too
+  // (pipelining: the leader's fsync and the followers' fetch + fsync overlap). Only entries
+  // below durable_end are dropped (those are in SQLite).
+  std::deque<StoredMessage> tail;
+  uint64_t tail_start = 0;
+  size_t tail_bytes = 0;
+  // Followers' fetches long-poll here (with mu), not on the topic's change_cv: they are
+  // woken by what they can fetch (appends, commits they wait for, role changes, stop),
+  // not by every high watermark move or commit of the topic. fetch_signal moves on each.
+  std::condition_variable fetch_cv;
+  uint64_t fetch_signal = 0;
 };
 
 struct BrokerService::ConsumerGroup {

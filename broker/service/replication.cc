@@ -12,6 +12,12 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 constexpr TimeMs kFetchWaitMs = 500;
 constexpr TimeMs kRetryMs = 100;
+// The leader's in-memory tail keeps at least the entries not committed yet, and beyond them
+// at most this much (older entries are read from SQLite).
+constexpr size_t kTailMaxEntries = 4096;
+constexpr size_t kTailMaxBytes = 4 << 20;
+
+size_t EntryBytes(const StoredMessage& m) { return m.value.size() + 64; }
 
 std::string Tp(const std::string& topic, int32_t p) { return topic + "/" + std::to_string(p); }
 }  // namespace
@@ -29,16 +35,51 @@ void BrokerService::OnDurableLocked(Partition& p, uint64_t end, uint64_t group_e
   // A commit queued before a truncation may land after it: never past the log's end.
   end = std::min(end, p.index.log_end());
   group_end = std::min(group_end, p.group_end);
+  // Fetches wait for new group log entries, and for log entries not in the tail (a new
+  // leader's uncommitted entries are served from SQLite once committed).
+  if (group_end > p.group_durable || (end > p.durable_end && p.durable_end < p.tail_start)) {
+    WakeFetchersLocked(p);
+  }
   if (end > p.durable_end) p.durable_end = end;
   if (group_end > p.group_durable) p.group_durable = group_end;
+  const uint64_t before = p.index.high_watermark(), group_before = p.group_hwm;
   if (p.leader) {
-    p.index.Commit(p.leader->OnAppend(p.durable_end));
-    p.group_hwm = p.group_leader->OnAppend(p.group_durable);
+    p.index.Commit(p.leader->OnDurable(p.durable_end));
+    p.group_hwm = p.group_leader->OnDurable(p.group_durable);
   } else {
     p.index.Commit(std::min(p.leader_hwm, p.durable_end));
     p.group_hwm = std::max(p.group_hwm, std::min(p.leader_group_hwm, p.group_durable));
   }
-  p.hwm_cv.notify_all();
+  // Waiters only care about the high watermarks (role and health changes notify on their
+  // own): waking them for nothing costs a context switch each.
+  if (p.index.high_watermark() != before || p.group_hwm != group_before) p.hwm_cv.notify_all();
+}
+
+void BrokerService::RememberLocked(Partition& p, const StoredMessage& m) {
+  if (!p.leader || p.leader->replicas().size() <= 1) return;  // nobody fetches
+  if (p.tail_start + p.tail.size() != m.offset) ResetTailLocked(p);
+  if (p.tail.empty()) p.tail_start = m.offset;
+  p.tail.push_back(m);
+  p.tail_bytes += EntryBytes(m);
+  while (p.tail_start < p.durable_end &&
+         (p.tail.size() > kTailMaxEntries || p.tail_bytes > kTailMaxBytes)) {
+    p.tail_bytes -= EntryBytes(p.tail.front());
+    p.tail.pop_front();
+    ++p.tail_start;
+  }
+  p.leader->OnAppend(m.offset + 1);
+  ++p.fetch_signal;  // the caller notifies fetch_cv after unlocking
+}
+
+void BrokerService::WakeFetchersLocked(Partition& p) {
+  ++p.fetch_signal;
+  p.fetch_cv.notify_all();
+}
+
+void BrokerService::ResetTailLocked(Partition& p) {
+  p.tail.clear();
+  p.tail_bytes = 0;
+  p.tail_start = p.index.log_end();
 }
 
 uint64_t BrokerService::AppendGroupLog(const std::shared_ptr<Topic>& t, int32_t partition,
@@ -144,9 +185,14 @@ void BrokerService::MakeLeaderLocked(Partition& p, int64_t epoch, std::vector<in
                          clock_->NowMs());
   p.leader.emplace(options_.broker_id, epoch, std::move(replicas), std::move(isr),
                    p.durable_end, p.index.high_watermark(), clock_->NowMs());
-  p.index.Commit(p.leader->OnAppend(p.durable_end));
-  p.group_hwm = p.group_leader->OnAppend(p.group_durable);
+  // Entries appended as a follower but not committed yet are served from SQLite once they
+  // are: the tail starts at the log end.
+  ResetTailLocked(p);
+  p.leader->OnAppend(p.index.log_end());
+  p.index.Commit(p.leader->OnDurable(p.durable_end));
+  p.group_hwm = p.group_leader->OnDurable(p.group_durable);
   p.hwm_cv.notify_all();
+  WakeFetchersLocked(p);
 }
 
 Status BrokerService::BecomeLeader(const std::string& topic, int32_t partition, int64_t epoch,
@@ -191,11 +237,13 @@ Status BrokerService::BecomeFollower(const std::string& topic, int32_t partition
     p.leader.reset();
     p.group_leader.reset();
     p.groups_ready = false;
+    ResetTailLocked(p);
     p.epoch = epoch;
     p.leader_id = leader_id;
     p.leader_url = std::move(leader_url);
     generation = ++p.role_generation;
     p.hwm_cv.notify_all();
+    WakeFetchersLocked(p);
     spdlog::info("topic={} partition={} epoch={} following broker {} at {}: log_end={}", topic,
                  partition, epoch, leader_id, p.leader_url, p.index.log_end());
   }
@@ -225,11 +273,13 @@ Status BrokerService::Resign(const std::string& topic, int32_t partition, int64_
     p.leader.reset();
     p.group_leader.reset();
     p.groups_ready = false;
+    ResetTailLocked(p);
     p.epoch = epoch;
     p.leader_id = -1;
     p.leader_url.clear();
     ++p.role_generation;
     p.hwm_cv.notify_all();
+    WakeFetchersLocked(p);
     spdlog::warn("topic={} partition={} epoch={} no leader: this broker stops serving it",
                  topic, partition, epoch);
   }
@@ -399,11 +449,7 @@ Result<FetchResponse> BrokerService::Fetch(const FetchRequest& req) {
   Partition& p = *t->partitions[req.partition];
   const auto deadline = SteadyClock::now() + std::chrono::milliseconds(req.wait_ms);
   for (;;) {
-    uint64_t seen;
-    {
-      std::lock_guard<std::mutex> lock(t->change_mu);
-      seen = t->generation;
-    }
+    uint64_t seen;  // p.fetch_signal when the state below was read
     FetchResponse resp;
     uint64_t start, end, group_start, group_end;
     bool advanced = false;
@@ -418,6 +464,7 @@ Result<FetchResponse> BrokerService::Fetch(const FetchRequest& req) {
                                              " but the leader epoch is " +
                                              std::to_string(p.epoch));
       }
+      seen = p.fetch_signal;
       const TimeMs now = clock_->NowMs();
       uint64_t before = p.index.high_watermark();
       uint64_t group_before = p.group_hwm;
@@ -431,6 +478,18 @@ Result<FetchResponse> BrokerService::Fetch(const FetchRequest& req) {
       resp.log_start = p.index.first_offset();
       start = std::max(req.offset, resp.log_start);
       end = p.durable_end;
+      if (start >= p.tail_start && start < p.tail_start + p.tail.size()) {
+        // Pipelining: from memory, up to the log end, committed here or not (the high
+        // watermark still waits for this broker's own commit).
+        size_t bytes = 0;
+        for (uint64_t o = start; o < p.tail_start + p.tail.size() && o - start < 5000; ++o) {
+          const StoredMessage& m = p.tail[o - p.tail_start];
+          bytes += EntryBytes(m);
+          if (o > start && bytes > req.max_bytes) break;
+          resp.entries.push_back(m);
+        }
+        end = start;  // nothing more from SQLite
+      }
       group_start = req.group_offset;
       group_end = p.group_durable;
     }
@@ -439,24 +498,24 @@ Result<FetchResponse> BrokerService::Fetch(const FetchRequest& req) {
       ZOOMQ_RETURN_IF_ERROR(store_->ReadGroupLog(t->id, req.partition, group_start, group_end,
                                                  1000, &resp.group_entries));
     }
-    if (start < end || !resp.group_entries.empty() || stopping_ || t->deleted ||
-        SteadyClock::now() >= deadline) {
+    if (start < end || !resp.entries.empty() || !resp.group_entries.empty() || stopping_ ||
+        t->deleted || SteadyClock::now() >= deadline) {
       if (start < end) {
         size_t max = std::max<size_t>(1, req.max_bytes / 128);
         ZOOMQ_RETURN_IF_ERROR(store_->ReadRange(t->id, req.partition, start, end,
                                                 std::min<size_t>(max, 5000), &resp.entries));
         size_t bytes = 0, keep = 0;
         for (; keep < resp.entries.size(); ++keep) {
-          bytes += resp.entries[keep].value.size() + 64;
+          bytes += EntryBytes(resp.entries[keep]);
           if (keep > 0 && bytes > req.max_bytes) break;
         }
         resp.entries.resize(keep);
       }
       return resp;
     }
-    std::unique_lock<std::mutex> lock(t->change_mu);
-    t->change_cv.wait_until(lock, deadline, [&] {
-      return t->generation != seen || stopping_ || t->deleted;
+    std::unique_lock<std::mutex> lock(p.mu);
+    p.fetch_cv.wait_until(lock, deadline, [&] {
+      return p.fetch_signal != seen || stopping_ || t->deleted;
     });
   }
 }

@@ -141,6 +141,60 @@ TEST_F(ReplicationServiceTest, FollowerRefusesToProduceAndStaleEpochIsFenced) {
   EXPECT_EQ(B(1).BecomeLeader("t", 0, 2, {1, 2}, {1, 2}).code(), Code::kStaleEpoch);
 }
 
+// The leader keeps its latest entries in memory for fetches (pipelining); older ones come
+// from its log. Both answers are the log's entries, and the tail restarts with a new role.
+TEST_F(ReplicationServiceTest, FetchServesTheTailFromMemoryAndOlderEntriesFromTheLog) {
+  EnsureTopic(2);
+  ASSERT_TRUE(B(1).BecomeLeader("t", 0, 1, {1, 2, 3}, {1, 2}).ok());
+  ASSERT_TRUE(B(2).BecomeFollower("t", 0, 1, 1, Url(1)).ok());
+  constexpr int kBatches = 12, kPerBatch = 500;  // more than the tail keeps
+  for (int b = 0; b < kBatches; ++b) {
+    std::vector<ProduceMessage> batch(kPerBatch);
+    for (int i = 0; i < kPerBatch; ++i) {
+      batch[i].value = std::to_string(b * kPerBatch + i);
+      batch[i].bytes = static_cast<uint32_t>(batch[i].value.size());
+    }
+    ASSERT_TRUE(B(1).Produce("t", std::move(batch)).ok());
+  }
+  uint64_t h1 = 0;
+  auto log = Log(1, &h1);
+  ASSERT_EQ(h1, uint64_t{kBatches * kPerBatch});
+  // Broker 3 is not in the ISR: its raw fetches do not hold anything back.
+  auto fetch = [&](uint64_t offset, size_t max_bytes) {
+    FetchRequest req;
+    req.topic = "t";
+    req.replica = 3;
+    req.epoch = 1;
+    req.offset = offset;
+    req.max_bytes = max_bytes;
+    auto r = B(1).Fetch(req);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<std::string> values;
+    for (uint64_t o = offset; auto& m : r->entries) {
+      EXPECT_EQ(m.offset, o++);
+      values.push_back(m.value);
+    }
+    return values;
+  };
+  for (uint64_t from : {uint64_t{0}, uint64_t{1000}, h1 - 100, h1 - 1}) {
+    auto got = fetch(from, 1 << 20);
+    ASSERT_FALSE(got.empty()) << from;
+    EXPECT_EQ(got, std::vector<std::string>(log.begin() + from, log.begin() + from + got.size()));
+  }
+  EXPECT_EQ(fetch(h1 - 100, 1).size(), 1u);  // max_bytes still bounds an answer from memory
+  EXPECT_TRUE(fetch(h1, 1 << 20).empty());   // nothing past the log end (wait_ms 0)
+  // Broker 2 takes over (epoch 2): it serves everything it holds, now from its own log.
+  ASSERT_TRUE(WaitHwm(2, h1));
+  ASSERT_TRUE(B(2).BecomeLeader("t", 0, 2, {1, 2, 3}, {1, 2}).ok());
+  ASSERT_TRUE(B(1).BecomeFollower("t", 0, 2, 2, Url(2)).ok());
+  ASSERT_TRUE(Produce(2, "\"after\"").ok());
+  ASSERT_TRUE(WaitHwm(1, h1 + 1));
+  uint64_t h = 0;
+  auto l1 = Log(1, &h);
+  EXPECT_EQ(l1, Log(2, &h));
+  EXPECT_EQ(l1.back(), "\"after\"");
+}
+
 TEST_F(ReplicationServiceTest, ReturningLeaderTruncatesItsUncommittedSuffix) {
   EnsureTopic(1);
   // Epoch 1: broker 1 leads, 2 follows; "a" and "b" reach both.

@@ -11,7 +11,7 @@ constexpr TimeMs kLag = 10'000;
 
 TEST(LeaderStateTest, HighWatermarkIsTheSmallestLogEndInTheIsr) {
   LeaderState l(1, 5, {1, 2, 3}, {1, 2, 3}, 0, 0, kT0);
-  EXPECT_EQ(l.OnAppend(10), 0u);
+  EXPECT_EQ(l.OnDurable(10), 0u);
   EXPECT_EQ(l.OnFetch(2, 10, kT0), 0u);  // 3 has nothing yet
   EXPECT_EQ(l.OnFetch(3, 7, kT0), 7u);
   EXPECT_EQ(l.OnFetch(3, 10, kT0), 10u);
@@ -24,7 +24,7 @@ TEST(LeaderStateTest, HighWatermarkNeverMovesBack) {
 
 TEST(LeaderStateTest, LaggingFollowerIsProposedOutThenBackIn) {
   LeaderState l(1, 5, {1, 2, 3}, {1, 2, 3}, 0, 0, kT0);
-  l.OnAppend(10);
+  l.OnDurable(10);
   l.OnFetch(2, 10, kT0 + 1);
   EXPECT_FALSE(l.ProposedIsr(kT0 + kLag, kLag).has_value());  // 3 not late yet
   auto shrink = l.ProposedIsr(kT0 + kLag + 1, kLag);
@@ -43,7 +43,7 @@ TEST(LeaderStateTest, LaggingFollowerIsProposedOutThenBackIn) {
 
 TEST(LeaderStateTest, DeadFollowerIsNotReadmittedFromItsLastPosition) {
   LeaderState l(1, 5, {1, 2, 3}, {1, 2, 3}, 0, 0, kT0);
-  l.OnAppend(4);
+  l.OnDurable(4);
   l.OnFetch(2, 4, kT0 + 1);
   l.OnFetch(3, 4, kT0 + 1);  // 3 is caught up, then dies
   EXPECT_EQ(l.OnIsrCommitted({1, 2}), 4u);  // the controller removed the dead broker
@@ -56,9 +56,65 @@ TEST(LeaderStateTest, DeadFollowerIsNotReadmittedFromItsLastPosition) {
 
 TEST(LeaderStateTest, FetchesOfNonReplicasAreIgnored) {
   LeaderState l(1, 5, {1, 2}, {1, 2}, 0, 0, kT0);
-  l.OnAppend(3);
+  l.OnDurable(3);
   EXPECT_EQ(l.OnFetch(9, 3, kT0), 0u);
   EXPECT_EQ(l.MatchOf(9), 0u);
+}
+
+// Pipelining: followers may commit entries before the leader does; the high watermark
+// still waits for the leader's own commit, and for every in-sync follower.
+TEST(LeaderStateTest, FollowersAheadOfTheLeadersCommitWaitForIt) {
+  LeaderState l(1, 5, {1, 2, 3}, {1, 2, 3}, 0, 0, kT0);
+  l.OnAppend(10);                         // appended, not committed by the leader yet
+  EXPECT_EQ(l.OnFetch(2, 10, kT0), 0u);   // follower 2 holds all 10 durably
+  EXPECT_EQ(l.OnFetch(3, 10, kT0), 0u);   // so does 3: still not acknowledged
+  EXPECT_EQ(l.MatchOf(2), 10u);           // their positions are kept, not cut to 0
+  EXPECT_EQ(l.OnDurable(6), 6u);          // the leader committed 6
+  EXPECT_EQ(l.OnDurable(10), 10u);
+}
+
+TEST(LeaderStateTest, PipelinedHighWatermarkIsTheSmallestDurableEnd) {
+  LeaderState l(1, 5, {1, 2, 3}, {1, 2, 3}, 0, 0, kT0);
+  l.OnAppend(10);
+  EXPECT_EQ(l.OnDurable(10), 0u);        // followers hold nothing yet
+  EXPECT_EQ(l.OnFetch(2, 10, kT0), 0u);  // 3 (in the ISR) still holds nothing
+  EXPECT_EQ(l.OnFetch(3, 4, kT0), 4u);
+  // A follower can never claim more than the leader appended.
+  l.OnAppend(12);
+  EXPECT_EQ(l.OnFetch(3, 20, kT0), 10u);
+  EXPECT_EQ(l.MatchOf(3), 12u);
+  EXPECT_EQ(l.OnFetch(2, 12, kT0), 10u);  // the leader has committed only 10
+  EXPECT_EQ(l.OnDurable(12), 12u);
+}
+
+TEST(LeaderStateTest, CaughtUpMeansTheLeadersAppendedEnd) {
+  LeaderState l(1, 5, {1, 2}, {1, 2}, 0, 0, kT0);
+  l.OnDurable(4);
+  l.OnAppend(8);
+  l.OnFetch(2, 4, kT0 + kLag + 1);  // holds what the leader committed, not what it appended
+  auto shrink = l.ProposedIsr(kT0 + kLag + 1, kLag);
+  ASSERT_TRUE(shrink.has_value());
+  EXPECT_EQ(*shrink, (std::vector<int32_t>{1}));
+  l.OnFetch(2, 8, kT0 + kLag + 2);
+  EXPECT_FALSE(l.ProposedIsr(kT0 + kLag + 2, kLag).has_value());
+}
+
+// Under steady appends a follower is never at the leader's (moving) log end when it fetches;
+// holding everything the leader had at its previous fetch keeps it caught up.
+TEST(LeaderStateTest, FollowerTrailingAMovingLogEndStaysInTheIsr) {
+  LeaderState l(1, 5, {1, 2}, {1, 2}, 0, 0, kT0);
+  uint64_t end = 0;
+  for (TimeMs t = kT0 + 1; t <= kT0 + 3 * kLag; t += 100) {
+    uint64_t held = end;  // what the previous answer carried
+    end += 5;             // appended since
+    l.OnAppend(end);
+    l.OnFetch(2, held, t);
+    EXPECT_FALSE(l.ProposedIsr(t, kLag).has_value()) << t - kT0;
+  }
+  // A follower that stops keeping up is still proposed out.
+  l.OnAppend(end + 5);
+  l.OnFetch(2, end - 5, kT0 + 3 * kLag + 1);
+  EXPECT_TRUE(l.ProposedIsr(kT0 + 4 * kLag + 1000, kLag).has_value());
 }
 
 TEST(EpochCacheTest, EndOffsetForAnEpoch) {
