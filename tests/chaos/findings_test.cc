@@ -3,11 +3,15 @@
 // --gtest_also_run_disabled_tests); then drop the prefix so that it guards the fix.
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "broker/cluster/cluster_node.h"
+#include "broker/http/peer_transport.h"
+#include "broker/service/broker_service.h"
 #include "cluster_harness.h"
 
 namespace zoomq::cluster_testing {
@@ -71,6 +75,52 @@ TEST(ChaosFindings, ResumedDeposedLeaderDoesNotRedeliverAnAckedMessage) {
           << late.raw;
     }
   }
+}
+
+// Chaos seed 9 (5 minutes, loopback): "acked, then redelivered" 1. On SIGTERM the leader of
+// a partition handed it over (controlled shutdown), but it ignores metadata watches while
+// stopping, so it never became a follower and, in the few milliseconds before its session was
+// closed, served a pull from its stale group state: a message the new leader had acked went
+// out again. That window is too short to hit on purpose between processes, so this runs the
+// broker's service and cluster node in this process and checks what the window depends on:
+// once the node has stopped, its service no longer leads what it led (the pull, produce and
+// fetch paths all refuse a partition the service does not lead).
+TEST(ChaosFindings, StoppedClusterNodeNoLongerLeadsWhatItLed) {
+  ZooKeeperServer* zk = SharedZooKeeper();
+  ASSERT_NE(zk, nullptr);
+  const std::string dir = MakeTempDir("zoomq-stop-resigns");
+  broker::BrokerOptions bo;
+  bo.broker_id = 1;
+  bo.advertised_url = "http://127.0.0.1:1";  // never dialled: a one-broker cluster
+  bo.standalone = false;
+  auto service = broker::BrokerService::Open(bo, dir, broker::SyncMode::kNormal,
+                                             SystemClock::Default());
+  ASSERT_TRUE(service.ok()) << service.status().ToString();
+  broker::http::HttpPeerTransport transport;
+  (*service)->SetPeerTransport(&transport);
+  (*service)->Start();
+  broker::ClusterOptions co;
+  co.zk_connect = zk->hosts() + "/stop-resigns-" + std::to_string(::getpid());
+  co.session_timeout_ms = 2000;
+  co.broker_id = 1;
+  co.url = bo.advertised_url;
+  broker::ClusterNode node(service->get(), co);
+  ASSERT_TRUE(node.Start().ok());
+  broker::TopicSpec spec;
+  spec.name = "t";
+  spec.replication_factor = 1;
+  spec.min_insync_replicas = 1;
+  // The controller may need a moment to be elected: CreateTopic answers NO_LEADER until then.
+  ASSERT_TRUE(WaitFor([&] { return node.CreateTopic(spec).ok(); }, milliseconds(10000)));
+  // Leading: the epoch-end query (a leader-only call) answers.
+  ASSERT_TRUE(WaitFor([&] { return (*service)->EpochEnd("t", 0, 1).ok(); },
+                      milliseconds(10000)));
+
+  node.Stop();
+  auto after = (*service)->EpochEnd("t", 0, 1);
+  EXPECT_FALSE(after.ok()) << "the stopped node's service still leads t/0";
+  if (!after.ok()) EXPECT_EQ(after.status().code(), Code::kNotLeader) << after.status().ToString();
+  (*service)->Stop();
 }
 
 }  // namespace
