@@ -94,6 +94,10 @@ int main(int argc, char** argv) {
           ->check(CLI::Range(1000, 60000))
           ->capture_default_str(),
       "ZOOMQ_ZK_SESSION_MS");
+  app.add_option("--fault-hold-commits-while", opts.fault_hold_commits_file,
+                 "Testing only: while this file exists, the broker's commits wait (an fsync "
+                 "that does not return; a kill -9 then loses what waits)")
+      ->group("Testing");
   env(app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
           ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
           ->capture_default_str(),

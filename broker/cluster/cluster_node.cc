@@ -80,6 +80,7 @@ Status ClusterNode::Start() {
   });
   ZOOMQ_RETURN_IF_ERROR(election_->Start(options_.session_timeout_ms * 3));
   session_->PostAfter(options_.isr_check_ms, [this] { IsrTick(); });
+  session_->PostAfter(options_.metadata_check_ms, [this] { MetadataTick(); });
   spdlog::info("joined the cluster at {} (session timeout {} ms)", options_.zk_connect,
                session_->negotiated_timeout_ms());
   return Status::Ok();
@@ -121,15 +122,19 @@ void ClusterNode::OnBrokers(const std::vector<BrokerInfo>& live) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     brokers_.clear();
+    incarnations_.clear();
     std::string ids;
     for (const BrokerInfo& b : live) {
       brokers_[b.id] = b.url;
-      ids += (ids.empty() ? "" : ",") + std::to_string(b.id);
+      incarnations_[b.id] = b.incarnation;
+      ids += (ids.empty() ? "" : ",") + std::to_string(b.id) + "@" + std::to_string(b.incarnation);
     }
     for (auto it = leaving_.begin(); it != leaving_.end();) {
-      it = brokers_.count(*it) ? std::next(it) : leaving_.erase(it);
+      auto live = incarnations_.find(it->first);
+      const bool same = live != incarnations_.end() && live->second == it->second;
+      it = same ? std::next(it) : leaving_.erase(it);
     }
-    spdlog::info("live brokers: [{}]", ids);
+    spdlog::info("live brokers (id@incarnation): [{}]", ids);
   }
   if (controller_) Reconcile(false);
   ReapplyAll();  // followers waiting for a leader's URL
@@ -173,7 +178,13 @@ void ClusterNode::SyncTopics(bool all) {
 
 void ClusterNode::SyncTopic(const std::string& name) {
   auto meta = meta_->GetTopic(name);
-  if (!meta.ok()) return;  // deleted meanwhile, or retried by the next topics watch
+  if (!meta.ok()) {
+    // Deleted meanwhile (the topics watch reports it), or ZooKeeper unreachable: read again.
+    if (!coordinator::IsNoNode(meta.status()) && !stopping_) {
+      session_->PostAfter(500, [this, name] { SyncTopic(name); });
+    }
+    return;
+  }
   auto config = TopicConfigFromJson(meta->config_json);
   if (!config.ok()) {
     spdlog::error("topic={} has a corrupt config in ZooKeeper", name);
@@ -199,7 +210,17 @@ void ClusterNode::SyncPartition(const std::string& topic, int32_t partition) {
                                                      const coordinator::WatchEvent& e) {
     if (e.type != coordinator::WatchType::kDeleted) SyncPartition(topic, partition);
   });
-  if (!s.ok()) return;
+  if (!s.ok()) {
+    // A failed read left no watch: without a retry this broker would keep the role it has
+    // while the partition moves on (chaos seed 113731: a broker led epoch 4 for good while
+    // the leader was at epoch 5). Deleted partitions go with their topic.
+    if (!coordinator::IsNoNode(s.status())) {
+      spdlog::warn("topic={} partition={} cannot read its state ({}): retrying", topic,
+                   partition, s.status().ToString());
+      session_->PostAfter(250, [this, topic, partition] { SyncPartition(topic, partition); });
+    }
+    return;
+  }
   Apply(topic, partition, s.value());
 }
 
@@ -209,24 +230,81 @@ void ClusterNode::Apply(const std::string& topic, int32_t partition, const Parti
     std::lock_guard<std::mutex> lock(mu_);
     auto it = states_.find(topic);
     if (it == states_.end() || partition >= static_cast<int32_t>(it->second.size())) return;
+    if (s.version < it->second[partition].version) return;  // an older read: already past it
     it->second[partition] = s;
     if (auto b = brokers_.find(s.leader); b != brokers_.end()) leader_url = b->second;
   }
   const int32_t self = options_.broker_id;
-  const bool replica = std::find(s.replicas.begin(), s.replicas.end(), self) != s.replicas.end();
+  const int64_t incarnation = membership_ ? membership_->incarnation() : 0;
+  const coordinator::Role role = coordinator::RoleFor(s, self, incarnation);
   Status st;
-  if (s.leader == self) {
-    st = service_->BecomeLeader(topic, partition, s.epoch, s.replicas, s.isr);
-    if (st.ok()) service_->OnIsrCommitted(topic, partition, s.epoch, s.isr);
-  } else if (s.leader == coordinator::kNoLeaderId || !replica) {
-    st = service_->Resign(topic, partition, s.epoch);
-  } else if (leader_url) {
-    st = service_->BecomeFollower(topic, partition, s.epoch, s.leader, *leader_url);
+  switch (role) {
+    case coordinator::Role::kLead:
+      st = service_->BecomeLeader(topic, partition, s.epoch, s.replicas, s.isr);
+      if (st.ok()) service_->OnIsrCommitted(topic, partition, s.epoch, s.isr);
+      break;
+    case coordinator::Role::kAwaitGrant:
+      // Leading on could reuse an epoch this broker led before its restart (or session
+      // expiry) while a follower holds entries of that epoch which this incarnation lost:
+      // the controller grants a new epoch to this incarnation (docs/replication.md).
+      st = service_->Resign(topic, partition, s.epoch);
+      if (st.ok()) {
+        spdlog::warn("topic={} partition={} epoch={} was granted to incarnation {} of this "
+                     "broker, this is incarnation {}: not leading until the controller grants "
+                     "a new epoch",
+                     topic, partition, s.epoch, s.leader_incarnation, incarnation);
+      }
+      break;
+    case coordinator::Role::kNone:
+      st = service_->Resign(topic, partition, s.epoch);
+      break;
+    case coordinator::Role::kFollow:
+      if (leader_url) {
+        st = service_->BecomeFollower(topic, partition, s.epoch, s.leader, *leader_url);
+      }
+      break;
   }
-  if (!st.ok() && st.code() != Code::kStaleEpoch) {
-    spdlog::warn("topic={} partition={} epoch={} role change failed: {}", topic, partition,
-                 s.epoch, st.ToString());
+  const bool failed = !st.ok() && st.code() != Code::kStaleEpoch;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (failed) {
+      failed_.insert({topic, partition});
+    } else {
+      failed_.erase({topic, partition});
+    }
   }
+  if (failed) {
+    spdlog::warn("topic={} partition={} epoch={} role change ({}) failed: {}", topic, partition,
+                 s.epoch, coordinator::RoleName(role), st.ToString());
+  }
+}
+
+void ClusterNode::MetadataTick() {
+  if (stopping_) return;
+  std::vector<std::tuple<std::string, int32_t, int32_t, bool>> known;  // topic, p, version, failed
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [t, parts] : states_) {
+      for (size_t p = 0; p < parts.size(); ++p) {
+        known.emplace_back(t, static_cast<int32_t>(p), parts[p].version,
+                           failed_.count({t, static_cast<int32_t>(p)}) > 0);
+      }
+    }
+  }
+  for (const auto& [topic, partition, version, failed] : known) {
+    if (stopping_) return;
+    auto s = meta_->GetPartition(topic, partition);
+    if (!s.ok()) continue;  // next tick
+    if (s->version != version || failed) {
+      if (s->version != version) {
+        spdlog::warn("topic={} partition={} epoch={} state version {} was missed (had {}): "
+                     "applying it now",
+                     topic, partition, s->epoch, s->version, version);
+      }
+      Apply(topic, partition, s.value());
+    }
+  }
+  session_->PostAfter(options_.metadata_check_ms, [this] { MetadataTick(); });
 }
 
 void ClusterNode::StepDownAll(const char* why) {
@@ -266,7 +344,23 @@ void ClusterNode::IsrTick() {
   if (session_->IsSafeToAct()) {
     for (const auto& change : service_->ProposedIsrChanges()) {
       auto s = meta_->GetPartition(change.topic, change.partition);
-      if (!s.ok() || s->leader != options_.broker_id || s->epoch != change.epoch) continue;
+      if (!s.ok()) continue;  // unknown: the proposal stays pending (the next tick retries)
+      if (s->leader != options_.broker_id || s->epoch != change.epoch) {
+        service_->OnIsrAbandoned(change.topic, change.partition, change.epoch);
+        continue;
+      }
+      auto sorted = [](std::vector<int32_t> v) {
+        std::sort(v.begin(), v.end());
+        return v;
+      };
+      if (sorted(s->isr) != sorted(change.from)) {
+        // The controller changed the ISR since this leader last applied it (a dead broker
+        // removed): a proposal computed from the old one would undo that (found by the
+        // simulation, seed 9357). Take the new ISR; the next tick proposes from it.
+        service_->OnIsrAbandoned(change.topic, change.partition, change.epoch);
+        service_->OnIsrCommitted(change.topic, change.partition, change.epoch, s->isr);
+        continue;
+      }
       PartitionState want = s.value();
       want.isr = change.isr;
       auto written = meta_->SetPartition(change.topic, change.partition, want);
@@ -276,6 +370,7 @@ void ClusterNode::IsrTick() {
         service_->OnIsrCommitted(change.topic, change.partition, change.epoch, want.isr);
       } else if (coordinator::IsBadVersion(written.status())) {
         // The controller changed the partition: our watch brings the new state.
+        service_->OnIsrAbandoned(change.topic, change.partition, change.epoch);
         spdlog::info("topic={} partition={} isr write lost to a newer state", change.topic,
                      change.partition);
       }
@@ -295,11 +390,12 @@ void ClusterNode::ReconcileTick() {
 
 void ClusterNode::Reconcile(bool prefer) {
   if (!controller_ || !session_->IsSafeToAct()) return;
-  std::set<int32_t> live, leaving;
+  coordinator::LiveBrokers live;
+  std::set<int32_t> leaving;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [id, url] : brokers_) live.insert(id);
-    leaving = leaving_;
+    live = incarnations_;
+    for (auto& [id, incarnation] : leaving_) leaving.insert(id);
   }
   auto names = meta_->ListTopics();
   if (!names.ok()) return;
@@ -313,8 +409,10 @@ void ClusterNode::Reconcile(bool prefer) {
       if (!want) continue;
       auto written = meta_->SetPartition(name, p, *want);
       if (written.ok()) {
-        spdlog::info("controller: topic={} partition={} leader {} -> {} epoch {} -> {} isr {}",
-                     name, p, s->leader, want->leader, s->epoch, want->epoch, List(want->isr));
+        spdlog::info("controller: topic={} partition={} leader {} -> {} (incarnation {} -> {}) "
+                     "epoch {} -> {} isr {}",
+                     name, p, s->leader, want->leader, s->leader_incarnation,
+                     want->leader_incarnation, s->epoch, want->epoch, List(want->isr));
       }
     }
   }
@@ -324,7 +422,8 @@ Status ClusterNode::ControlledShutdown(int32_t broker) {
   if (!controller_) return Status(Code::kNoLeader, "this broker is not the controller");
   {
     std::lock_guard<std::mutex> lock(mu_);
-    leaving_.insert(broker);
+    auto live = incarnations_.find(broker);
+    leaving_[broker] = live == incarnations_.end() ? 0 : live->second;
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   for (;;) {
@@ -355,9 +454,11 @@ Result<CreateOutcome> ClusterNode::CreateTopic(const TopicSpec& spec) {
   if (!controller_) return Status(Code::kNoLeader, "this broker is not the controller");
   std::lock_guard<std::mutex> admin(admin_mu_);
   std::vector<int32_t> live;
+  coordinator::LiveBrokers incarnations;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [id, url] : brokers_) live.push_back(id);
+    incarnations = incarnations_;
   }
   auto config = spec.Resolve(static_cast<int32_t>(live.size()));
   if (!config.ok()) return config.status();
@@ -384,6 +485,7 @@ Result<CreateOutcome> ClusterNode::CreateTopic(const TopicSpec& spec) {
       s.replicas = coordinator::AssignReplicas(p, c.replication_factor, live, rotation);
       s.isr = s.replicas;
       s.leader = s.replicas.front();
+      s.leader_incarnation = incarnations[s.leader];
       s.epoch = 1;
       parts.push_back(std::move(s));
     }

@@ -37,6 +37,9 @@ struct ClusterOptions {
   std::string url;            // advertised URL of this broker
   int isr_check_ms = 250;     // how often led partitions' ISR proposals are written
   int reconcile_ms = 1000;    // controller: periodic full check (preferred leaders)
+  // Every broker: periodic re-read of every partition state, without watches: a role is
+  // applied even when a watch's read failed (ZooKeeper restarting) or a role change did.
+  int metadata_check_ms = 2000;
 };
 
 class ClusterNode : public http::ClusterRouter {
@@ -72,8 +75,13 @@ class ClusterNode : public http::ClusterRouter {
   void SyncTopics(bool all = false);
   void SyncTopic(const std::string& name);
   void SyncPartition(const std::string& topic, int32_t partition);
+  // Turns a partition state into this broker's role (coordinator::RoleFor). States older
+  // than the one already applied are ignored.
   void Apply(const std::string& topic, int32_t partition, const coordinator::PartitionState& s);
   void ReapplyAll();
+  // Re-reads every partition state (no watch) and applies those that changed since they
+  // were applied, or whose role change failed.
+  void MetadataTick();
   // Stops serving every partition this broker leads (they answer NOT_LEADER until roles are
   // applied again): when the session expired (another broker may lead them already) and when
   // shutting down after the hand-over.
@@ -94,9 +102,14 @@ class ClusterNode : public http::ClusterRouter {
   std::mutex mu_;
   std::condition_variable cv_;                 // a topic was synced
   std::map<int32_t, std::string> brokers_;     // guarded by mu_: live id -> url
+  coordinator::LiveBrokers incarnations_;      // guarded by mu_: live id -> incarnation
+  // guarded by mu_: partitions whose last role change failed (retried by MetadataTick)
+  std::set<std::pair<std::string, int32_t>> failed_;
   std::map<std::string, coordinator::TopicMeta> topics_;  // guarded by mu_
   std::map<std::string, std::vector<coordinator::PartitionState>> states_;  // guarded by mu_
-  std::set<int32_t> leaving_;                  // guarded by mu_: controller, shutting down
+  // guarded by mu_: controller, brokers shutting down -> the incarnation that asked (a
+  // broker that died mid-shutdown and came back is a new incarnation, not leaving)
+  std::map<int32_t, int64_t> leaving_;
   std::atomic<bool> controller_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> started_{false};

@@ -5,14 +5,15 @@
 namespace zoomq::broker {
 
 LeaderState::LeaderState(int32_t self, int64_t epoch, std::vector<int32_t> replicas,
-                         std::vector<int32_t> isr, uint64_t log_end, uint64_t high_watermark,
-                         TimeMs now)
+                         std::vector<int32_t> isr, uint64_t epoch_start, uint64_t durable_end,
+                         uint64_t high_watermark, TimeMs now)
     : self_(self),
       epoch_(epoch),
       replicas_(std::move(replicas)),
+      epoch_start_(epoch_start),
       isr_(std::move(isr)),
-      log_end_(log_end),
-      durable_end_(log_end),
+      log_end_(std::max(epoch_start, durable_end)),
+      durable_end_(durable_end),
       high_watermark_(high_watermark) {
   for (int32_t r : replicas_) {
     // Followers start "caught up now" so none is dropped before it had a chance to fetch.
@@ -31,6 +32,7 @@ uint64_t LeaderState::Recompute() {
     if (r == self_) continue;
     hw = std::min(hw, MatchOf(r));
   }
+  for (int32_t r : joining_) hw = std::min(hw, MatchOf(r));
   high_watermark_ = std::max(high_watermark_, hw);
   return high_watermark_;
 }
@@ -71,9 +73,11 @@ std::optional<std::vector<int32_t>> LeaderState::ProposedIsr(TimeMs now,
     bool in = std::find(isr_.begin(), isr_.end(), r) != isr_.end();
     if (in) {
       if (now - f.last_caught_up <= lag_max_ms) want.push_back(r);
-    } else if (f.fresh && f.match >= high_watermark_ && now - f.last_fetch <= lag_max_ms) {
-      // Kafka's rule: a fetching follower that holds everything committed comes back (the
-      // high watermark then waits for it, never moves back).
+    } else if (f.fresh && f.match >= high_watermark_ && f.match >= epoch_start_ &&
+               now - f.last_fetch <= lag_max_ms) {
+      // Kafka's rule: a fetching follower that holds everything committed (the high
+      // watermark, and everything the leader held when its epoch began) comes back; the
+      // high watermark then waits for it, never moves back.
       want.push_back(r);
     }
   }
@@ -85,7 +89,39 @@ std::optional<std::vector<int32_t>> LeaderState::ProposedIsr(TimeMs now,
   return want;
 }
 
+std::optional<std::vector<int32_t>> ProposedIsr(const LeaderState& log,
+                                                const LeaderState& group_log, TimeMs now,
+                                                TimeMs lag_max_ms) {
+  auto a = log.ProposedIsr(now, lag_max_ms);
+  auto b = group_log.ProposedIsr(now, lag_max_ms);
+  if (!a && !b) return std::nullopt;
+  const std::vector<int32_t> want_a = a ? *a : log.isr();
+  const std::vector<int32_t> want_b = b ? *b : group_log.isr();
+  std::vector<int32_t> want;
+  for (int32_t r : want_a) {
+    if (std::find(want_b.begin(), want_b.end(), r) != want_b.end()) want.push_back(r);
+  }
+  std::vector<int32_t> sorted = want, cur = log.isr();
+  std::sort(sorted.begin(), sorted.end());
+  std::sort(cur.begin(), cur.end());
+  if (sorted == cur) return std::nullopt;
+  return want;
+}
+
+void LeaderState::OnIsrProposed(const std::vector<int32_t>& isr) {
+  joining_.clear();
+  for (int32_t r : isr) {
+    if (r != self_ && std::find(isr_.begin(), isr_.end(), r) == isr_.end()) joining_.push_back(r);
+  }
+}
+
+uint64_t LeaderState::OnIsrAbandoned() {
+  joining_.clear();
+  return Recompute();
+}
+
 uint64_t LeaderState::OnIsrCommitted(std::vector<int32_t> isr) {
+  joining_.clear();
   for (auto& [r, f] : followers_) {
     if (std::find(isr.begin(), isr.end(), r) == isr.end()) f.fresh = false;
   }
@@ -122,6 +158,11 @@ void EpochCache::TruncateHead(uint64_t first_offset) {
   }
 }
 
+bool CanLeadEpoch(int64_t epoch, int64_t role_epoch, const EpochCache& log,
+                  const EpochCache& group_log) {
+  return epoch > role_epoch && epoch > log.LatestEpoch() && epoch > group_log.LatestEpoch();
+}
+
 uint64_t TruncationPoint(const EpochCache& follower, uint64_t follower_log_end,
                          std::pair<int64_t, uint64_t> leader_answer) {
   auto [leader_epoch, leader_end] = leader_answer;
@@ -132,6 +173,21 @@ uint64_t TruncationPoint(const EpochCache& follower, uint64_t follower_log_end,
   uint64_t point = std::min(leader_end, follower_log_end);
   if (mine == leader_epoch) point = std::min(point, my_end);
   return point;
+}
+
+TruncationStep NextTruncationStep(const EpochCache& follower, uint64_t follower_log_end,
+                                  int64_t asked, std::pair<int64_t, uint64_t> leader_answer) {
+  TruncationStep step;
+  step.point = TruncationPoint(follower, follower_log_end, leader_answer);
+  if (leader_answer.first < 0 || leader_answer.first == asked) return step;
+  auto [own, own_end] = follower.EndOffsetFor(leader_answer.first, follower_log_end);
+  if (own < 0) {
+    step.point = 0;  // no epoch of ours is as old as the leader's: nothing is shared
+    return step;
+  }
+  step.done = false;
+  step.next_ask = own;
+  return step;
 }
 
 }  // namespace zoomq::broker

@@ -34,6 +34,9 @@ Result<std::unique_ptr<BrokerService>> BrokerService::Open(const BrokerOptions& 
                                                            SyncMode sync, const Clock* clock) {
   auto store = Store::Open(data_dir, sync);
   if (!store.ok()) return store.status();
+  if (!options.fault_hold_commits_file.empty()) {
+    (*store)->SetFaultHold(options.fault_hold_commits_file);
+  }
   std::unique_ptr<BrokerService> svc(new BrokerService(options, std::move(store).value(), clock));
   ZOOMQ_RETURN_IF_ERROR(svc->Load());
   return svc;

@@ -44,6 +44,8 @@ struct BrokerOptions {
   // from BecomeLeader/BecomeFollower (the cluster layer).
   bool standalone = true;
   TimeMs replica_lag_max_ms = 10000;  // a follower not caught up for this long leaves the ISR
+  // Testing only (Store::SetFaultHold): while this file exists, commits wait.
+  std::string fault_hold_commits_file;
 };
 
 // --- Replication between brokers ------------------------------------------------------------
@@ -234,16 +236,21 @@ class BrokerService {
   Status EnsureTopic(int64_t id, const std::string& name, const TopicConfig& config,
                      TimeMs created_ms);
   // The ISR each led partition wants now (lag or catch-up), for the cluster layer to write.
+  // Each proposal is pending until OnIsrCommitted or OnIsrAbandoned: meanwhile the high
+  // watermark also waits for the replicas it adds (LeaderState::OnIsrProposed).
   struct IsrChange {
     std::string topic;
     int32_t partition;
     int64_t epoch;
     std::vector<int32_t> isr;
+    std::vector<int32_t> from;  // the ISR the proposal was computed from
   };
   std::vector<IsrChange> ProposedIsrChanges();
   // The cluster layer wrote `isr` for (topic, partition, epoch).
   void OnIsrCommitted(const std::string& topic, int32_t partition, int64_t epoch,
                       std::vector<int32_t> isr);
+  // The cluster layer did not write the proposal (the partition state moved on).
+  void OnIsrAbandoned(const std::string& topic, int32_t partition, int64_t epoch);
   // Every stored entry of a partition up to its high watermark (checks and tests).
   Result<std::vector<StoredMessage>> ReplicaLog(const std::string& topic, int32_t partition,
                                                 uint64_t* high_watermark);

@@ -181,10 +181,10 @@ void BrokerService::MakeLeaderLocked(Partition& p, int64_t epoch, std::vector<in
   p.epochs.Assign(epoch, p.index.log_end());
   p.group_epochs.Assign(epoch, p.group_end);
   p.groups_ready = false;  // until RebuildGroups (standalone: loaded at start)
-  p.group_leader.emplace(options_.broker_id, epoch, replicas, isr, p.group_durable, p.group_hwm,
-                         clock_->NowMs());
+  p.group_leader.emplace(options_.broker_id, epoch, replicas, isr, p.group_end, p.group_durable,
+                         p.group_hwm, clock_->NowMs());
   p.leader.emplace(options_.broker_id, epoch, std::move(replicas), std::move(isr),
-                   p.durable_end, p.index.high_watermark(), clock_->NowMs());
+                   p.index.log_end(), p.durable_end, p.index.high_watermark(), clock_->NowMs());
   // Entries appended as a follower but not committed yet are served from SQLite once they
   // are: the tail starts at the log end.
   ResetTailLocked(p);
@@ -202,10 +202,21 @@ Status BrokerService::BecomeLeader(const std::string& topic, int32_t partition, 
   Partition& p = *t->partitions[partition];
   {
     std::lock_guard<std::mutex> lock(p.mu);
-    if (epoch < p.epoch || (epoch == p.epoch && p.leading)) {
-      if (epoch == p.epoch) return Status::Ok();
+    if (epoch == p.epoch && p.leading) return Status::Ok();
+    if (epoch < p.epoch) {
       return Status(Code::kStaleEpoch, "epoch " + std::to_string(epoch) + " is older than " +
                                            std::to_string(p.epoch));
+    }
+    // An epoch is led once, by one incarnation: a grant must be newer than every epoch this
+    // replica has seen, in its role or in its logs (defence in depth behind the controller's
+    // incarnation check, docs/replication.md "One leader per epoch").
+    if (!CanLeadEpoch(epoch, p.epoch, p.epochs, p.group_epochs)) {
+      spdlog::error("topic={} partition={} epoch={} refused: not newer than this replica's "
+                    "epochs (role {}, log {}, group log {})",
+                    topic, partition, epoch, p.epoch, p.epochs.LatestEpoch(),
+                    p.group_epochs.LatestEpoch());
+      return Status(Code::kStaleEpoch, "epoch " + std::to_string(epoch) +
+                                           " was already seen by this replica");
     }
     MakeLeaderLocked(p, epoch, std::move(replicas), std::move(isr));
     spdlog::info("topic={} partition={} epoch={} leading: log_end={} hwm={} group_log_end={}",
@@ -311,14 +322,10 @@ Status BrokerService::TruncateByEpoch(const std::shared_ptr<Topic>& t, Partition
   for (int round = 0; round < 16; ++round) {
     auto answer = transport_->EpochEnd(leader_url, t->name, p->number, ask, group_log);
     if (!answer.ok()) return answer.status();
-    point = TruncationPoint(mine, log_end, answer.value());
-    if (answer->first < 0 || answer->first == ask) break;
-    auto [own, own_end] = mine.EndOffsetFor(answer->first, log_end);
-    if (own < 0) {
-      point = 0;
-      break;
-    }
-    ask = own;
+    TruncationStep step = NextTruncationStep(mine, log_end, ask, answer.value());
+    point = step.point;
+    if (step.done) break;
+    ask = step.next_ask;
   }
   if (point >= log_end) return Status::Ok();
   {
@@ -528,8 +535,13 @@ Result<std::pair<int64_t, uint64_t>> BrokerService::EpochEnd(const std::string& 
   Partition& p = *t->partitions[partition];
   std::lock_guard<std::mutex> lock(p.mu);
   if (!p.leading) return Status(Code::kNotLeader, "not the leader of " + Tp(topic, partition));
-  if (group_log) return p.group_epochs.EndOffsetFor(epoch, p.group_durable);
-  return p.epochs.EndOffsetFor(epoch, p.durable_end);
+  // The latest epoch ends at the log end, committed here or not (as Kafka's leader answers
+  // with its log end offset): a follower keeps what it fetched from this leader's tail. An
+  // answer at the durable end made a restarted follower drop entries the leader still
+  // counted it for (its position from before the restart), so the high watermark passed
+  // entries that replica no longer held (found by the simulation, seed 1985).
+  if (group_log) return p.group_epochs.EndOffsetFor(epoch, p.group_end);
+  return p.epochs.EndOffsetFor(epoch, p.index.log_end());
 }
 
 Status BrokerService::EnsureTopic(int64_t id, const std::string& name, const TopicConfig& config,
@@ -567,8 +579,13 @@ std::vector<BrokerService::IsrChange> BrokerService::ProposedIsrChanges() {
     for (auto& p : t->partitions) {
       std::lock_guard<std::mutex> lock(p->mu);
       if (!p->leader) continue;
-      if (auto want = p->leader->ProposedIsr(now, options_.replica_lag_max_ms)) {
-        out.push_back({t->name, p->number, p->epoch, std::move(*want)});
+      if (auto want = ProposedIsr(*p->leader, *p->group_leader, now,
+                                  options_.replica_lag_max_ms)) {
+        // From now until it is committed or abandoned, the high watermarks also wait for
+        // the replicas the proposal adds.
+        p->leader->OnIsrProposed(*want);
+        p->group_leader->OnIsrProposed(*want);
+        out.push_back({t->name, p->number, p->epoch, std::move(*want), p->leader->isr()});
       }
     }
   }
@@ -588,6 +605,20 @@ void BrokerService::OnIsrCommitted(const std::string& topic, int32_t partition, 
     spdlog::info("topic={} partition={} epoch={} isr=[{}]", topic, partition, epoch, list);
     p.group_hwm = p.group_leader->OnIsrCommitted(isr);
     p.index.Commit(p.leader->OnIsrCommitted(std::move(isr)));
+    p.hwm_cv.notify_all();
+  }
+  t->Notify();
+}
+
+void BrokerService::OnIsrAbandoned(const std::string& topic, int32_t partition, int64_t epoch) {
+  auto t = FindTopic(topic);
+  if (!t || partition < 0 || partition >= t->config.partitions) return;
+  Partition& p = *t->partitions[partition];
+  {
+    std::lock_guard<std::mutex> lock(p.mu);
+    if (!p.leader || p.epoch != epoch) return;
+    p.group_hwm = p.group_leader->OnIsrAbandoned();
+    p.index.Commit(p.leader->OnIsrAbandoned());
     p.hwm_cv.notify_all();
   }
   t->Notify();

@@ -2,9 +2,11 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 namespace zoomq::broker {
 
@@ -143,6 +145,7 @@ Status Store::Init() {
 }
 
 void Store::Close() {
+  closing_ = true;
   if (committer_) committer_->Stop();
   std::lock_guard<std::mutex> lock(readers_mu_);
   readers_.clear();
@@ -179,6 +182,11 @@ void Bind(SQLite::Statement& q, int i, const std::optional<std::string>& s) {
 }  // namespace
 
 Status Store::Apply(const std::vector<WriteBatch*>& batches) {
+  // Fault hook (tests only): the commit "hangs" while the file exists. Polling is the hook's
+  // own mechanism; nothing waits on it for synchronization.
+  while (!fault_hold_file_.empty() && !closing_ && std::filesystem::exists(fault_hold_file_)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   SQLite::Database& db = *writer_;
   WriterStatements& ws = *ws_;
   try {

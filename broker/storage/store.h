@@ -9,6 +9,7 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -161,6 +162,10 @@ class Store {
   Status Write(WriteBatch batch);
   // Commits what is queued and closes the writer. Idempotent.
   void Close();
+  // Fault hook for tests (`--fault-hold-commits-while`): while `file` exists, commits wait
+  // before writing, like an fsync that does not return; a kill -9 then loses them. Call
+  // before the first Submit.
+  void SetFaultHold(std::string file) { fault_hold_file_ = std::move(file); }
 
   Status LoadTopics(std::vector<LoadedTopic>* out);
   // Calls `fn` for each retained message of the partition, in offset order (no value).
@@ -201,6 +206,8 @@ class Store {
   struct WriterStatements;
   std::unique_ptr<WriterStatements> ws_;
   std::unique_ptr<GroupCommitter<WriteBatch>> committer_;
+  std::string fault_hold_file_;
+  std::atomic<bool> closing_{false};
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Reader>> readers_;  // idle read connections, guarded
 };

@@ -18,7 +18,11 @@ bool Contains(const std::vector<int32_t>& v, int32_t x) {
 }  // namespace
 
 std::string EncodePartitionState(const PartitionState& s) {
-  return json{{"leader", s.leader}, {"epoch", s.epoch}, {"replicas", s.replicas}, {"isr", s.isr}}
+  return json{{"leader", s.leader},
+              {"epoch", s.epoch},
+              {"leader_incarnation", s.leader_incarnation},
+              {"replicas", s.replicas},
+              {"isr", s.isr}}
       .dump();
 }
 
@@ -29,6 +33,7 @@ Result<PartitionState> ParsePartitionState(const std::string& data, int32_t vers
     PartitionState s;
     s.leader = j.at("leader").get<int32_t>();
     s.epoch = j.at("epoch").get<int64_t>();
+    s.leader_incarnation = j.value("leader_incarnation", int64_t{0});
     s.replicas = j.at("replicas").get<std::vector<int32_t>>();
     s.isr = j.at("isr").get<std::vector<int32_t>>();
     s.version = version;
@@ -46,8 +51,7 @@ std::vector<int32_t> AssignReplicas(int32_t partition, int32_t rf,
   return out;
 }
 
-std::optional<PartitionState> DecidePartition(const PartitionState& s,
-                                              const std::set<int32_t>& live,
+std::optional<PartitionState> DecidePartition(const PartitionState& s, const LiveBrokers& live,
                                               const std::set<int32_t>& leaving, bool prefer) {
   PartitionState want = s;
   // ISR: drop dead brokers, but never empty it (the last member is the only safe leader).
@@ -60,8 +64,14 @@ std::optional<PartitionState> DecidePartition(const PartitionState& s,
   auto can_lead = [&](int32_t r) {
     return live.count(r) && !leaving.count(r) && Contains(want.isr, r);
   };
+  auto incarnation_of = [&](int32_t r) -> int64_t {
+    auto it = live.find(r);
+    return it == live.end() ? 0 : it->second;
+  };
   int32_t leader = s.leader;
-  if (leader == kNoLeaderId || !can_lead(leader)) {
+  const bool same_incarnation =
+      leader != kNoLeaderId && incarnation_of(leader) == s.leader_incarnation;
+  if (leader == kNoLeaderId || !can_lead(leader) || !same_incarnation) {
     leader = kNoLeaderId;
     for (int32_t r : s.replicas) {
       if (can_lead(r)) {
@@ -72,12 +82,33 @@ std::optional<PartitionState> DecidePartition(const PartitionState& s,
   } else if (prefer && !s.replicas.empty() && s.replicas[0] != leader && can_lead(s.replicas[0])) {
     leader = s.replicas[0];
   }
-  if (leader != s.leader) {
+  const int64_t incarnation = leader == kNoLeaderId ? 0 : incarnation_of(leader);
+  if (leader != s.leader || incarnation != s.leader_incarnation) {
     want.leader = leader;
+    want.leader_incarnation = incarnation;
     want.epoch = s.epoch + 1;
   }
   if (want == s) return std::nullopt;
   return want;
+}
+
+Role RoleFor(const PartitionState& s, int32_t self, int64_t self_incarnation) {
+  if (s.leader == self) {
+    if (self_incarnation != 0 && s.leader_incarnation == self_incarnation) return Role::kLead;
+    return Role::kAwaitGrant;
+  }
+  if (s.leader == kNoLeaderId || !Contains(s.replicas, self)) return Role::kNone;
+  return Role::kFollow;
+}
+
+const char* RoleName(Role role) {
+  switch (role) {
+    case Role::kLead: return "lead";
+    case Role::kFollow: return "follow";
+    case Role::kNone: return "none";
+    case Role::kAwaitGrant: return "await-grant";
+  }
+  return "?";
 }
 
 std::string ClusterMetadata::TopicPath(const std::string& name) {

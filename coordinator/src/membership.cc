@@ -35,6 +35,17 @@ Result<BrokerInfo> ParseBrokerInfo(const std::string& text) {
   return info;
 }
 
+namespace {
+// Same brokers, same URLs and same registrations (a reclaimed node has the same id and URL).
+bool SameIncarnations(const std::vector<BrokerInfo>& a, const std::vector<BrokerInfo>& b) {
+  if (a != b) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].incarnation != b[i].incarnation) return false;
+  }
+  return true;
+}
+}  // namespace
+
 // All methods run on the coordinator thread, except where noted. Callbacks hold a shared_ptr,
 // so a Core outlives every callback queued for it; `stopped` turns them into no-ops.
 struct Membership::Core : std::enable_shared_from_this<Membership::Core> {
@@ -67,12 +78,25 @@ struct Membership::Core : std::enable_shared_from_this<Membership::Core> {
   mutable std::mutex mu;
   std::condition_variable cv;
   bool registered = false;
+  int64_t incarnation = 0;  // czxid of our node while registered
   std::vector<BrokerInfo> live;
 
-  void SetRegistered(bool value) {
+  // `czxid`: our node's when registering; 0 leaves the known one (or reads it later).
+  void SetRegistered(bool value, int64_t czxid = 0) {
     std::lock_guard<std::mutex> lock(mu);
     registered = value;
+    if (!value) incarnation = 0;
+    if (czxid != 0) incarnation = czxid;
     cv.notify_all();
+  }
+  // The czxid of our node if this session owns it (0 if it cannot be read now: Refresh
+  // fills it in).
+  int64_t OwnCzxid() {
+    auto st = session->Exists(path);
+    if (st.ok() && st->has_value() && (*st)->ephemeral_owner == session->session_id()) {
+      return (*st)->czxid;
+    }
+    return 0;
   }
   bool IsRegistered() const {
     std::lock_guard<std::mutex> lock(mu);
@@ -94,7 +118,7 @@ struct Membership::Core : std::enable_shared_from_this<Membership::Core> {
     if (created.ok()) {
       conflict.clear();
       reclaim_done = true;
-      SetRegistered(true);
+      SetRegistered(true, OwnCzxid());
       return;
     }
     if (!IsNodeExists(created.status())) return RetryLater(&Core::Register);
@@ -111,7 +135,7 @@ struct Membership::Core : std::enable_shared_from_this<Membership::Core> {
     }
     if (old->stat.ephemeral_owner == session->session_id()) {  // ours (a lost reply)
       conflict.clear();
-      SetRegistered(true);
+      SetRegistered(true, old->stat.czxid);
       return;
     }
     auto info = ParseBrokerInfo(old->data);
@@ -126,7 +150,7 @@ struct Membership::Core : std::enable_shared_from_this<Membership::Core> {
                                   ZkOp::Create(path, data, CreateMode::kEphemeral)});
       if (st.ok()) {
         conflict.clear();
-        SetRegistered(true);
+        SetRegistered(true, OwnCzxid());
       } else if (IsNoNode(st) || IsBadVersion(st)) {
         reclaim_done = false;  // it changed under us: look again
         session->Post([me] { me->Register(); });
@@ -175,8 +199,11 @@ struct Membership::Core : std::enable_shared_from_this<Membership::Core> {
       if (!node.ok()) continue;  // gone since the listing (the watch reports it)
       auto info = ParseBrokerInfo(node->data);
       if (!info.ok()) continue;  // not written by zoomq
+      info->incarnation = node->stat.czxid;
       if (info->id == self.id && node->stat.ephemeral_owner == session->session_id()) {
         self_listed = true;
+        std::lock_guard<std::mutex> lock(mu);
+        if (registered) incarnation = node->stat.czxid;
       }
       list.push_back(std::move(*info));
     }
@@ -191,7 +218,7 @@ struct Membership::Core : std::enable_shared_from_this<Membership::Core> {
       SetRegistered(false);
       session->Post([me] { me->Register(); });
     }
-    if (!reported_once || list != last_reported) {
+    if (!reported_once || !SameIncarnations(list, last_reported)) {
       reported_once = true;
       last_reported = list;
       if (on_change) on_change(list);
@@ -268,6 +295,11 @@ void Membership::Stop() {
 }
 
 bool Membership::registered() const { return core_->IsRegistered(); }
+
+int64_t Membership::incarnation() const {
+  std::lock_guard<std::mutex> lock(core_->mu);
+  return core_->registered ? core_->incarnation : 0;
+}
 
 std::vector<BrokerInfo> Membership::LiveBrokers() const {
   std::lock_guard<std::mutex> lock(core_->mu);

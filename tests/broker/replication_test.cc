@@ -10,7 +10,7 @@ constexpr TimeMs kT0 = 1'000'000;
 constexpr TimeMs kLag = 10'000;
 
 TEST(LeaderStateTest, HighWatermarkIsTheSmallestLogEndInTheIsr) {
-  LeaderState l(1, 5, {1, 2, 3}, {1, 2, 3}, 0, 0, kT0);
+  LeaderState l(1, 5, {1, 2, 3}, {1, 2, 3}, 0, 0, 0, kT0);
   EXPECT_EQ(l.OnDurable(10), 0u);
   EXPECT_EQ(l.OnFetch(2, 10, kT0), 0u);  // 3 has nothing yet
   EXPECT_EQ(l.OnFetch(3, 7, kT0), 7u);
@@ -18,12 +18,12 @@ TEST(LeaderStateTest, HighWatermarkIsTheSmallestLogEndInTheIsr) {
 }
 
 TEST(LeaderStateTest, HighWatermarkNeverMovesBack) {
-  LeaderState l(1, 5, {1, 2}, {1, 2}, 10, 10, kT0);
+  LeaderState l(1, 5, {1, 2}, {1, 2}, 10, 10, 10, kT0);
   EXPECT_EQ(l.OnFetch(2, 4, kT0), 10u);
 }
 
 TEST(LeaderStateTest, LaggingFollowerIsProposedOutThenBackIn) {
-  LeaderState l(1, 5, {1, 2, 3}, {1, 2, 3}, 0, 0, kT0);
+  LeaderState l(1, 5, {1, 2, 3}, {1, 2, 3}, 0, 0, 0, kT0);
   l.OnDurable(10);
   l.OnFetch(2, 10, kT0 + 1);
   EXPECT_FALSE(l.ProposedIsr(kT0 + kLag, kLag).has_value());  // 3 not late yet
@@ -42,7 +42,7 @@ TEST(LeaderStateTest, LaggingFollowerIsProposedOutThenBackIn) {
 }
 
 TEST(LeaderStateTest, DeadFollowerIsNotReadmittedFromItsLastPosition) {
-  LeaderState l(1, 5, {1, 2, 3}, {1, 2, 3}, 0, 0, kT0);
+  LeaderState l(1, 5, {1, 2, 3}, {1, 2, 3}, 0, 0, 0, kT0);
   l.OnDurable(4);
   l.OnFetch(2, 4, kT0 + 1);
   l.OnFetch(3, 4, kT0 + 1);  // 3 is caught up, then dies
@@ -55,7 +55,7 @@ TEST(LeaderStateTest, DeadFollowerIsNotReadmittedFromItsLastPosition) {
 }
 
 TEST(LeaderStateTest, FetchesOfNonReplicasAreIgnored) {
-  LeaderState l(1, 5, {1, 2}, {1, 2}, 0, 0, kT0);
+  LeaderState l(1, 5, {1, 2}, {1, 2}, 0, 0, 0, kT0);
   l.OnDurable(3);
   EXPECT_EQ(l.OnFetch(9, 3, kT0), 0u);
   EXPECT_EQ(l.MatchOf(9), 0u);
@@ -64,7 +64,7 @@ TEST(LeaderStateTest, FetchesOfNonReplicasAreIgnored) {
 // Pipelining: followers may commit entries before the leader does; the high watermark
 // still waits for the leader's own commit, and for every in-sync follower.
 TEST(LeaderStateTest, FollowersAheadOfTheLeadersCommitWaitForIt) {
-  LeaderState l(1, 5, {1, 2, 3}, {1, 2, 3}, 0, 0, kT0);
+  LeaderState l(1, 5, {1, 2, 3}, {1, 2, 3}, 0, 0, 0, kT0);
   l.OnAppend(10);                         // appended, not committed by the leader yet
   EXPECT_EQ(l.OnFetch(2, 10, kT0), 0u);   // follower 2 holds all 10 durably
   EXPECT_EQ(l.OnFetch(3, 10, kT0), 0u);   // so does 3: still not acknowledged
@@ -74,7 +74,7 @@ TEST(LeaderStateTest, FollowersAheadOfTheLeadersCommitWaitForIt) {
 }
 
 TEST(LeaderStateTest, PipelinedHighWatermarkIsTheSmallestDurableEnd) {
-  LeaderState l(1, 5, {1, 2, 3}, {1, 2, 3}, 0, 0, kT0);
+  LeaderState l(1, 5, {1, 2, 3}, {1, 2, 3}, 0, 0, 0, kT0);
   l.OnAppend(10);
   EXPECT_EQ(l.OnDurable(10), 0u);        // followers hold nothing yet
   EXPECT_EQ(l.OnFetch(2, 10, kT0), 0u);  // 3 (in the ISR) still holds nothing
@@ -88,7 +88,7 @@ TEST(LeaderStateTest, PipelinedHighWatermarkIsTheSmallestDurableEnd) {
 }
 
 TEST(LeaderStateTest, CaughtUpMeansTheLeadersAppendedEnd) {
-  LeaderState l(1, 5, {1, 2}, {1, 2}, 0, 0, kT0);
+  LeaderState l(1, 5, {1, 2}, {1, 2}, 0, 0, 0, kT0);
   l.OnDurable(4);
   l.OnAppend(8);
   l.OnFetch(2, 4, kT0 + kLag + 1);  // holds what the leader committed, not what it appended
@@ -102,7 +102,7 @@ TEST(LeaderStateTest, CaughtUpMeansTheLeadersAppendedEnd) {
 // Under steady appends a follower is never at the leader's (moving) log end when it fetches;
 // holding everything the leader had at its previous fetch keeps it caught up.
 TEST(LeaderStateTest, FollowerTrailingAMovingLogEndStaysInTheIsr) {
-  LeaderState l(1, 5, {1, 2}, {1, 2}, 0, 0, kT0);
+  LeaderState l(1, 5, {1, 2}, {1, 2}, 0, 0, 0, kT0);
   uint64_t end = 0;
   for (TimeMs t = kT0 + 1; t <= kT0 + 3 * kLag; t += 100) {
     uint64_t held = end;  // what the previous answer carried
@@ -179,6 +179,101 @@ TEST(EpochCacheTest, FollowerThatIsBehindKeepsEverything) {
   leader.Assign(2, 0);
   leader.Assign(3, 50);
   EXPECT_EQ(TruncationPoint(follower, 30, leader.EndOffsetFor(2, 80)), 30u);
+}
+
+// ---- issue 10: one leader per epoch, and what the simulation found -----------------------
+
+TEST(CanLeadEpochTest, OnlyAnEpochNewerThanTheRoleAndBothLogs) {
+  EpochCache log, group;
+  log.Assign(1, 0);
+  log.Assign(3, 40);
+  group.Assign(2, 0);
+  EXPECT_FALSE(CanLeadEpoch(3, -1, log, group));  // the log holds epoch 3 already
+  EXPECT_FALSE(CanLeadEpoch(2, -1, log, group));
+  EXPECT_FALSE(CanLeadEpoch(4, 4, log, group));  // the role's epoch
+  EXPECT_TRUE(CanLeadEpoch(4, 3, log, group));
+  group.Assign(5, 9);
+  EXPECT_FALSE(CanLeadEpoch(5, 3, log, group));  // the group log holds epoch 5
+  EXPECT_TRUE(CanLeadEpoch(6, 5, log, group));
+}
+
+TEST(LeaderStateTest, FollowerComesBackOnlyOnceItHoldsTheEpochStart) {
+  // A restarted leader: log end 62 when it took over, high watermark 0 (seed 854).
+  LeaderState l(1, 4, {1, 2, 3}, {1, 2}, 62, 62, 0, kT0);
+  l.OnFetch(2, 62, kT0);
+  l.OnFetch(3, 35, kT0);  // holds the high watermark (0..35) but not what was committed
+  EXPECT_FALSE(l.ProposedIsr(kT0, kLag).has_value());
+  l.OnFetch(3, 62, kT0 + 1);
+  auto grow = l.ProposedIsr(kT0 + 1, kLag);
+  ASSERT_TRUE(grow.has_value());
+  EXPECT_EQ(*grow, (std::vector<int32_t>{1, 2, 3}));
+}
+
+TEST(LeaderStateTest, HighWatermarkWaitsForAProposedMemberUntilCommittedOrAbandoned) {
+  LeaderState l(1, 5, {1, 2, 3}, {1, 2}, 0, 0, 0, kT0);
+  l.OnDurable(10);
+  EXPECT_EQ(l.OnFetch(2, 10, kT0), 10u);
+  l.OnDurable(12);
+  l.OnFetch(3, 10, kT0);  // 3 holds the high watermark: proposed back in
+  auto grow = l.ProposedIsr(kT0, kLag);
+  ASSERT_TRUE(grow.has_value());
+  l.OnIsrProposed(*grow);
+  // 2 reaches 12, but the write adding 3 (which holds 10) is on its way (seed 3758).
+  EXPECT_EQ(l.OnFetch(2, 12, kT0), 10u);
+  EXPECT_EQ(l.OnIsrAbandoned(), 12u);  // not written: the ISR is {1, 2} again
+  l.OnDurable(14);
+  EXPECT_EQ(l.OnFetch(2, 14, kT0), 14u);
+  l.OnFetch(3, 14, kT0);
+  l.OnIsrProposed(*grow);
+  l.OnDurable(16);
+  EXPECT_EQ(l.OnFetch(2, 16, kT0), 14u);  // waits for 3 again
+  EXPECT_EQ(l.OnIsrCommitted(*grow), 14u);
+  EXPECT_EQ(l.OnFetch(3, 16, kT0), 16u);
+}
+
+TEST(ProposedIsrTest, BothLogsMustAgree) {
+  // Seed 1255: follower 3 caught up in the message log, not in the group log.
+  LeaderState log(1, 5, {1, 2, 3}, {1, 2}, 0, 0, 0, kT0);
+  LeaderState group(1, 5, {1, 2, 3}, {1, 2}, 0, 0, 0, kT0);
+  log.OnDurable(10);
+  group.OnDurable(4);
+  log.OnFetch(2, 10, kT0);
+  group.OnFetch(2, 4, kT0);
+  log.OnFetch(3, 10, kT0);
+  group.OnFetch(3, 3, kT0);
+  EXPECT_TRUE(log.ProposedIsr(kT0, kLag).has_value());
+  EXPECT_FALSE(ProposedIsr(log, group, kT0, kLag).has_value());
+  group.OnFetch(3, 4, kT0);
+  auto both = ProposedIsr(log, group, kT0, kLag);
+  ASSERT_TRUE(both.has_value());
+  EXPECT_EQ(*both, (std::vector<int32_t>{1, 2, 3}));
+  // A follower lagging in either log leaves.
+  LeaderState log2(1, 5, {1, 2}, {1, 2}, 0, 0, 0, kT0);
+  LeaderState group2(1, 5, {1, 2}, {1, 2}, 0, 0, 0, kT0);
+  log2.OnDurable(5);
+  group2.OnDurable(5);
+  log2.OnFetch(2, 5, kT0 + kLag + 1);
+  auto shrink = ProposedIsr(log2, group2, kT0 + kLag + 1, kLag);
+  ASSERT_TRUE(shrink.has_value());
+  EXPECT_EQ(*shrink, (std::vector<int32_t>{1}));
+}
+
+TEST(NextTruncationStepTest, AsksAgainForAnOlderEpochThenCuts) {
+  EpochCache follower;
+  follower.Assign(1, 0);
+  follower.Assign(3, 20);  // an epoch the leader never had
+  EpochCache leader;
+  leader.Assign(1, 0);
+  leader.Assign(4, 15);
+  // Asked about 3: the leader knows only 1, which ends at 15 there.
+  auto first = NextTruncationStep(follower, 30, 3, leader.EndOffsetFor(3, 40));
+  EXPECT_FALSE(first.done);
+  EXPECT_EQ(first.next_ask, 1);
+  auto second = NextTruncationStep(follower, 30, 1, leader.EndOffsetFor(1, 40));
+  EXPECT_TRUE(second.done);
+  EXPECT_EQ(second.point, 15u);
+  // The leader knows none of our epochs: start over.
+  EXPECT_EQ(NextTruncationStep(follower, 30, 3, {-1, 0}).point, 0u);
 }
 
 }  // namespace

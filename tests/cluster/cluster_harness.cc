@@ -426,6 +426,9 @@ bool Cluster::Spawn(Broker& b, std::string* error) {
                                    "--zk-session-ms",
                                    std::to_string(options_.session_ms)};
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
+  if (auto it = options_.broker_args.find(b.id); it != options_.broker_args.end()) {
+    args.insert(args.end(), it->second.begin(), it->second.end());
+  }
   // For debugging runs: e.g. ZOOMQ_CLUSTER_BROKER_ARGS="--log-level debug".
   if (const char* extra = std::getenv("ZOOMQ_CLUSTER_BROKER_ARGS"); extra != nullptr) {
     std::stringstream ss(extra);

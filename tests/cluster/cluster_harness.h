@@ -139,6 +139,8 @@ struct ClusterOptions {
   int session_ms = 2000;
   std::vector<std::string> extra_args;  // for every broker
   std::string zk_hosts;                 // empty: SharedZooKeeper()
+  // Broker id -> arguments of that broker only, after extra_args (also on Restart).
+  std::map<int, std::vector<std::string>> broker_args;
 };
 
 struct ReplicaReport {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -29,12 +30,18 @@ inline constexpr int32_t kNoLeaderId = -1;
 
 struct PartitionState {
   int32_t leader = kNoLeaderId;
-  int64_t epoch = 0;  // leader epoch: strictly increases with every change of leader
+  // Leader epoch: strictly increases with every grant of leadership, also when the same
+  // broker is granted it again in a new incarnation. An epoch is led by one incarnation only.
+  int64_t epoch = 0;
+  // The incarnation (registration czxid, BrokerInfo::incarnation) the leadership was granted
+  // to; 0 for no leader or a state written before incarnations existed (never led).
+  int64_t leader_incarnation = 0;
   std::vector<int32_t> replicas;  // replicas[0] is the preferred leader
   std::vector<int32_t> isr;
   int32_t version = -1;  // ZooKeeper data version this state was read at (not encoded)
   bool operator==(const PartitionState& o) const {
-    return leader == o.leader && epoch == o.epoch && replicas == o.replicas && isr == o.isr;
+    return leader == o.leader && epoch == o.epoch &&
+           leader_incarnation == o.leader_incarnation && replicas == o.replicas && isr == o.isr;
   }
 };
 std::string EncodePartitionState(const PartitionState& s);
@@ -54,16 +61,35 @@ struct TopicMeta {
 std::vector<int32_t> AssignReplicas(int32_t partition, int32_t rf,
                                     const std::vector<int32_t>& live_sorted, int32_t rotation);
 
+// Live brokers: id -> incarnation of its current registration.
+using LiveBrokers = std::map<int32_t, int64_t>;
+
 // The state a controller wants for a partition, given the live brokers (`leaving`: brokers
 // shutting down, which keep their data but must not lead), or nullopt when it is fine.
 //  - the ISR loses dead brokers (never becoming empty: the last member stays, as in Kafka,
 //    so no out-of-sync replica is ever elected: no unclean election);
-//  - a dead or leaving leader is replaced by the first replica that is live, not leaving
-//    and in the ISR; with none, the partition has no leader (kNoLeaderId) until one returns;
+//  - a leader that is dead, leaving, or live in another incarnation than the one it was
+//    granted to (restarted, or a new ZooKeeper session: it may have lost an un-fsynced tail
+//    that followers copied) is replaced by the first replica that is live, not leaving and
+//    in the ISR (possibly the same broker, in its new incarnation); with none, the
+//    partition has no leader (kNoLeaderId) until one returns;
 //  - with `prefer`, leadership moves back to the preferred replica once it is in the ISR;
-//  - every change of leader increments the epoch.
-std::optional<PartitionState> DecidePartition(const PartitionState& s, const std::set<int32_t>& live,
+//  - every grant (a new leader, or the same broker in a new incarnation) increments the
+//    epoch and records the incarnation: no epoch is ever led by two incarnations.
+std::optional<PartitionState> DecidePartition(const PartitionState& s, const LiveBrokers& live,
                                               const std::set<int32_t>& leaving, bool prefer);
+
+// What a broker does with a partition state it read (ClusterNode::Apply).
+enum class Role {
+  kLead,       // granted to this incarnation: lead at s.epoch
+  kFollow,     // a replica, and another broker leads
+  kNone,       // no leader, or not a replica: serve nothing
+  kAwaitGrant  // granted to an earlier incarnation of this broker: serve nothing until the
+               // controller grants a new epoch (leading on could reuse an epoch whose tail
+               // this incarnation lost: chaos seeds 97312, 113731)
+};
+Role RoleFor(const PartitionState& s, int32_t self, int64_t self_incarnation);
+const char* RoleName(Role role);
 
 // --- ZooKeeper access -------------------------------------------------------------------
 class ClusterMetadata {

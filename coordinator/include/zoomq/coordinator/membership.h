@@ -12,7 +12,9 @@
 // happens when its session ends.
 //
 // After session expiry it registers again and re-arms its watch by itself (session listener);
-// after a reconnection of the same session it re-checks both.
+// after a reconnection of the same session it re-checks both. Every registration (first,
+// reclaim, after expiry) is a new incarnation: a new czxid, reported to the callback even when
+// the id and URL are unchanged.
 //
 // Thread-safety: Start/Stop from one owning thread (not the coordinator thread);
 // LiveBrokers()/registered() from any thread. The callback runs on the session's coordinator
@@ -34,6 +36,10 @@ namespace zoomq::coordinator {
 struct BrokerInfo {
   int32_t id = 0;
   std::string url;  // where other brokers and clients reach it, e.g. "http://127.0.0.1:9101"
+  // The registration's czxid (Kafka's "broker epoch", KIP-380): unique per registration, so
+  // it changes whenever the broker restarts or gets a new session. Read from the node's
+  // stat, not encoded in its data; 0 when unknown. Not part of ==, which compares identity.
+  int64_t incarnation = 0;
   bool operator==(const BrokerInfo& o) const { return id == o.id && url == o.url; }
 };
 
@@ -58,6 +64,10 @@ class Membership {
   void Stop();
 
   bool registered() const;
+  // The incarnation (czxid) of this broker's own current registration; 0 while unregistered.
+  // A broker may lead only a partition granted to this incarnation (docs/replication.md).
+  int64_t incarnation() const;
+  // Live brokers, each with the incarnation of its current registration.
   std::vector<BrokerInfo> LiveBrokers() const;
 
  private:
