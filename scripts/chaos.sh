@@ -46,8 +46,12 @@ summary="$out/summary.md"
 echo "| run | seed | mode | faults | acked writes | lost | dup | mismatches | deposed acks | acked then redelivered | not settled | order | longest outage (ms) | result |" > "$summary"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |" >> "$summary"
 
-# The value of a row of the table (the first number after the row's label).
-figure() { grep -m1 "^$1" "$2" | sed -E "s/^$1 *//" | awk '{print $1}'; }
+# The value of a row of the table: the first word after the row's label (a fixed string).
+figure() {
+  local line
+  line=$(grep -F -m1 "$1" "$2" || true)
+  [[ -n "$line" ]] && awk '{print $1}' <<< "${line:${#1}}"
+}
 
 failed=0
 for ((i = 0; i < runs; i++)); do
@@ -70,7 +74,7 @@ for ((i = 0; i < runs; i++)); do
     *) result="setup failure ($rc)"; failed=1 ;;
   esac
   faults=$(grep -m1 -o "faults [0-9]* ([^)]*)" "$table" | sed -E 's/faults ([0-9]+).*/\1/' || true)
-  echo "| $((i + 1)) | $seed | $mode | ${faults:-?} | $(figure 'acknowledged writes' "$table") | $(figure 'lost \(acked, absent from the log\)' "$table") | $(figure 'duplicated in the log' "$table") | $(figure 'replica mismatches below the hwm' "$table") | $(figure 'acks not matching the log \(deposed leader\)' "$table") | $(figure 'acked, then redelivered' "$table") | $(figure 'partitions not settled after healing' "$table") | $(( $(figure 'per-key order violations in the log' "$table" || echo 0) + $(figure 'per-key order violations in the group' "$table" || echo 0) )) | $(figure 'longest write outage \(ms\)' "$table") | $result |" >> "$summary"
+  echo "| $((i + 1)) | $seed | $mode | ${faults:-?} | $(figure 'acknowledged writes' "$table") | $(figure 'lost (acked, absent from the log)' "$table") | $(figure 'duplicated in the log' "$table") | $(figure 'replica mismatches below the hwm' "$table") | $(figure 'acks not matching the log (deposed leader)' "$table") | $(figure 'acked, then redelivered' "$table") | $(figure 'partitions not settled after healing' "$table") | $(( $(figure 'per-key order violations in the log' "$table" || echo 0) + $(figure 'per-key order violations in the group' "$table" || echo 0) )) | $(figure 'longest write outage (ms)' "$table") | $result |" >> "$summary"
   tail -1 "$summary" >&2
 done
 echo "[chaos] $runs runs, summary in $summary" >&2

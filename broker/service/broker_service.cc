@@ -475,7 +475,10 @@ Result<std::vector<ProduceResult>> BrokerService::Produce(const std::string& top
                                             " changed while the write was replicated; it may "
                                             "or may not be written: retry with the same ids");
       }
-      if (part.index.high_watermark() >= need_end[p]) break;
+      if (part.index.high_watermark() >= need_end[p]) {
+        ZOOMQ_RETURN_IF_ERROR(CheckEnoughReplicasLocked(part, t->config, topic_name));
+        break;
+      }
       ZOOMQ_RETURN_IF_ERROR(health());
       if (stopping_) return Status::Unavailable("broker is shutting down; retry");
       if (part.hwm_cv.wait_until(lock, deadline) == std::cv_status::timeout) {

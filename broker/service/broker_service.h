@@ -344,6 +344,10 @@ class BrokerService {
   // Wakes the fetches long-polling on p (new entries, role change, stop). REQUIRES: p.mu held.
   static void WakeFetchersLocked(Partition& p);
   // REQUIRES: p.mu held.
+  // OK if the partition's ISR still has min_insync_replicas members (checked when a write's
+  // high watermark is reached, before it is acknowledged).
+  Status CheckEnoughReplicasLocked(const Partition& p, const TopicConfig& config,
+                                   const std::string& topic);
   void MakeLeaderLocked(Partition& p, int64_t epoch, std::vector<int32_t> replicas,
                         std::vector<int32_t> isr);
   void FollowerLoop(std::shared_ptr<Topic> topic, Partition* p, uint64_t generation);

@@ -31,6 +31,22 @@ Status BrokerService::CheckPartition(const Topic* t, const std::string& topic,
   return Status::Ok();
 }
 
+Status BrokerService::CheckEnoughReplicasLocked(const Partition& p, const TopicConfig& config,
+                                                const std::string& topic) {
+  // Kafka's NOT_ENOUGH_REPLICAS_AFTER_APPEND: the ISR shrank below min_insync_replicas after
+  // the append, so the high watermark passed it with fewer copies than promised. Not
+  // acknowledged: 503 UNAVAILABLE, "maybe written" like a write timeout (NOT_ENOUGH_REPLICAS
+  // means nothing was written); the client retries with the same ids, and the dedup window
+  // answers the retry once the ISR is back.
+  const size_t isr = p.leader ? p.leader->isr().size() : 0;
+  if (isr >= static_cast<size_t>(config.min_insync_replicas)) return Status::Ok();
+  return Status::Unavailable(Tp(topic, p.number) + " has " + std::to_string(isr) +
+                             " in-sync replica(s) now, min_insync_replicas is " +
+                             std::to_string(config.min_insync_replicas) +
+                             ": it may be written but is not acknowledged; retry with the same "
+                             "ids");
+}
+
 void BrokerService::OnDurableLocked(Partition& p, uint64_t end, uint64_t group_end) {
   // A commit queued before a truncation may land after it: never past the log's end.
   end = std::min(end, p.index.log_end());
@@ -113,7 +129,10 @@ Status BrokerService::WaitGroupLog(const std::shared_ptr<Topic>& t,
         return Status(Code::kNotLeader, "leadership changed before the in-sync replicas "
                                         "confirmed; retry");
       }
-      if (part.group_hwm >= need[p]) break;
+      if (part.group_hwm >= need[p]) {
+        ZOOMQ_RETURN_IF_ERROR(CheckEnoughReplicasLocked(part, t->config, t->name));
+        break;
+      }
       ZOOMQ_RETURN_IF_ERROR(health());
       if (stopping_) return Status::Unavailable("broker is shutting down");
       if (part.hwm_cv.wait_until(lock, deadline) == std::cv_status::timeout) {

@@ -278,5 +278,30 @@ TEST_F(ReplicationServiceTest, AcksSurviveAFailover) {
   EXPECT_EQ(offsets, (std::vector<uint64_t>{3, 5}));  // never the acked ones
 }
 
+TEST_F(ReplicationServiceTest, WriteCommittedByAnIsrBelowMinIsrIsNotAcknowledged) {
+  // Kafka's NOT_ENOUGH_REPLICAS_AFTER_APPEND (found by the simulation): the ISR shrinks to
+  // the leader alone after the append, so the high watermark passes the write with one copy.
+  EnsureTopic(2);
+  ASSERT_TRUE(B(1).BecomeLeader("t", 0, 1, {1, 2}, {1, 2}).ok());  // 2 never fetches
+  auto produced = std::async(std::launch::async, [&] { return Produce(1, "v"); });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  uint64_t log_end = 0;
+  while (log_end == 0 && std::chrono::steady_clock::now() < deadline) {
+    auto info = B(1).DescribeTopic("t");
+    ASSERT_TRUE(info.ok());
+    log_end = info->partitions[0].log_end_offset;
+    if (log_end == 0) B(1).Read("t", 0, 0, 1, 20);  // waits for a change, at most 20 ms
+  }
+  ASSERT_EQ(log_end, 1u);
+  B(1).OnIsrCommitted("t", 0, 1, {1});
+  auto r = produced.get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kUnavailable) << r.status().ToString();  // maybe written
+  // A retry is refused before writing anything while the ISR is too small.
+  auto again = Produce(1, "w");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), Code::kNotEnoughReplicas);
+}
+
 }  // namespace
 }  // namespace zoomq::broker

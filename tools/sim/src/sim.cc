@@ -944,13 +944,31 @@ void Sim::CheckWrites(Broker& b) {
   for (size_t i = 0; i < b.writes.size();) {
     PendingWrite& w = b.writes[i];
     const auto& lg = b.logs[w.log];
-    const bool done = b.leading && b.gen == w.gen && lg.hwm > w.offset && SafeToAct(b);
-    const bool expired = sched_.now() >= w.deadline;
+    const bool committed = b.leading && b.gen == w.gen && lg.hwm > w.offset;
+    // Kafka's NOT_ENOUGH_REPLICAS_AFTER_APPEND: committed by an ISR smaller than
+    // min_insync_replicas (it shrank after the append) is not acknowledged.
+    const bool enough =
+        committed && static_cast<int>(lg.leader->isr().size()) >= o_.min_insync_replicas;
+    const bool done = committed && enough && SafeToAct(b);
+    const bool expired = sched_.now() >= w.deadline || (committed && !enough);
     if (!done && !expired) {
       ++i;
       continue;
     }
     if (done) {
+      // Acknowledged means on the disks of at least min_insync_replicas replicas: the kill
+      // of any one broker cannot lose it.
+      int copies = 0;
+      for (const Broker& r : brokers_) {
+        const auto& d = r.logs[w.log].disk;
+        if (d.size() > w.offset && d[w.offset].id == w.id) ++copies;
+      }
+      if (copies < o_.min_insync_replicas) {
+        Fail("broker " + std::to_string(b.id) + " acknowledges id " + std::to_string(w.id) +
+             " at " + LogName(w.log) + " offset " + std::to_string(w.offset) + " held by " +
+             std::to_string(copies) + " disk(s), fewer than min_insync_replicas " +
+             std::to_string(o_.min_insync_replicas) + " (isr " + List(lg.leader->isr()) + ")");
+      }
       if (lg.mem[w.offset].id != w.id) {
         Fail("broker " + std::to_string(b.id) + " acknowledges id " + std::to_string(w.id) +
              " at " + std::to_string(w.offset) + " of its " + LogName(w.log) +
