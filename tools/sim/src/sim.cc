@@ -36,6 +36,7 @@ constexpr SimTime kFetchWaitUs = 120 * kMs;        // fetch long-poll
 constexpr SimTime kRpcTimeoutUs = 250 * kMs;       // a request with no answer is retried
 constexpr SimTime kRetryUs = 25 * kMs;             // follower pause after a failed request
 constexpr SimTime kWriteTimeoutUs = 800 * kMs;     // a produce waits this long for its commit
+constexpr SimTime kSettleWritesUs = 600 * kMs;     // clients write this long after healing
 constexpr size_t kMaxFetchEntries = 40;
 constexpr uint64_t kMaxEvents = 2000000;  // a model bug, not a broker bug
 constexpr int kLogs = 2;  // 0: message log, 1: group log (same replication, own epochs)
@@ -301,6 +302,7 @@ class Sim {
   void CheckCommitted(Broker& b, int l, uint64_t hwm);
   void CheckLeaderComplete(Broker& b, const char* when);
   void CheckLeaderLog(Broker& b);
+  bool Settled();
   void FinalCheck();
 
   const SimOptions o_;
@@ -1370,6 +1372,30 @@ void Sim::CheckLeaderLog(Broker& b) {
   }
 }
 
+// Quiet and converged: nothing in flight from the clients, a leader leading the epoch in
+// ZooKeeper with the full ISR, every replica holding exactly its logs, on disk.
+bool Sim::Settled() {
+  for (const Client& c : clients_) {
+    if (c.in_flight) return false;
+  }
+  const int32_t leader = state_.leader;
+  if (leader <= 0 || !B(leader).leading || B(leader).epoch != state_.epoch) return false;
+  if (static_cast<int>(state_.isr.size()) != o_.brokers) return false;
+  const Broker& ld = B(leader);
+  for (const Broker& b : brokers_) {
+    if (!b.up || b.paused || b.epoch != state_.epoch) return false;
+    for (int l = 0; l < kLogs; ++l) {
+      const auto& mine = b.logs[l];
+      const auto& theirs = ld.logs[l];
+      if (mine.mem.size() != theirs.mem.size() || mine.disk.size() != theirs.mem.size() ||
+          !HoldsPrefix(mine.mem, theirs.mem)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 void Sim::FinalCheck() {
   if (!result_.ok) return;
   // Settled: one leader that leads the current epoch with the full ISR, and every replica
@@ -1460,10 +1486,16 @@ SimResult Sim::Run() {
     sched_.AdvanceTo(fault_end);
     Heal();
     // Clients write a little longer (progress after healing), then stop.
-    sched_.After(o_.settle_ms * kMs / 2, [this] { clients_on_ = false; });
-    while (result_.ok && sched_.Step(end)) {
+    sched_.After(kSettleWritesUs, [this] { clients_on_ = false; });
+    // Then run until the partition settled (checked every 20 ms) or the time is up.
+    bool settled = false;
+    SimTime next_check = sched_.now() + kSettleWritesUs;
+    while (result_.ok && !settled && sched_.Step(end)) {
+      if (sched_.now() >= next_check) {
+        next_check = sched_.now() + 20 * kMs;
+        settled = Settled();
+      }
     }
-    sched_.AdvanceTo(end);
   }
   FinalCheck();
   return result_;
