@@ -130,6 +130,15 @@ uint64_t LeaderState::OnIsrCommitted(std::vector<int32_t> isr) {
 }
 
 void EpochCache::Assign(int64_t epoch, uint64_t start_offset) {
+  // Epochs that start at or after this entry's offset have no entries below it: an epoch
+  // assigned on taking the lead at the log end, never written in, and now superseded by
+  // the entry a follower appends there (Kafka drops them the same way). Keeping one made
+  // the cache claim an epoch for entries of another, and a follower asking where its epoch
+  // ends was told to truncate acknowledged entries (found by the simulation, seed 170190).
+  while (!entries_.empty() && entries_.rbegin()->second >= start_offset &&
+         entries_.rbegin()->first != epoch) {
+    entries_.erase(std::prev(entries_.end()));
+  }
   if (!entries_.empty() && entries_.rbegin()->first >= epoch) return;  // already known
   entries_[epoch] = start_offset;
 }

@@ -109,7 +109,9 @@ std::optional<std::vector<int32_t>> ProposedIsr(const LeaderState& log,
 
 class EpochCache {
  public:
-  // Records that entries from `start_offset` on carry `epoch` (epochs only increase).
+  // Records that entries from `start_offset` on carry `epoch` (epochs only increase). Epochs
+  // recorded at or after `start_offset` with no entries (a lead taken at the log end and
+  // never written in) are dropped: the log's entry there carries `epoch`.
   void Assign(int64_t epoch, uint64_t start_offset);
   // The latest epoch, or -1 when the log has no entries.
   int64_t LatestEpoch() const { return entries_.empty() ? -1 : entries_.rbegin()->first; }

@@ -258,6 +258,23 @@ TEST(ProposedIsrTest, BothLogsMustAgree) {
   EXPECT_EQ(*shrink, (std::vector<int32_t>{1}));
 }
 
+TEST(EpochCacheTest, AnEpochNeverWrittenInIsDroppedByTheEntriesThatFollowIt) {
+  // Seed 170190: broker 1 led epoch 2 at log end 7 without writing, then followed a leader
+  // and fetched entries 7.. of epoch 1; the cache still said epoch 2 started at 7.
+  EpochCache c;
+  c.Assign(1, 0);
+  c.Assign(2, 7);  // took the lead at 7
+  c.Assign(1, 7);  // a follower again: appends an epoch-1 entry at 7
+  EXPECT_EQ(c.LatestEpoch(), 1);
+  EXPECT_EQ(c.EndOffsetFor(1, 10), (std::pair<int64_t, uint64_t>{1, 10}));
+  c.Assign(6, 10);  // leads epoch 6 at 10
+  c.Assign(6, 10);  // and writes in it: kept
+  c.Assign(6, 11);
+  EXPECT_EQ(c.EndOffsetFor(1, 12), (std::pair<int64_t, uint64_t>{1, 10}));
+  EXPECT_EQ(c.EndOffsetFor(5, 12), (std::pair<int64_t, uint64_t>{1, 10}));
+  EXPECT_EQ(c.LatestEpoch(), 6);
+}
+
 TEST(NextTruncationStepTest, AsksAgainForAnOlderEpochThenCuts) {
   EpochCache follower;
   follower.Assign(1, 0);

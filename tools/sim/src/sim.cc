@@ -775,6 +775,16 @@ void Sim::SendEpochEnd(Broker& b) {
     if (!ok) return RetryLater(self, gen);
     auto& lg = f.logs[l];
     broker::TruncationStep step = broker::NextTruncationStep(lg.epochs, lg.mem.size(), ask, a);
+    if (o_.trace) {
+      std::string mine;
+      for (auto& [e, start] : lg.epochs.entries()) {
+        mine += " " + std::to_string(e) + "@" + std::to_string(start);
+      }
+      Trace("broker " + std::to_string(self) + " asked where epoch " + std::to_string(ask) +
+            " of its " + LogName(l) + " ends: (" + std::to_string(a.first) + ", " +
+            std::to_string(a.second) + "); its epochs:" + mine + "; log end " +
+            std::to_string(lg.mem.size()));
+    }
     if (!step.done) {
       f.asked = step.next_ask;
       FollowerStep(f);
