@@ -219,6 +219,11 @@ Status BrokerService::BecomeLeader(const std::string& topic, int32_t partition, 
   auto t = FindTopic(topic);
   ZOOMQ_RETURN_IF_ERROR(CheckPartition(t.get(), topic, partition));
   Partition& p = *t->partitions[partition];
+  // A barrier: every commit queued before this leadership lands first. A follower's append
+  // queued before its truncation could otherwise land after this leader appended at the
+  // truncated offsets, and its end would count the new entries as durable while the disk
+  // holds the old ones (found by the simulation, seed 553331).
+  ZOOMQ_RETURN_IF_ERROR(store_->Write(WriteBatch{}));
   {
     std::lock_guard<std::mutex> lock(p.mu);
     if (epoch == p.epoch && p.leading) return Status::Ok();

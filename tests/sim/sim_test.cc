@@ -35,8 +35,9 @@ TEST(Simulation, SchedulesFoundFailingBeforeTheirFixesNowHold) {
   // decided on the message log alone), 1985 (epoch end answered at the durable end), 3758
   // (high watermark passed a joining replica during the ISR write), 9357 (an ISR proposal
   // from a stale ISR undid the controller's shrink), 5 (acknowledged after the ISR shrank
-  // below min_insync_replicas), 170190 (an epoch never written in stayed in the epoch cache).
-  for (uint64_t seed : {5, 854, 1255, 1985, 3758, 9357, 170190}) {
+  // below min_insync_replicas), 170190 (an epoch never written in stayed in the epoch cache),
+  // 553331 (a commit queued before a truncation credited the new leader's entries).
+  for (uint64_t seed : {5, 854, 1255, 1985, 3758, 9357, 170190, 553331}) {
     SimOptions o;
     o.seed = seed;
     SimResult r = RunSchedule(o);

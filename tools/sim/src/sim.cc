@@ -156,6 +156,10 @@ struct Broker {
   std::vector<ParkedFetch> parked;
   std::deque<std::function<void()>> held;  // delivered while paused
 
+  // BrokerService::BecomeLeader's store barrier: the lead waits for this many queued commits
+  std::optional<PartitionState> lead_after;
+  int barrier_left = 0;
+
   // ClusterNode
   std::optional<PartitionState> view;  // last applied partition state
   bool apply_failed = false;
@@ -594,6 +598,8 @@ void Sim::MetadataTick(int32_t id) {
 
 void Sim::NewRole(Broker& b) {
   ++b.gen;
+  b.lead_after.reset();
+  b.barrier_left = 0;
   b.follow = Broker::Follow::kIdle;
   b.rpc_id = 0;
   b.waiting_commit = false;
@@ -617,6 +623,18 @@ bool Sim::BecomeLeader(Broker& b, const PartitionState& s) {
       !broker::CanLeadEpoch(s.epoch, b.epoch, b.logs[0].epochs, b.logs[1].epochs)) {
     Trace("broker " + std::to_string(b.id) + " refuses epoch " + std::to_string(s.epoch));
     return true;
+  }
+  // The store barrier: commits queued before the lead land first (the follower loop of the
+  // current role goes on meanwhile, as in the service).
+  const int queued = static_cast<int>(b.logs[0].queue.size() + b.logs[1].queue.size());
+  if (queued > 0 && !(b.lead_after && b.lead_after->version == s.version)) {
+    b.lead_after = s;
+    b.barrier_left = queued;
+    return true;
+  }
+  if (b.lead_after) {
+    if (b.barrier_left > 0) return true;  // still waiting
+    b.lead_after.reset();
   }
   NewRole(b);
   b.leading = true;
@@ -700,6 +718,10 @@ void Sim::CommitNext(int32_t id, int l) {
     }
   }
   if (!item.truncate) OnDurable(b, l, item.from + item.entries.size());
+  if (b.lead_after && --b.barrier_left <= 0) {
+    PartitionState s = *b.lead_after;
+    if (b.view && b.view->version == s.version) BecomeLeader(b, s);
+  }
   if (!lg.queue.empty()) {
     Timer(id, rng_.Range(200, 4000), [this, id, l] { CommitNext(id, l); });
   }
@@ -848,6 +870,12 @@ void Sim::SendFetch(Broker& b) {
           item.entries.push_back(entries[l][i]);
         }
         lg.leader_hwm = std::max(lg.leader_hwm, hwm[l]);
+        if (o_.trace && !item.entries.empty()) {
+          std::string ids;
+          for (const Entry& e : item.entries) ids += " " + std::to_string(e.id);
+          Trace("broker " + std::to_string(self) + " appends to its " + LogName(l) + " at " +
+                std::to_string(item.from) + ":" + ids);
+        }
         if (item.entries.empty()) {
           OnDurable(f, l, 0);
         } else {
@@ -976,10 +1004,19 @@ void Sim::CheckWrites(Broker& b) {
         if (d.size() > w.offset && d[w.offset].id == w.id) ++copies;
       }
       if (copies < o_.min_insync_replicas) {
+        std::string disks;
+        for (const Broker& r : brokers_) {
+          const auto& d = r.logs[w.log].disk;
+          disks += " broker " + std::to_string(r.id) + ": " +
+                   (d.size() > w.offset ? "id " + std::to_string(d[w.offset].id)
+                                        : "ends at " + std::to_string(d.size())) +
+                   " (match " + std::to_string(lg.leader->MatchOf(r.id)) + ");";
+        }
         Fail("broker " + std::to_string(b.id) + " acknowledges id " + std::to_string(w.id) +
              " at " + LogName(w.log) + " offset " + std::to_string(w.offset) + " held by " +
              std::to_string(copies) + " disk(s), fewer than min_insync_replicas " +
-             std::to_string(o_.min_insync_replicas) + " (isr " + List(lg.leader->isr()) + ")");
+             std::to_string(o_.min_insync_replicas) + " (isr " + List(lg.leader->isr()) +
+             "; disks:" + disks + ")");
       }
       if (lg.mem[w.offset].id != w.id) {
         Fail("broker " + std::to_string(b.id) + " acknowledges id " + std::to_string(w.id) +
@@ -1050,6 +1087,8 @@ void Sim::Start(int32_t id) {
   b.waiting_commit = false;
   b.view.reset();
   b.apply_failed = false;
+  b.lead_after.reset();
+  b.barrier_left = 0;
   for (auto& lg : b.logs) {
     lg.mem.clear();
     for (const Entry& e : lg.disk) Push(lg.mem, e);
