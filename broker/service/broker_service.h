@@ -306,8 +306,10 @@ class BrokerService {
                       const std::vector<GroupChange>& changes, WriteBatch* batch,
                       std::vector<WriteOp>* replicated);
   // Appends `ops` (already in `batch` for this broker's tables) to the partition's group log
-  // so followers apply them too; returns the group log end to wait for (0 if no ops).
-  // REQUIRES: no partition lock held.
+  // so followers apply them too; returns the group log end to wait for (0 if no ops), or
+  // kNotLeading when the partition stopped being led here since the caller checked: the ops
+  // are in no log, so nothing may be confirmed. REQUIRES: no partition lock held.
+  static constexpr uint64_t kNotLeading = ~uint64_t{0};
   uint64_t AppendGroupLog(const std::shared_ptr<Topic>& topic, int32_t partition,
                           std::vector<WriteOp> ops, WriteBatch* batch,
                           std::vector<Commit>* commits);

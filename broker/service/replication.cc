@@ -104,7 +104,7 @@ uint64_t BrokerService::AppendGroupLog(const std::shared_ptr<Topic>& t, int32_t 
   if (ops.empty()) return 0;
   Partition& p = *t->partitions[partition];
   std::lock_guard<std::mutex> lock(p.mu);
-  if (!p.leading) return 0;  // only the leader writes the group log
+  if (!p.leading) return kNotLeading;  // only the leader writes the group log
   const uint64_t seq = p.group_end++;
   p.group_epochs.Assign(p.epoch, seq);
   batch->ops.push_back(OpGroupLog{t->id, partition, seq, p.epoch, EncodeGroupOps(ops)});

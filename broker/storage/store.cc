@@ -97,12 +97,23 @@ struct Store::WriterStatements {
                "INSERT OR REPLACE INTO messages(topic_id, partition, offset, epoch, timestamp_ms, "
                "key, key_hash, value, value_is_bytes, headers, msg_id, bytes) "
                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"),
+        // Group state only moves towards "done": a row that is acked or dead stays so, and a
+        // floor only moves up. A follower applies group log entries when it appends them, and
+        // an entry it later cuts (a deposed leader's) must not undo acks of the log it then
+        // follows: a cut floor op deleted rows below it, a later lower floor would bring those
+        // offsets back as never delivered (chaos seed 917318).
         group_message(db,
-                      "INSERT OR REPLACE INTO group_messages(topic_id, group_name, partition, "
-                      "offset, state, deliveries) VALUES(?,?,?,?,?,?)"),
+                      "INSERT INTO group_messages(topic_id, group_name, partition, offset, "
+                      "state, deliveries) VALUES(?,?,?,?,?,?) "
+                      "ON CONFLICT(topic_id, group_name, partition, offset) DO UPDATE SET "
+                      "state=CASE WHEN state<>0 THEN state ELSE excluded.state END, "
+                      "deliveries=MAX(deliveries, excluded.deliveries)"),
         group_floor(db,
-                    "INSERT OR REPLACE INTO group_partitions(topic_id, group_name, partition, "
-                    "floor, acked_total, dead_total) VALUES(?,?,?,?,?,?)"),
+                    "INSERT INTO group_partitions(topic_id, group_name, partition, floor, "
+                    "acked_total, dead_total) VALUES(?,?,?,?,?,?) "
+                    "ON CONFLICT(topic_id, group_name, partition) DO UPDATE SET "
+                    "floor=MAX(floor, excluded.floor), acked_total=excluded.acked_total, "
+                    "dead_total=excluded.dead_total"),
         group_forget(db,
                      "DELETE FROM group_messages WHERE topic_id=? AND group_name=? AND "
                      "partition=? AND offset<?") {}
@@ -453,6 +464,9 @@ Status Store::ScanPartition(int64_t topic_id, int32_t partition,
 Status Store::LoadGroups(int64_t topic_id, int32_t partitions, std::vector<LoadedGroup>* out) {
   try {
     SQLite::Database db(path_, SQLite::OPEN_READONLY, 5000);
+    // One snapshot: a commit between reading a floor and its rows would pair an old floor
+    // with rows already forgotten below a newer one (ended by the destructor's rollback).
+    SQLite::Transaction snapshot(db);
     SQLite::Statement q(db, "SELECT name, created_ms FROM groups WHERE topic_id=? ORDER BY name");
     q.bind(1, topic_id);
     while (q.executeStep()) {

@@ -784,7 +784,13 @@ bool ZkSession::WaitUntilConnected(int timeout_ms) const {
 
 bool ZkSession::IsSafeToAct(TimeMs mono_now) const {
   std::lock_guard<std::mutex> lock(impl_->state_mu);
-  return impl_->state == SessionState::kConnected && impl_->lease.IsSafeToAct(mono_now);
+  // Suspended (reconnecting, possibly to another server of the ensemble, with the same
+  // session): the server cannot expire the session before the last contact + its timeout, so
+  // the lease's window holds (a ZooKeeper server failover is invisible to clients). Expired
+  // or closed: never.
+  return (impl_->state == SessionState::kConnected ||
+          impl_->state == SessionState::kSuspended) &&
+         impl_->lease.IsSafeToAct(mono_now);
 }
 
 TimeMs ZkSession::SafeUntilMs() const {

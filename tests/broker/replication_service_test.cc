@@ -3,6 +3,7 @@
 // divergent suffix by epoch (KIP-101), stale-epoch fencing and min_insync_replicas.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -276,6 +277,73 @@ TEST_F(ReplicationServiceTest, AcksSurviveAFailover) {
   std::vector<uint64_t> offsets;
   for (auto& m : *again) offsets.push_back(m.message.offset);
   EXPECT_EQ(offsets, (std::vector<uint64_t>{3, 5}));  // never the acked ones
+}
+
+// Chaos seed 917318 (acked, then redelivered): a deposed leader that does not know it yet
+// acks offset 0, so its group floor jumps past 1..3 (acked before) and its tables forget their
+// rows; the new leader's log holds a lower floor. Once the old leader has cut that entry and
+// applied the new leader's log, its tables must still count 1..3 (and the new leader's ack of
+// 4) as done: a floor in the tables only moves up.
+TEST_F(ReplicationServiceTest, TruncatedGroupLogEntryDoesNotUndoCommittedAcks) {
+  EnsureTopic(1);
+  ASSERT_TRUE(B(1).BecomeLeader("t", 0, 1, {1, 2}, {1, 2}).ok());
+  ASSERT_TRUE(B(2).BecomeFollower("t", 0, 1, 1, Url(1)).ok());
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(Produce(1, std::to_string(i)).ok());
+  auto refs = [](std::initializer_list<uint64_t> offsets) {
+    std::vector<MessageRef> out;
+    for (uint64_t o : offsets) out.push_back({0, o, "0-" + std::to_string(o)});
+    return out;
+  };
+  auto got = B(1).Pull("t", "g", "c1", 6, 0, std::nullopt);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->size(), 6u);
+  auto acked = B(1).Ack("t", "g", refs({1, 2, 3}));  // broker 2 holds these acks
+  ASSERT_TRUE(acked.ok()) << acked.status().ToString();
+  ASSERT_EQ(acked->done, 3u);
+  // Broker 2 takes over; broker 1 does not know yet and acks 0 alone (never committed).
+  ASSERT_TRUE(B(2).BecomeLeader("t", 0, 2, {1, 2}, {2}).ok());
+  auto group_end = [&] { return B(1).EpochEnd("t", 0, 1, true); };
+  auto before = group_end();
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  auto stale = std::async(std::launch::async, [&] { return B(1).Ack("t", "g", refs({0})); });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto now_end = group_end();
+    if (now_end.ok() && now_end->second > before->second) break;
+    B(1).Read("t", 0, 6, 1, 5);  // waits for a change of the partition, at most 5 ms
+  }
+  ASSERT_GT(group_end()->second, before->second) << "broker 1 never appended the ack of 0";
+  // Broker 2 leases 0 and 4 and acks 4: its floor stays at 0.
+  auto got2 = B(2).Pull("t", "g", "c2", 2, 0, std::nullopt);
+  ASSERT_TRUE(got2.ok()) << got2.status().ToString();
+  ASSERT_EQ(got2->size(), 2u);
+  ASSERT_EQ((*got2)[1].message.offset, 4u);
+  auto acked2 = B(2).Ack("t", "g", refs({4}));
+  ASSERT_TRUE(acked2.ok()) << acked2.status().ToString();
+  ASSERT_EQ(acked2->done, 1u);
+  // Broker 1 follows epoch 2: its ack of 0 is not confirmed, its entry is cut.
+  ASSERT_TRUE(B(1).BecomeFollower("t", 0, 2, 2, Url(2)).ok());
+  auto s = stale.get();
+  EXPECT_FALSE(s.ok()) << "an ack the in-sync replicas never held was confirmed";
+  // Broker 1 has caught up once broker 2 proposes it back into the ISR.
+  std::vector<BrokerService::IsrChange> changes;
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (changes.empty() && std::chrono::steady_clock::now() < deadline) {
+    B(2).Read("t", 0, 6, 1, 50);  // waits for a change of the partition, at most 50 ms
+    changes = B(2).ProposedIsrChanges();
+  }
+  ASSERT_EQ(changes.size(), 1u);
+  // Broker 1 leads epoch 3 from its own tables.
+  ASSERT_TRUE(B(1).BecomeLeader("t", 0, 3, {1, 2}, {1}).ok());
+  auto again = B(1).Pull("t", "g", "c3", 10, 0, std::nullopt);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  std::vector<uint64_t> offsets;
+  for (auto& m : *again) offsets.push_back(m.message.offset);
+  for (uint64_t done : {1, 2, 3, 4}) {
+    EXPECT_EQ(std::count(offsets.begin(), offsets.end(), done), 0)
+        << "offset " << done << " was acked and confirmed, yet delivered again";
+  }
+  EXPECT_EQ(std::count(offsets.begin(), offsets.end(), 5u), 1) << "never delivered: 5";
 }
 
 TEST_F(ReplicationServiceTest, WriteCommittedByAnIsrBelowMinIsrIsNotAcknowledged) {
