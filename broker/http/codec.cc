@@ -240,13 +240,16 @@ std::string RenderMessage(const StoredMessage& m, std::optional<uint32_t> delive
   return s;
 }
 
-std::string RenderMessages(const std::vector<DeliveredMessage>& msgs) {
+std::string RenderMessages(const std::vector<DeliveredMessage>& msgs,
+                           std::optional<size_t> in_flight) {
   std::string s = "{\"messages\":[";
   for (size_t i = 0; i < msgs.size(); ++i) {
     if (i) s += ',';
     s += RenderMessage(msgs[i].message, msgs[i].delivery);
   }
-  s += "]}";
+  s += ']';
+  if (in_flight) s += ",\"in_flight\":" + std::to_string(*in_flight);
+  s += '}';
   return s;
 }
 

@@ -33,7 +33,10 @@ Result<int64_t> ParseNumber(const std::optional<std::string>& text, const char* 
 Status ValidateTopicRef(const std::string& name);
 
 std::string RenderMessage(const StoredMessage& m, std::optional<uint32_t> delivery);
-std::string RenderMessages(const std::vector<DeliveredMessage>& msgs);
+// {"messages":[...]} (each message rendered once, as stored); `in_flight`, when given, adds
+// the consumer's lease count for a forwarding broker's SSE prefetch.
+std::string RenderMessages(const std::vector<DeliveredMessage>& msgs,
+                           std::optional<size_t> in_flight = std::nullopt);
 nlohmann::json TopicJson(const TopicInfo& t);
 nlohmann::json GroupJson(const GroupInfo& g);
 nlohmann::json AckJson(const AckOutcome& o, const char* verb);

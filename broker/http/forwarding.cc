@@ -444,11 +444,8 @@ std::optional<Answer> Forwarder::Read(const std::string& topic, int64_t partitio
 
 // --- ack / nack / extend -------------------------------------------------------------------
 
-Answer Forwarder::GroupIds(const std::string& topic, const std::string& group, int kind,
+Answer Forwarder::GroupIds(const std::string& topic, const std::string& group, LeaseVerb verb,
                            const std::vector<MessageRef>& ids, std::optional<int64_t> number) {
-  static const char* kVerbs[] = {"acked", "nacked", "extended"};
-  static const char* kPaths[] = {"ack", "nack", "extend"};
-  static const char* kFields[] = {nullptr, "delay_ms", "visibility_ms"};
   auto t = svc_.DescribeTopic(topic);
   if (!t.ok()) return Answer::Error(t.status());
   const int32_t n = t->config.partitions;
@@ -464,9 +461,9 @@ Answer Forwarder::GroupIds(const std::string& topic, const std::string& group, i
       std::vector<MessageRef> part;
       part.reserve(items.size());
       for (size_t i : items) part.push_back(ids[i]);
-      if (kind == 0) {
+      if (verb == LeaseVerb::kAck) {
         outcome = svc_.Ack(topic, group, part);
-      } else if (kind == 1) {
+      } else if (verb == LeaseVerb::kNack) {
         outcome = svc_.Nack(topic, group, part, number.value_or(0));
       } else {
         outcome = svc_.Extend(topic, group, part,
@@ -478,15 +475,16 @@ Answer Forwarder::GroupIds(const std::string& topic, const std::string& group, i
     } else {
       json req = {{"ids", json::array()}};
       for (size_t i : items) req["ids"].push_back(ids[i].text);
-      if (kFields[kind] && number) req[kFields[kind]] = *number;
-      Answer a = Forward({url, "POST", GroupPath(topic, group) + "/" + kPaths[kind], Dump(req),
+      if (LeaseVerbNumberField(verb) && number) req[LeaseVerbNumberField(verb)] = *number;
+      Answer a = Forward({url, "POST", GroupPath(topic, group) + "/" + LeaseVerbPath(verb),
+                          Dump(req),
                           "application/json", WriteTimeout()});
       if (!a.ok() && ErrorCodeOf(a.body) != CodeName(Code::kGroupNotFound)) return a;
       if (a.ok()) {
         json j = json::parse(a.body, nullptr, false);
         try {
           AckOutcome o;
-          o.done = j.at(kVerbs[kind]).get<size_t>();
+          o.done = j.at(LeaseVerbDone(verb)).get<size_t>();
           o.unknown = j.at("unknown").get<std::vector<std::string>>();
           outcome = std::move(o);
         } catch (const std::exception& e) {
@@ -531,7 +529,7 @@ Answer Forwarder::GroupIds(const std::string& topic, const std::string& group, i
   for (auto& u : unknown_of) {
     for (auto& s : u) merged.unknown.push_back(std::move(s));
   }
-  return Answer::Json(200, Dump(AckJson(merged, kVerbs[kind])));
+  return Answer::Json(200, Dump(AckJson(merged, LeaseVerbDone(verb))));
 }
 
 // --- Group pull ----------------------------------------------------------------------------

@@ -89,8 +89,8 @@ class Forwarder {
   std::optional<Answer> Read(const std::string& topic, int64_t partition,
                              const std::string& target, TimeMs wait_ms);
 
-  // ack (kind 0), nack (1), extend (2) with the optional delay_ms / visibility_ms.
-  Answer GroupIds(const std::string& topic, const std::string& group, int kind,
+  // ack, nack or extend, with the optional delay_ms / visibility_ms.
+  Answer GroupIds(const std::string& topic, const std::string& group, LeaseVerb verb,
                   const std::vector<MessageRef>& ids, std::optional<int64_t> number);
 
   // Group pull through any broker: the local partitions plus every remote leader, until

@@ -23,6 +23,8 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kJson = "application/json";
+// The longest visibility (lease) and nack delay a request may ask for: 12 hours.
+constexpr int64_t kMaxLeaseDelayMs = 43'200'000;
 const std::string kName = "([^/]+)";
 
 void Reply(httplib::Response& res, int status, const std::string& body) {
@@ -339,7 +341,7 @@ void HttpServer::Routes() {
     if (!max.ok()) return Error(res, max.status());
     auto wait = ParseNumber(Param(req, "wait_ms"), "wait_ms", 0, 60000, 0);
     if (!wait.ok()) return Error(res, wait.status());
-    auto vis = ParseNumber(Param(req, "visibility_ms"), "visibility_ms", 1, 43'200'000, 0);
+    auto vis = ParseNumber(Param(req, "visibility_ms"), "visibility_ms", 1, kMaxLeaseDelayMs, 0);
     if (!vis.ok()) return Error(res, vis.status());
     std::optional<TimeMs> visibility;
     if (Param(req, "visibility_ms")) visibility = vis.value();
@@ -363,14 +365,12 @@ void HttpServer::Routes() {
     }
     auto r = svc.Pull(topic, group, consumer.value(), max.value(), wait.value(), visibility);
     if (!r.ok()) return Error(res, r.status());
-    std::string body = RenderMessages(r.value());
+    std::optional<size_t> in_flight;
     if (IsForwarded(req) && router_.load() && !consumer->empty()) {
       // For the forwarding broker's SSE prefetch: this consumer's leases here.
-      body.pop_back();
-      body += ",\"in_flight\":" +
-              std::to_string(svc.InFlight(topic, group, consumer.value())) + "}";
+      in_flight = svc.InFlight(topic, group, consumer.value());
     }
-    Reply(res, 200, body);
+    Reply(res, 200, RenderMessages(r.value(), in_flight));
   }));
 
   s.Get(group_path + "/subscribe", route("subscribe", [this, &svc, fanout](
@@ -382,7 +382,7 @@ void HttpServer::Routes() {
     if (!consumer.ok()) return Error(res, consumer.status());
     auto prefetch = ParseNumber(Param(req, "prefetch"), "prefetch", 1, 10000, 100);
     if (!prefetch.ok()) return Error(res, prefetch.status());
-    auto vis = ParseNumber(Param(req, "visibility_ms"), "visibility_ms", 1, 43'200'000, 0);
+    auto vis = ParseNumber(Param(req, "visibility_ms"), "visibility_ms", 1, kMaxLeaseDelayMs, 0);
     if (!vis.ok()) return Error(res, vis.status());
     std::optional<TimeMs> visibility;
     if (Param(req, "visibility_ms")) visibility = vis.value();
@@ -462,20 +462,20 @@ void HttpServer::Routes() {
         [&svc](bool) { svc.ReleaseWaiter(); });
   }));
 
-  auto ids_route = [&svc, fanout](int kind) {
-    return [&svc, fanout, kind](const httplib::Request& req, httplib::Response& res) {
+  auto ids_route = [&svc, fanout](LeaseVerb verb) {
+    return [&svc, fanout, verb](const httplib::Request& req, httplib::Response& res) {
       std::string topic = req.matches[1], group = req.matches[2];
       if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
-      static const char* kFields[] = {nullptr, "delay_ms", "visibility_ms"};
-      auto body = ParseIds(req.body, kFields[kind], kind == 2 ? 1 : 0, 43'200'000);
+      auto body = ParseIds(req.body, LeaseVerbNumberField(verb),
+                           verb == LeaseVerb::kExtend ? 1 : 0, kMaxLeaseDelayMs);
       if (!body.ok()) return Error(res, body.status());
       if (auto fwd = fanout(req)) {
-        return Send(res, fwd->GroupIds(topic, group, kind, body->ids, body->number));
+        return Send(res, fwd->GroupIds(topic, group, verb, body->ids, body->number));
       }
       Result<AckOutcome> r = Status::Internal("unreachable");
-      if (kind == 0) {
+      if (verb == LeaseVerb::kAck) {
         r = svc.Ack(topic, group, body->ids);
-      } else if (kind == 1) {
+      } else if (verb == LeaseVerb::kNack) {
         r = svc.Nack(topic, group, body->ids, body->number.value_or(0));
       } else {
         TimeMs vis = body->number.value_or(0);
@@ -487,13 +487,12 @@ void HttpServer::Routes() {
         r = svc.Extend(topic, group, body->ids, vis);
       }
       if (!r.ok()) return Error(res, r.status());
-      static const char* kVerbs[] = {"acked", "nacked", "extended"};
-      Reply(res, 200, AckJson(r.value(), kVerbs[kind]));
+      Reply(res, 200, AckJson(r.value(), LeaseVerbDone(verb)));
     };
   };
-  s.Post(group_path + "/ack", route("ack", ids_route(0)));
-  s.Post(group_path + "/nack", route("nack", ids_route(1)));
-  s.Post(group_path + "/extend", route("extend", ids_route(2)));
+  for (LeaseVerb verb : {LeaseVerb::kAck, LeaseVerb::kNack, LeaseVerb::kExtend}) {
+    s.Post(group_path + "/" + LeaseVerbPath(verb), route(LeaseVerbPath(verb), ids_route(verb)));
+  }
 
   // --- Between brokers (docs/replication.md) ---------------------------------------------
   // Moves every leadership of `broker` away (the controller does it; others forward).

@@ -226,7 +226,9 @@ TopicInfo BrokerService::InfoLocked(const Topic& t) {
 Result<CreateOutcome> BrokerService::CreateTopic(const TopicSpec& spec) {
   ZOOMQ_RETURN_IF_ERROR(health());
   if (stopping_) return Status::Unavailable("broker is shutting down");
-  auto config = spec.Resolve(live_brokers());
+  // A topic created here (standalone) lives on this one broker; in a cluster the controller
+  // resolves the spec against the live brokers and calls EnsureTopic instead.
+  auto config = spec.Resolve(/*live_brokers=*/1);
   if (!config.ok()) return config.status();
   std::lock_guard<std::mutex> lock(topics_mu_);
   if (auto it = topics_.find(spec.name); it != topics_.end()) {
@@ -781,9 +783,8 @@ Result<std::vector<DeliveredMessage>> BrokerService::Pull(const std::string& top
 }
 
 Result<AckOutcome> BrokerService::GroupOp(const std::string& topic, const std::string& group,
-                                          const std::vector<MessageRef>& ids, int kind,
+                                          const std::vector<MessageRef>& ids, LeaseVerb verb,
                                           TimeMs arg) {
-  enum { kAck = 0, kNack = 1, kExtend = 2 };
   ZOOMQ_RETURN_IF_ERROR(health());
   auto t = FindTopic(topic);
   if (!t) return TopicNotFound(topic);
@@ -811,16 +812,17 @@ Result<AckOutcome> BrokerService::GroupOp(const std::string& topic, const std::s
       GroupPartition::Result r = GroupPartition::Result::kUnknown;
       if (id.partition >= 0 && id.partition < n) {
         GroupPartition& gp = g.parts[id.partition];
-        switch (kind) {
-          case kAck:
+        switch (verb) {
+          case LeaseVerb::kAck:
             r = gp.Ack(id.offset, &changes[id.partition]);
             break;
-          case kNack:
+          case LeaseVerb::kNack:
             r = gp.Nack(id.offset, now, arg, MaxDeliveries(*t, id.partition),
                          &changes[id.partition]);
             break;
-          default:
+          case LeaseVerb::kExtend:
             r = gp.Extend(id.offset, now, arg);
+            break;
         }
       }
       if (r == GroupPartition::Result::kUnknown) {
@@ -853,8 +855,8 @@ Result<AckOutcome> BrokerService::GroupOp(const std::string& topic, const std::s
       SubmitAndCommit(std::move(batch), std::move(commits), done);
     }
   }
-  if (kind == kAck) acked_ += outcome.done;
-  if (kind != kExtend && outcome.done > 0) t->Notify();  // keys and messages were freed
+  if (verb == LeaseVerb::kAck) acked_ += outcome.done;
+  if (verb != LeaseVerb::kExtend && outcome.done > 0) t->Notify();  // keys and messages were freed
   if (done) ZOOMQ_RETURN_IF_ERROR(committed.get());
   if (lost_lead) {
     return Status(Code::kNotLeader, "leadership changed before the in-sync replicas "
@@ -868,16 +870,16 @@ Result<AckOutcome> BrokerService::GroupOp(const std::string& topic, const std::s
 
 Result<AckOutcome> BrokerService::Ack(const std::string& topic, const std::string& group,
                                       const std::vector<MessageRef>& ids) {
-  return GroupOp(topic, group, ids, 0, 0);
+  return GroupOp(topic, group, ids, LeaseVerb::kAck, 0);
 }
 Result<AckOutcome> BrokerService::Nack(const std::string& topic, const std::string& group,
                                        const std::vector<MessageRef>& ids, TimeMs delay_ms) {
-  return GroupOp(topic, group, ids, 1, delay_ms);
+  return GroupOp(topic, group, ids, LeaseVerb::kNack, delay_ms);
 }
 Result<AckOutcome> BrokerService::Extend(const std::string& topic, const std::string& group,
                                          const std::vector<MessageRef>& ids,
                                          TimeMs visibility_ms) {
-  return GroupOp(topic, group, ids, 2, visibility_ms);
+  return GroupOp(topic, group, ids, LeaseVerb::kExtend, visibility_ms);
 }
 
 Result<GroupInfo> BrokerService::DescribeGroup(const std::string& topic,

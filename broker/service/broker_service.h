@@ -107,6 +107,20 @@ struct AckOutcome {
   size_t done = 0;
   std::vector<std::string> unknown;
 };
+// What a consumer does with messages leased to it: one route each.
+enum class LeaseVerb { kAck, kNack, kExtend };
+// "ack", "nack", "extend": the route's last path segment.
+inline const char* LeaseVerbPath(LeaseVerb v) {
+  return v == LeaseVerb::kAck ? "ack" : v == LeaseVerb::kNack ? "nack" : "extend";
+}
+// "acked", "nacked", "extended": the answer's count field.
+inline const char* LeaseVerbDone(LeaseVerb v) {
+  return v == LeaseVerb::kAck ? "acked" : v == LeaseVerb::kNack ? "nacked" : "extended";
+}
+// The request's optional number field: delay_ms (nack), visibility_ms (extend); none for ack.
+inline const char* LeaseVerbNumberField(LeaseVerb v) {
+  return v == LeaseVerb::kAck ? nullptr : v == LeaseVerb::kNack ? "delay_ms" : "visibility_ms";
+}
 struct PartitionInfo {
   int32_t partition;
   uint64_t first_offset;
@@ -258,7 +272,6 @@ class BrokerService {
   Counters counters() const;
   const BrokerOptions& options() const { return options_; }
   const Clock* clock() const { return clock_; }
-  int32_t live_brokers() const { return 1; }
   std::vector<GroupInfo> AllGroups();
 
   // Self-fencing: when set, an answer that promises durability (produce, ack) or a lease
@@ -329,7 +342,7 @@ class BrokerService {
   void SubmitAndCommit(WriteBatch batch, std::vector<Commit> commits,
                        std::shared_ptr<std::promise<Status>> done);
   Result<AckOutcome> GroupOp(const std::string& topic, const std::string& group,
-                             const std::vector<MessageRef>& ids, int kind, TimeMs arg);
+                             const std::vector<MessageRef>& ids, LeaseVerb verb, TimeMs arg);
   TopicInfo InfoLocked(const Topic& topic);
   Result<std::shared_ptr<Topic>> EnsureDlqTopic(const std::shared_ptr<Topic>& topic);
   void Fail(const Status& st);

@@ -1,6 +1,7 @@
 #include "broker/storage/store.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <SQLiteCpp/VariadicBind.h>
 
 #include <chrono>
 #include <filesystem>
@@ -11,6 +12,22 @@
 namespace zoomq::broker {
 
 namespace {
+
+// Binds `args` to the statement's parameters 1..n (SQLiteCpp's variadic bind) and runs it.
+template <typename... Args>
+void Run(SQLite::Statement& q, const Args&... args) {
+  q.reset();
+  SQLite::bind(q, args...);
+  q.exec();
+}
+
+// Prepares `sql`, binds `args` and runs it once.
+template <typename... Args>
+void RunOnce(SQLite::Database& db, const std::string& sql, const Args&... args) {
+  SQLite::Statement q(db, sql);
+  SQLite::bind(q, args...);
+  q.exec();
+}
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS topics(
@@ -207,21 +224,15 @@ Status Store::Apply(const std::vector<WriteBatch*>& batches) {
         std::visit(
             Overloaded{
                 [&](const OpPutTopic& o) {
-                  SQLite::Statement q(db,
-                                      "INSERT OR REPLACE INTO topics(id, name, config, created_ms) "
-                                      "VALUES(?,?,?,?)");
-                  q.bind(1, o.topic_id);
-                  q.bind(2, o.name);
-                  q.bind(3, o.config_json);
-                  q.bind(4, o.created_ms);
-                  q.exec();
+                  RunOnce(db,
+                          "INSERT OR REPLACE INTO topics(id, name, config, created_ms) "
+                          "VALUES(?,?,?,?)",
+                          o.topic_id, o.name, o.config_json, o.created_ms);
                   for (int32_t p = 0; p < o.partitions; ++p) {
-                    SQLite::Statement pq(db,
-                                         "INSERT OR IGNORE INTO partitions(topic_id, partition, "
-                                         "first_offset) VALUES(?,?,0)");
-                    pq.bind(1, o.topic_id);
-                    pq.bind(2, p);
-                    pq.exec();
+                    RunOnce(db,
+                            "INSERT OR IGNORE INTO partitions(topic_id, partition, first_offset) "
+                            "VALUES(?,?,0)",
+                            o.topic_id, p);
                   }
                 },
                 [&](const OpDeleteTopic& o) {
@@ -230,9 +241,7 @@ Status Store::Apply(const std::vector<WriteBatch*>& batches) {
                                             "group_partitions WHERE topic_id=?",
                                             "group_messages WHERE topic_id=?",
                                             "group_log WHERE topic_id=?"}) {
-                    SQLite::Statement q(db, std::string("DELETE FROM ") + table);
-                    q.bind(1, o.topic_id);
-                    q.exec();
+                    RunOnce(db, std::string("DELETE FROM ") + table, o.topic_id);
                   }
                 },
                 [&](const OpAppend& o) {
@@ -255,95 +264,48 @@ Status Store::Apply(const std::vector<WriteBatch*>& batches) {
                   q.exec();
                 },
                 [&](const OpTruncateHead& o) {
-                  SQLite::Statement q(
-                      db, "DELETE FROM messages WHERE topic_id=? AND partition=? AND offset<?");
-                  q.bind(1, o.topic_id);
-                  q.bind(2, o.partition);
-                  q.bind(3, static_cast<int64_t>(o.first_offset));
-                  q.exec();
-                  SQLite::Statement u(db,
-                                      "UPDATE partitions SET first_offset=max(first_offset, ?) "
-                                      "WHERE topic_id=? AND partition=?");
-                  u.bind(1, static_cast<int64_t>(o.first_offset));
-                  u.bind(2, o.topic_id);
-                  u.bind(3, o.partition);
-                  u.exec();
+                  RunOnce(db, "DELETE FROM messages WHERE topic_id=? AND partition=? AND offset<?",
+                          o.topic_id, o.partition, static_cast<int64_t>(o.first_offset));
+                  RunOnce(db,
+                          "UPDATE partitions SET first_offset=max(first_offset, ?) "
+                          "WHERE topic_id=? AND partition=?",
+                          static_cast<int64_t>(o.first_offset), o.topic_id, o.partition);
                 },
                 [&](const OpTruncateTail& o) {
-                  SQLite::Statement q(
-                      db, "DELETE FROM messages WHERE topic_id=? AND partition=? AND offset>=?");
-                  q.bind(1, o.topic_id);
-                  q.bind(2, o.partition);
-                  q.bind(3, static_cast<int64_t>(o.end));
-                  q.exec();
+                  RunOnce(db, "DELETE FROM messages WHERE topic_id=? AND partition=? AND offset>=?",
+                          o.topic_id, o.partition, static_cast<int64_t>(o.end));
                 },
                 [&](const OpPutGroup& o) {
-                  SQLite::Statement q(db,
-                                      "INSERT OR IGNORE INTO groups(topic_id, name, created_ms) "
-                                      "VALUES(?,?,?)");
-                  q.bind(1, o.topic_id);
-                  q.bind(2, o.group);
-                  q.bind(3, o.created_ms);
-                  q.exec();
+                  RunOnce(db, "INSERT OR IGNORE INTO groups(topic_id, name, created_ms) VALUES(?,?,?)",
+                          o.topic_id, o.group, o.created_ms);
                   for (size_t p = 0; p < o.floors.size(); ++p) {
-                    SQLite::Statement g(db,
-                                        "INSERT OR IGNORE INTO group_partitions(topic_id, "
-                                        "group_name, partition, floor, acked_total, dead_total) "
-                                        "VALUES(?,?,?,?,0,0)");
-                    g.bind(1, o.topic_id);
-                    g.bind(2, o.group);
-                    g.bind(3, static_cast<int32_t>(p) + o.first_partition);
-                    g.bind(4, static_cast<int64_t>(o.floors[p]));
-                    g.exec();
+                    RunOnce(db,
+                            "INSERT OR IGNORE INTO group_partitions(topic_id, group_name, "
+                            "partition, floor, acked_total, dead_total) VALUES(?,?,?,?,0,0)",
+                            o.topic_id, o.group, static_cast<int32_t>(p) + o.first_partition,
+                            static_cast<int64_t>(o.floors[p]));
                   }
                 },
                 [&](const OpGroupMessage& o) {
-                  auto& q = ws.group_message;
-                  q.reset();
-                  q.bind(1, o.topic_id);
-                  q.bind(2, o.group);
-                  q.bind(3, o.partition);
-                  q.bind(4, static_cast<int64_t>(o.offset));
-                  q.bind(5, o.state);
-                  q.bind(6, static_cast<int64_t>(o.deliveries));
-                  q.exec();
+                  Run(ws.group_message, o.topic_id, o.group, o.partition,
+                      static_cast<int64_t>(o.offset), o.state, static_cast<int64_t>(o.deliveries));
                 },
                 [&](const OpGroupLog& o) {
-                  SQLite::Statement q(db,
-                                      "INSERT OR REPLACE INTO group_log(topic_id, partition, seq, "
-                                      "epoch, ops) VALUES(?,?,?,?,?)");
-                  q.bind(1, o.topic_id);
-                  q.bind(2, o.partition);
-                  q.bind(3, static_cast<int64_t>(o.seq));
-                  q.bind(4, o.epoch);
-                  q.bind(5, o.ops);
-                  q.exec();
+                  RunOnce(db,
+                          "INSERT OR REPLACE INTO group_log(topic_id, partition, seq, epoch, ops) "
+                          "VALUES(?,?,?,?,?)",
+                          o.topic_id, o.partition, static_cast<int64_t>(o.seq), o.epoch, o.ops);
                 },
                 [&](const OpTruncateGroupLog& o) {
-                  SQLite::Statement q(
-                      db, "DELETE FROM group_log WHERE topic_id=? AND partition=? AND seq>=?");
-                  q.bind(1, o.topic_id);
-                  q.bind(2, o.partition);
-                  q.bind(3, static_cast<int64_t>(o.end));
-                  q.exec();
+                  RunOnce(db, "DELETE FROM group_log WHERE topic_id=? AND partition=? AND seq>=?",
+                          o.topic_id, o.partition, static_cast<int64_t>(o.end));
                 },
                 [&](const OpGroupFloor& o) {
-                  auto& q = ws.group_floor;
-                  q.reset();
-                  q.bind(1, o.topic_id);
-                  q.bind(2, o.group);
-                  q.bind(3, o.partition);
-                  q.bind(4, static_cast<int64_t>(o.floor));
-                  q.bind(5, static_cast<int64_t>(o.acked_total));
-                  q.bind(6, static_cast<int64_t>(o.dead_total));
-                  q.exec();
-                  auto& f = ws.group_forget;
-                  f.reset();
-                  f.bind(1, o.topic_id);
-                  f.bind(2, o.group);
-                  f.bind(3, o.partition);
-                  f.bind(4, static_cast<int64_t>(o.floor));
-                  f.exec();
+                  Run(ws.group_floor, o.topic_id, o.group, o.partition,
+                      static_cast<int64_t>(o.floor), static_cast<int64_t>(o.acked_total),
+                      static_cast<int64_t>(o.dead_total));
+                  Run(ws.group_forget, o.topic_id, o.group, o.partition,
+                      static_cast<int64_t>(o.floor));
                 },
             },
             op);

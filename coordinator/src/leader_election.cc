@@ -1,4 +1,5 @@
 #include "zoomq/coordinator/leader_election.h"
+#include "zoomq/coordinator/znodes.h"
 
 #include <algorithm>
 #include <atomic>
@@ -12,17 +13,6 @@
 namespace zoomq::coordinator {
 
 namespace {
-
-std::string ParentOf(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos || slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-std::string BaseName(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 bool StartsWith(const std::string& s, const std::string& prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
@@ -155,7 +145,7 @@ struct LeaderElection::Core : std::enable_shared_from_this<LeaderElection::Core>
         }
         return RetryLater(&Core::Join);
       }
-      SetNode(BaseName(created.back()));
+      SetNode(znodes::BaseName(created.back()));
     } else {
       auto created = session->Create(JoinPath(options.election_path, Prefix()),
                                      options.candidate_data, CreateMode::kEphemeralSequential);
@@ -163,7 +153,7 @@ struct LeaderElection::Core : std::enable_shared_from_this<LeaderElection::Core>
         why_not_joined = created.status().ToString();
         return RetryLater(&Core::Join);
       }
-      SetNode(BaseName(*created));
+      SetNode(znodes::BaseName(*created));
     }
     why_not_joined.clear();
     Check();
@@ -213,7 +203,7 @@ struct LeaderElection::Core : std::enable_shared_from_this<LeaderElection::Core>
     for (int attempt = 0; attempt < 5 && !stopped; ++attempt) {
       auto current = session->Get(epoch_path);
       if (!current.ok() && IsNoNode(current.status())) {
-        Status st = session->EnsurePath(ParentOf(epoch_path));
+        Status st = session->EnsurePath(znodes::ParentOf(epoch_path));
         auto created = session->Create(epoch_path, "0", CreateMode::kPersistent);
         if (!st.ok() || (!created.ok() && !IsNodeExists(created.status()))) break;
         continue;

@@ -12,6 +12,7 @@
 // Lock order: handle_mu -> state_mu; handle_mu -> watch_mu; q_mu and listeners_mu are leaves.
 // No lock is held while user code (listener, watch, task) runs.
 #include "zoomq/coordinator/zk_session.h"
+#include "zoomq/coordinator/znodes.h"
 
 #include <zookeeper/zookeeper.h>
 
@@ -107,17 +108,6 @@ int ModeFlags(CreateMode mode) {
       return ZOO_EPHEMERAL_SEQUENTIAL;
   }
   return ZOO_PERSISTENT;
-}
-
-std::string ParentOf(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos || slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-std::string BaseName(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 int CreateRaw(zhandle_t* zh, const std::string& path, const std::string& data, int flags,
@@ -868,8 +858,8 @@ Result<std::string> ZkSession::Create(const std::string& path, const std::string
   if (mode == CreateMode::kEphemeralSequential) {
     // Tagged with the session id, so that a create whose reply was lost can be found again
     // (DEPENDENCIES.md: after ZCONNECTIONLOSS the node may exist).
-    const std::string parent = ParentOf(path);
-    const std::string base = BaseName(path);
+    const std::string parent = znodes::ParentOf(path);
+    const std::string base = znodes::BaseName(path);
     Status last;
     for (int attempt = 0; attempt < 3; ++attempt) {
       int64_t sid = 0;

@@ -17,4 +17,17 @@ inline std::string BrokerIdPath(int32_t id) {
   return std::string(kBrokerIds) + "/" + std::to_string(id);
 }
 
+// "/a/b/c" -> "/a/b"; a top-level node's parent is "/".
+inline std::string ParentOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// "/a/b/c" -> "c".
+inline std::string BaseName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 }  // namespace zoomq::coordinator::znodes
