@@ -37,6 +37,7 @@ Status ClusterNode::Start() {
   ZOOMQ_RETURN_IF_ERROR(session_->Start());
   meta_ = std::make_unique<coordinator::ClusterMetadata>(session_.get());
   ZOOMQ_RETURN_IF_ERROR(meta_->EnsureRoots());
+  policy_ = std::make_unique<coordinator::Controller>(meta_.get());
   // A paused or partitioned leader must not acknowledge: answers that promise durability
   // need a session that is still safely ours (docs/replication.md, "Fencing").
   service_->SetAckGuard([this]() -> Status {
@@ -397,24 +398,11 @@ void ClusterNode::Reconcile(bool prefer) {
     live = incarnations_;
     for (auto& [id, incarnation] : leaving_) leaving.insert(id);
   }
-  auto names = meta_->ListTopics();
-  if (!names.ok()) return;
-  for (const std::string& name : names.value()) {
-    auto t = meta_->GetTopic(name);
-    if (!t.ok()) continue;
-    for (int32_t p = 0; p < t->partitions; ++p) {
-      auto s = meta_->GetPartition(name, p);
-      if (!s.ok()) continue;
-      auto want = coordinator::DecidePartition(s.value(), live, leaving, prefer);
-      if (!want) continue;
-      auto written = meta_->SetPartition(name, p, *want);
-      if (written.ok()) {
-        spdlog::info("controller: topic={} partition={} leader {} -> {} (incarnation {} -> {}) "
-                     "epoch {} -> {} isr {}",
-                     name, p, s->leader, want->leader, s->leader_incarnation,
-                     want->leader_incarnation, s->epoch, want->epoch, List(want->isr));
-      }
-    }
+  for (const coordinator::PartitionChange& c : policy_->Reconcile(live, leaving, prefer)) {
+    spdlog::info("controller: topic={} partition={} leader {} -> {} (incarnation {} -> {}) "
+                 "epoch {} -> {} isr {}",
+                 c.topic, c.partition, c.from.leader, c.to.leader, c.from.leader_incarnation,
+                 c.to.leader_incarnation, c.from.epoch, c.to.epoch, List(c.to.isr));
   }
 }
 
@@ -428,19 +416,7 @@ Status ClusterNode::ControlledShutdown(int32_t broker) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   for (;;) {
     Reconcile(false);
-    bool leads = false;
-    auto names = meta_->ListTopics();
-    if (names.ok()) {
-      for (const std::string& name : names.value()) {
-        auto t = meta_->GetTopic(name);
-        if (!t.ok()) continue;
-        for (int32_t p = 0; p < t->partitions && !leads; ++p) {
-          auto s = meta_->GetPartition(name, p);
-          leads = s.ok() && s->leader == broker;
-        }
-      }
-    }
-    if (!leads) return Status::Ok();
+    if (!policy_->LeadsAny(broker)) return Status::Ok();
     if (std::chrono::steady_clock::now() > deadline) {
       return Status::Unavailable("broker " + std::to_string(broker) +
                                  " still leads partitions with no other in-sync replica");
@@ -478,17 +454,9 @@ Result<CreateOutcome> ClusterNode::CreateTopic(const TopicSpec& spec) {
   // The dead-letter topic mirrors its parent's placement, so the broker leading a partition
   // also leads the partition its dead letters go to (they move without a network hop).
   auto create = [&](const std::string& name, const TopicConfig& c) -> Status {
-    std::vector<PartitionState> parts;
-    const int32_t rotation = static_cast<int32_t>(Fnv1a64(spec.name) % live.size());
-    for (int32_t p = 0; p < c.partitions; ++p) {
-      PartitionState s;
-      s.replicas = coordinator::AssignReplicas(p, c.replication_factor, live, rotation);
-      s.isr = s.replicas;
-      s.leader = s.replicas.front();
-      s.leader_incarnation = incarnations[s.leader];
-      s.epoch = 1;
-      parts.push_back(std::move(s));
-    }
+    // Placed by the parent's name, so a dead-letter topic mirrors its parent.
+    auto parts = coordinator::Controller::PlaceTopic(spec.name, c.partitions,
+                                                     c.replication_factor, live, incarnations);
     auto r = meta_->CreateTopic(name, c.ToJson().dump(), service_->clock()->NowMs(), parts);
     if (!r.ok()) return r.status();
     spdlog::info("controller: topic={} created id={} config={}", name, r->id, c.ToJson().dump());

@@ -24,6 +24,7 @@
 #include "broker/http/cluster_router.h"
 #include "broker/service/broker_service.h"
 #include "zoomq/coordinator/cluster_metadata.h"
+#include "zoomq/coordinator/controller.h"
 #include "zoomq/coordinator/leader_election.h"
 #include "zoomq/coordinator/membership.h"
 #include "zoomq/coordinator/zk_session.h"
@@ -95,6 +96,7 @@ class ClusterNode : public http::ClusterRouter {
   const ClusterOptions options_;
   std::unique_ptr<coordinator::ZkSession> session_;
   std::unique_ptr<coordinator::ClusterMetadata> meta_;
+  std::unique_ptr<coordinator::Controller> policy_;  // the controller's decisions over meta_
   std::unique_ptr<coordinator::Membership> membership_;
   std::unique_ptr<coordinator::LeaderElection> election_;
   int listener_id_ = 0;

@@ -22,38 +22,13 @@
 
 #include "zoomq/common/clock.h"
 #include "zoomq/common/status.h"
+#include "zoomq/coordinator/metadata_store.h"
 #include "zoomq/coordinator/zk_session.h"
 
 namespace zoomq::coordinator {
 
-inline constexpr int32_t kNoLeaderId = -1;
-
-struct PartitionState {
-  int32_t leader = kNoLeaderId;
-  // Leader epoch: strictly increases with every grant of leadership, also when the same
-  // broker is granted it again in a new incarnation. An epoch is led by one incarnation only.
-  int64_t epoch = 0;
-  // The incarnation (registration czxid, BrokerInfo::incarnation) the leadership was granted
-  // to; 0 for no leader or a state written before incarnations existed (never led).
-  int64_t leader_incarnation = 0;
-  std::vector<int32_t> replicas;  // replicas[0] is the preferred leader
-  std::vector<int32_t> isr;
-  int32_t version = -1;  // ZooKeeper data version this state was read at (not encoded)
-  bool operator==(const PartitionState& o) const {
-    return leader == o.leader && epoch == o.epoch &&
-           leader_incarnation == o.leader_incarnation && replicas == o.replicas && isr == o.isr;
-  }
-};
 std::string EncodePartitionState(const PartitionState& s);
 Result<PartitionState> ParsePartitionState(const std::string& data, int32_t version);
-
-struct TopicMeta {
-  int64_t id = 0;  // czxid of /topics/<name>
-  std::string name;
-  std::string config_json;
-  int32_t partitions = 0;
-  TimeMs created_ms = 0;
-};
 
 // --- Pure decisions ---------------------------------------------------------------------
 // Replicas of a new topic's partition p: `rf` distinct live brokers, spread round robin so
@@ -92,23 +67,23 @@ Role RoleFor(const PartitionState& s, int32_t self, int64_t self_incarnation);
 const char* RoleName(Role role);
 
 // --- ZooKeeper access -------------------------------------------------------------------
-class ClusterMetadata {
+class ClusterMetadata : public MetadataStore {
  public:
   explicit ClusterMetadata(ZkSession* session) : session_(session) {}
 
   Status EnsureRoots();
-  Result<std::vector<std::string>> ListTopics(WatchFn watch = nullptr);
-  Result<TopicMeta> GetTopic(const std::string& name, WatchFn watch = nullptr);
+  Result<std::vector<std::string>> ListTopics(WatchFn watch = nullptr) override;
+  Result<TopicMeta> GetTopic(const std::string& name, WatchFn watch = nullptr) override;
   Result<PartitionState> GetPartition(const std::string& topic, int32_t partition,
-                                      WatchFn watch = nullptr);
-  // Creates the topic and its partition states in one multi. Returns the topic (with id).
-  // ZNODEEXISTS (IsNodeExists) if the name is taken.
+                                      WatchFn watch = nullptr) override;
+  // One ZooKeeper multi; ZNODEEXISTS (IsNodeExists) if the name is taken.
   Result<TopicMeta> CreateTopic(const std::string& name, const std::string& config_json,
-                                TimeMs created_ms, const std::vector<PartitionState>& partitions);
-  Status DeleteTopic(const std::string& name);
-  // Version-checked write of `s` (s.version is the expected version). Returns the new version.
+                                TimeMs created_ms,
+                                const std::vector<PartitionState>& partitions) override;
+  Status DeleteTopic(const std::string& name) override;
+  // Version-checked Set (ZBADVERSION when the node moved on).
   Result<int32_t> SetPartition(const std::string& topic, int32_t partition,
-                               const PartitionState& s);
+                               const PartitionState& s) override;
 
   static std::string TopicPath(const std::string& name);
   static std::string PartitionPath(const std::string& topic, int32_t partition);
