@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "child.h"  // Child (tests/support)
+
 namespace zoomq::testing {
 
 class ChildProcess {
@@ -37,13 +39,10 @@ class ChildProcess {
   std::string Describe() const;  // command, exit status, output tails: for failure messages
 
  private:
-  bool Reap(bool block);
-
   std::string dir_;
   std::string command_;
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  int wait_status_ = 0;
+  bool started_ = false;
+  Child child_;
 };
 
 // Runs to completion (SIGKILL after `timeout`, then exit_code is -1).

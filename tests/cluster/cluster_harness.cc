@@ -32,12 +32,6 @@ int64_t MillisBetween(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration_cast<milliseconds>(to - from).count();
 }
 
-std::string DescribeWaitStatus(int status) {
-  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
-  return "status " + std::to_string(status);
-}
-
 std::string StackDump(pid_t pid) {
   if (pid <= 0 || ::access("/usr/bin/gdb", X_OK) != 0) return "";
   const std::string cmd = "/usr/bin/gdb -p " + std::to_string(pid) +
@@ -167,100 +161,6 @@ std::unique_ptr<httplib::Client> ShortClient(int port, milliseconds connect, mil
 }
 
 }  // namespace
-
-// ---- ChildProcess ----------------------------------------------------------------------
-
-ChildProcess::~ChildProcess() { Kill(); }
-
-bool ChildProcess::Spawn(const std::vector<std::string>& args_in, const std::string& log_path,
-                         std::string* error) {
-  if (pid_ > 0) {
-    *error = "already running";
-    return false;
-  }
-  IgnoreSigpipe();
-  std::vector<std::string> args = args_in;
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::strncmp(*e, "ZOOMQ_", 6) != 0) env.emplace_back(*e);
-  }
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) {
-    *error = "cannot open " + log_path + ": " + std::strerror(errno);
-    return false;
-  }
-  std::string banner = "==== zoomq-cluster-test: starting";
-  for (const auto& a : args) banner += " " + a;
-  banner += "\n";
-  (void)!::write(log_fd, banner.data(), banner.size());
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    *error = std::string("fork: ") + std::strerror(errno);
-    ::close(log_fd);
-    return false;
-  }
-  if (pid == 0) {
-    ::dup2(log_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
-    const int null_fd = ::open("/dev/null", O_RDONLY);
-    if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    ::sigaction(SIGPIPE, &dfl, nullptr);
-    sigset_t none;
-    ::sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-  }
-  ::close(log_fd);
-  pid_ = pid;
-  return true;
-}
-
-bool ChildProcess::TryReap() {
-  if (pid_ <= 0) return true;
-  int status = 0;
-  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-  if (r == pid_) {
-    last_status_ = status;
-    pid_ = -1;
-    return true;
-  }
-  return false;
-}
-
-bool ChildProcess::Running() { return !TryReap(); }
-
-void ChildProcess::Signal(int sig) {
-  if (pid_ > 0) ::kill(pid_, sig);
-}
-
-void ChildProcess::Kill() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  ::kill(pid_, SIGCONT);
-  int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-  }
-  last_status_ = status;
-  pid_ = -1;
-}
-
-std::optional<int> ChildProcess::WaitExit(milliseconds timeout) {
-  if (pid_ <= 0) return last_status_;
-  if (!WaitFor([&] { return TryReap(); }, timeout, milliseconds(5))) return std::nullopt;
-  return last_status_;
-}
 
 // ---- ZooKeeper -------------------------------------------------------------------------
 
@@ -436,7 +336,7 @@ bool Cluster::Spawn(Broker& b, std::string* error) {
     while (ss >> word) args.push_back(word);
   }
   b.stopped = false;
-  return b.process.Spawn(args, b.dir + "/broker.log", error);
+  return b.process.Spawn(args, b.dir + "/broker.log", error, "zoomq-cluster-test");
 }
 
 ::testing::AssertionResult Cluster::WaitHealthy(Broker& b, milliseconds timeout) {

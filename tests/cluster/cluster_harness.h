@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "broker_process.h"  // Http, HttpResponse, WaitFor, PickFreePort, ... (tests/integration)
+#include "child.h"           // Child (tests/support)
 
 namespace zoomq::cluster_testing {
 
@@ -47,34 +48,10 @@ using zoomq::testing::WaitFor;
 
 int64_t MillisBetween(Clock::time_point from, Clock::time_point to);
 
-// A child process (fork + exec) with stdout/stderr appended to a log file, killed with SIGKILL
-// if the test process dies (PR_SET_PDEATHSIG).
-class ChildProcess {
- public:
-  ChildProcess() = default;
-  ~ChildProcess();
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
+// Child processes: the shared test support (tests/support/child.h).
+using ChildProcess = zoomq::testing::Child;
+using zoomq::testing::DescribeWaitStatus;
 
-  bool Spawn(const std::vector<std::string>& argv, const std::string& log_path,
-             std::string* error);
-  // True while the process has not been reaped (a stopped process is running).
-  bool Running();
-  void Signal(int sig);
-  // SIGKILL (SIGCONT first, for a stopped process) and reap.
-  void Kill();
-  // Waits up to `timeout` for the process to exit; returns its wait status.
-  std::optional<int> WaitExit(milliseconds timeout);
-  pid_t pid() const { return pid_; }
-  int last_status() const { return last_status_; }
-
- private:
-  bool TryReap();
-  pid_t pid_ = -1;
-  int last_status_ = 0;
-};
-
-std::string DescribeWaitStatus(int status);
 // Every thread's backtrace of a live process (gdb -batch), for hangs; "" without gdb.
 std::string StackDump(pid_t pid);
 std::string ReadFileTail(const std::string& path, size_t max_bytes);

@@ -124,35 +124,15 @@ bool ZkTestServer::StartOnce(std::string* why) {
                                    classpath,
                                    "org.apache.zookeeper.server.ZooKeeperServerMain",
                                    cfg};
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) {
-    *why = std::string("fork: ") + std::strerror(errno);
-    return false;
-  }
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(1);
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-      close(fd);
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execvp(argv[0], argv.data());
-    _exit(127);
-  }
-  pid_ = pid;
+  zoomq::testing::SpawnOptions spawn;
+  spawn.argv = args;
+  spawn.stdout_path = log;
+  if (!process_.Start(spawn, why)) return false;
 
   // Ready when `srvr` reports a Mode (`ruok` answers before the server serves).
   const auto deadline = Clock::now() + std::chrono::seconds(30);
   while (Clock::now() < deadline) {
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
+    if (!process_.Running()) {
       *why = "ZooKeeper exited during startup:\n" + LogTail();
       return false;
     }
@@ -165,13 +145,7 @@ bool ZkTestServer::StartOnce(std::string* why) {
 }
 
 void ZkTestServer::Shutdown() {
-  if (pid_ > 0) {
-    if (paused_) kill(pid_, SIGCONT);
-    kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
+  process_.Kill();  // SIGCONT too: a paused server dies as well
   paused_ = false;
   if (!dir_.empty() && std::getenv("ZOOMQ_ZK_KEEP") == nullptr) {
     std::error_code ec;
@@ -185,15 +159,15 @@ std::string ZkTestServer::hosts() const { return "127.0.0.1:" + std::to_string(p
 std::string ZkTestServer::NewChroot() { return "/test-" + std::to_string(++next_chroot_); }
 
 void ZkTestServer::Pause() {
-  if (pid_ > 0 && !paused_) {
-    kill(pid_, SIGSTOP);
+  if (process_.pid() > 0 && !paused_) {
+    process_.Signal(SIGSTOP);
     paused_ = true;
   }
 }
 
 void ZkTestServer::Resume() {
-  if (pid_ > 0 && paused_) {
-    kill(pid_, SIGCONT);
+  if (process_.pid() > 0 && paused_) {
+    process_.Signal(SIGCONT);
     paused_ = false;
   }
 }

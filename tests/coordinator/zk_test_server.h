@@ -21,6 +21,8 @@
 
 #include <gtest/gtest.h>
 
+#include "child.h"  // Child (tests/support)
+
 namespace zoomq::coordinator::testing {
 
 using std::chrono::milliseconds;
@@ -32,10 +34,10 @@ class ZkTestServer {
   // Kills the server if it was started (the environment's TearDown).
   static void ShutdownIfStarted();
 
-  bool ok() const { return pid_ > 0; }
+  bool ok() const { return process_.pid() > 0; }
   const std::string& error() const { return error_; }
   int port() const { return port_; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_.pid(); }
   // "127.0.0.1:<port>"
   std::string hosts() const;
   // A fresh chroot, "/test-<n>".
@@ -52,7 +54,7 @@ class ZkTestServer {
   bool StartOnce(std::string* why);
   void Shutdown();
 
-  pid_t pid_ = -1;
+  zoomq::testing::Child process_;
   int port_ = 0;
   std::string dir_;
   std::string error_;

@@ -97,12 +97,6 @@ std::string ReadFileTail(const std::string& path, size_t max_bytes) {
   return all;
 }
 
-std::string DescribeWaitStatus(int status) {
-  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
-  return "status " + std::to_string(status);
-}
-
 }  // namespace
 
 BrokerProcess::BrokerProcess(BrokerOptions options) : options_(std::move(options)) {
@@ -112,7 +106,7 @@ BrokerProcess::BrokerProcess(BrokerOptions options) : options_(std::move(options
 }
 
 BrokerProcess::~BrokerProcess() {
-  if (pid_ > 0) Kill();
+  Kill();
   const bool failed = ::testing::Test::HasFailure();
   if (failed) {
     std::fprintf(stderr, "---- broker %d log (%s), last bytes ----\n%s\n---- end of log ----\n",
@@ -149,78 +143,17 @@ bool BrokerProcess::Spawn(std::string* error) {
                                    "--data-dir",
                                    data_dir()};
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
-  // The child must not pick up ZOOMQ_* settings from the test's environment.
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::strncmp(*e, "ZOOMQ_", 6) != 0) env.emplace_back(*e);
-  }
-  // Everything the child touches is prepared before fork (only async-signal-safe calls after).
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  const int log_fd = ::open(log_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) {
-    *error = "cannot open log " + log_path() + ": " + std::strerror(errno);
-    return false;
-  }
-  std::string banner = "==== zoomq-it: starting";
-  for (const auto& a : args) banner += " " + a;
-  banner += "\n";
-  (void)!::write(log_fd, banner.data(), banner.size());
-
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    *error = std::string("fork: ") + std::strerror(errno);
-    ::close(log_fd);
-    return false;
-  }
-  if (pid == 0) {
-    ::dup2(log_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
-    const int null_fd = ::open("/dev/null", O_RDONLY);
-    if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
-    // Never outlive the test process.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    // The test ignores SIGPIPE; give the broker the default disposition and no blocked signals.
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    ::sigaction(SIGPIPE, &dfl, nullptr);
-    sigset_t none;
-    ::sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-  }
-  ::close(log_fd);
-  pid_ = pid;
-  return true;
+  // The child does not pick up ZOOMQ_* settings from the test's environment (Child).
+  return process_.Spawn(args, log_path(), error, "zoomq-it");
 }
 
-bool BrokerProcess::TryReap() {
-  if (pid_ <= 0) return true;
-  int status = 0;
-  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-  if (r == pid_) {
-    last_wait_status_ = status;
-    pid_ = -1;
-    return true;
-  }
-  return false;
-}
-
-bool BrokerProcess::Running() { return !TryReap(); }
+bool BrokerProcess::Running() { return process_.Running(); }
 
 ::testing::AssertionResult BrokerProcess::WaitReady(milliseconds timeout) {
   bool exited = false;
   const bool ready = WaitFor(
       [&] {
-        if (TryReap()) {
+        if (!process_.Running()) {
           exited = true;
           return true;
         }
@@ -233,7 +166,7 @@ bool BrokerProcess::Running() { return !TryReap(); }
       timeout, milliseconds(20));
   if (exited) {
     return ::testing::AssertionFailure()
-           << "broker " << options_.id << " " << DescribeWaitStatus(last_wait_status_)
+           << "broker " << options_.id << " " << DescribeWaitStatus(process_.last_status())
            << " before becoming ready; log:\n"
            << LogTail();
   }
@@ -247,7 +180,7 @@ bool BrokerProcess::Running() { return !TryReap(); }
 
 ::testing::AssertionResult BrokerProcess::Start(milliseconds ready_timeout) {
   if (dir_.empty()) return ::testing::AssertionFailure() << "mkdtemp failed";
-  if (pid_ > 0) return ::testing::AssertionFailure() << "already running";
+  if (process_.pid() > 0) return ::testing::AssertionFailure() << "already running";
   ::testing::AssertionResult result = ::testing::AssertionFailure();
   for (int attempt = 0; attempt < 3; ++attempt) {
     port_ = PickFreePort();
@@ -257,7 +190,7 @@ bool BrokerProcess::Running() { return !TryReap(); }
     result = WaitReady(ready_timeout);
     if (result) return result;
     // Exited early: most likely the port was taken in the meantime; try another one.
-    if (pid_ > 0) {
+    if (process_.pid() > 0) {
       Kill();
       return result;
     }
@@ -266,7 +199,7 @@ bool BrokerProcess::Running() { return !TryReap(); }
 }
 
 ::testing::AssertionResult BrokerProcess::Restart(milliseconds ready_timeout) {
-  if (pid_ > 0) return ::testing::AssertionFailure() << "still running";
+  if (process_.pid() > 0) return ::testing::AssertionFailure() << "still running";
   const auto deadline = Clock::now() + ready_timeout;
   ::testing::AssertionResult result = ::testing::AssertionFailure();
   // Retry while the broker exits at once (e.g. the port is briefly unavailable after kill -9).
@@ -276,7 +209,7 @@ bool BrokerProcess::Running() { return !TryReap(); }
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
     result = WaitReady(std::max(left, milliseconds(100)));
     if (result) return result;
-    if (pid_ > 0) {
+    if (process_.pid() > 0) {
       Kill();
       return result;
     }
@@ -284,24 +217,17 @@ bool BrokerProcess::Running() { return !TryReap(); }
   return result;
 }
 
-void BrokerProcess::Kill() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-  }
-  last_wait_status_ = status;
-  pid_ = -1;
-}
+void BrokerProcess::Kill() { process_.Kill(); }
 
 std::optional<int> BrokerProcess::Term(milliseconds timeout) {
-  if (pid_ <= 0) return std::nullopt;
-  ::kill(pid_, SIGTERM);
-  if (!WaitFor([&] { return TryReap(); }, timeout, milliseconds(10))) {
+  if (process_.pid() <= 0) return std::nullopt;
+  process_.Signal(SIGTERM);
+  auto status = process_.WaitExit(timeout);
+  if (!status) {
     Kill();
     return std::nullopt;
   }
-  if (WIFEXITED(last_wait_status_)) return WEXITSTATUS(last_wait_status_);
+  if (WIFEXITED(*status)) return WEXITSTATUS(*status);
   return std::nullopt;
 }
 

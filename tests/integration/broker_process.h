@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "child.h"  // Child (tests/support)
+
 namespace zoomq::testing {
 
 using Json = nlohmann::json;
@@ -74,7 +76,7 @@ class BrokerProcess {
 
   int port() const { return port_; }
   int id() const { return options_.id; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_.pid(); }
   const std::string& dir() const { return dir_; }
   std::string data_dir() const { return dir_ + "/data"; }
   std::string log_path() const { return dir_ + "/broker.log"; }
@@ -84,14 +86,11 @@ class BrokerProcess {
  private:
   bool Spawn(std::string* error);
   ::testing::AssertionResult WaitReady(milliseconds timeout);
-  // Non-blocking reap; returns true if the process has exited (and records the status).
-  bool TryReap();
 
   BrokerOptions options_;
   std::string dir_;
   int port_ = 0;
-  pid_t pid_ = -1;
-  int last_wait_status_ = 0;
+  Child process_;
 };
 
 struct HttpResponse {
