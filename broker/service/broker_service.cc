@@ -80,6 +80,18 @@ Status BrokerService::Load() {
           store_->GroupLogEpochs(t->id, p, &group_epochs, &part->group_end));
       for (auto [e, seq] : group_epochs) part->group_epochs.Assign(e, seq);
       part->group_durable = part->group_end;
+      // Entries not applied to the group tables yet: replayed when groups are loaded.
+      auto applied = store_->GroupApplied(t->id, p);
+      if (!applied.ok()) return applied.status();
+      part->group_applied = std::min(applied.value(), part->group_end);
+      if (part->group_applied < part->group_end) {
+        std::vector<GroupLogEntry> entries;
+        ZOOMQ_RETURN_IF_ERROR(store_->ReadGroupLog(t->id, p, part->group_applied,
+                                                   part->group_end,
+                                                   part->group_end - part->group_applied,
+                                                   &entries));
+        part->group_unapplied.assign(entries.begin(), entries.end());
+      }
       if (options_.standalone) {
         // Everything on disk was committed: a standalone broker was its only replica.
         index.Commit(index.log_end());
@@ -91,25 +103,16 @@ Status BrokerService::Load() {
       t->partitions.push_back(std::move(part));
     }
     std::vector<LoadedGroup> groups;
-    ZOOMQ_RETURN_IF_ERROR(store_->LoadGroups(t->id, t->config.partitions, &groups));
+    std::vector<int32_t> all(t->config.partitions);
+    for (int32_t p = 0; p < t->config.partitions; ++p) all[p] = p;
+    ZOOMQ_RETURN_IF_ERROR(LoadGroupState(t, all, &groups));
     for (auto& lg : groups) {
       auto g = std::make_shared<ConsumerGroup>();
       g->name = lg.name;
       g->created_ms = lg.created_ms;
       for (int32_t p = 0; p < t->config.partitions; ++p) {
         const LoadedGroupPartition& lp = lg.partitions[p];
-        uint64_t floor = std::max(lp.floor, t->partitions[p]->index.first_offset());
-        GroupPartition gp(floor);
-        gp.SetTotals(lp.acked_total, lp.dead_total);
-        for (auto [offset, state] : lp.rows_state) {
-          if (state != kRowDelivered) gp.RestoreDone(offset);
-        }
-        for (size_t i = 0; i < lp.rows_deliveries.size(); ++i) {
-          if (lp.rows_state[i].second == kRowDelivered) {
-            gp.RestoreDeliveries(lp.rows_deliveries[i].first, lp.rows_deliveries[i].second);
-          }
-        }
-        g->parts.push_back(std::move(gp));
+        g->parts.push_back(RestoreGroupPartition(lp, t->partitions[p]->index.first_offset()));
         g->persisted_floor.push_back(lp.floor);
       }
       t->groups[g->name] = g;
@@ -556,14 +559,17 @@ void BrokerService::GroupOpsLocked(const Topic& t, ConsumerGroup& g, int32_t p,
     OpGroupMessage row{t.id, g.name, p, c.offset,
                        c.kind == GroupChange::Kind::kAcked ? kRowAcked : kRowDelivered,
                        c.deliveries};
-    // Acks are replicated; delivery counts stay with the leader (leases do too).
-    if (c.kind == GroupChange::Kind::kAcked) replicated->push_back(row);
-    batch->ops.push_back(std::move(row));
+    // Acks are replicated (the group log; the tables get them once committed: replication.cc
+    // CollectAppliesLocked); delivery counts stay with the leader, written at once.
+    if (c.kind == GroupChange::Kind::kAcked) {
+      replicated->push_back(std::move(row));
+    } else {
+      batch->ops.push_back(std::move(row));
+    }
   }
   if (counters_changed || gp.floor() != g.persisted_floor[p]) {
-    OpGroupFloor floor{t.id, g.name, p, gp.floor(), gp.acked_total(), gp.dead_total()};
-    replicated->push_back(floor);
-    batch->ops.push_back(std::move(floor));
+    replicated->push_back(
+        OpGroupFloor{t.id, g.name, p, gp.floor(), gp.acked_total(), gp.dead_total()});
     g.persisted_floor[p] = gp.floor();
   }
 }
@@ -585,7 +591,6 @@ void BrokerService::DeadLetterLocked(const std::shared_ptr<Topic>& t, ConsumerGr
   for (auto& m : originals) by_offset[m.offset] = &m;
   const TimeMs now = clock_->NowMs();
   for (const GroupChange& c : dead) {
-    batch->ops.push_back(OpGroupMessage{t->id, g.name, p, c.offset, kRowDead, c.deliveries});
     replicated->push_back(OpGroupMessage{t->id, g.name, p, c.offset, kRowDead, c.deliveries});
     ++dead_lettered_;
     auto it = by_offset.find(c.offset);
@@ -996,6 +1001,14 @@ void BrokerService::TickOnce() {
     for (auto& [name, t] : topics_) topics.push_back(t);
   }
   for (auto& t : topics) {
+    // Group log entries committed since the last tick reach the group tables (the leader's;
+    // a follower's loop applies its own).
+    for (auto& part : t->partitions) {
+      std::lock_guard<std::mutex> lock(part->mu);
+      WriteBatch applies;
+      CollectAppliesLocked(*t, *part, &applies);
+      if (!applies.ops.empty()) SubmitAndCommit(std::move(applies), {}, nullptr);
+    }
     std::vector<std::shared_ptr<ConsumerGroup>> groups;
     {
       std::lock_guard<std::mutex> lock(t->groups_mu);

@@ -302,8 +302,8 @@ class BrokerService {
                                                 ConsumerGroup& group,
                                                 const std::string& consumer, size_t max,
                                                 TimeMs visibility_ms);
-  // Moves dead offsets of one partition to the dead-letter topic: appends the messages
-  // and the group's "dead" rows to `batch`. REQUIRES: group.mu held.
+  // Moves dead offsets of one partition to the dead-letter topic: appends the messages to
+  // `batch` and the group's "dead" rows to `replicated`. REQUIRES: group.mu held.
   struct Commit {
     std::shared_ptr<Topic> topic;
     Partition* partition;
@@ -314,12 +314,13 @@ class BrokerService {
                         int32_t partition, const std::vector<GroupChange>& dead,
                         const std::string& reason, WriteBatch* batch, std::vector<Commit>* commits,
                         std::vector<WriteOp>* replicated);
-  // Adds the storage ops for `changes` of one group partition. REQUIRES: group.mu held.
+  // The ops for `changes` of one group partition: acks and floors to `replicated` (for the
+  // group log), leader-local delivery counts to `batch`. REQUIRES: group.mu held.
   void GroupOpsLocked(const Topic& topic, ConsumerGroup& group, int32_t partition,
                       const std::vector<GroupChange>& changes, WriteBatch* batch,
                       std::vector<WriteOp>* replicated);
-  // Appends `ops` (already in `batch` for this broker's tables) to the partition's group log
-  // so followers apply them too; returns the group log end to wait for (0 if no ops), or
+  // Appends `ops` to the partition's group log (every replica applies them to its tables once
+  // committed: the follower loop and the ticker); returns the group log end to wait for (0 if no ops), or
   // kNotLeading when the partition stopped being led here since the caller checked: the ops
   // are in no log, so nothing may be confirmed. REQUIRES: no partition lock held.
   static constexpr uint64_t kNotLeading = ~uint64_t{0};
@@ -338,6 +339,14 @@ class BrokerService {
   bool ServesGroups(Partition& p);
   // Reloads the partition's group state from this broker's tables (a new leader).
   Status RebuildGroups(const std::shared_ptr<Topic>& topic, int32_t partition);
+  // The groups of `topic` as the tables hold them, with the unapplied group log entries of
+  // `partitions` replayed on top (in memory).
+  Status LoadGroupState(const std::shared_ptr<Topic>& topic, const std::vector<int32_t>& partitions,
+                        std::vector<LoadedGroup>* out);
+  // Adds to `batch` the ops of group log entries that became committed since the last call,
+  // and the new applied position. REQUIRES: p.mu held, and `batch` submitted before it is
+  // released (applies reach the store in log order).
+  void CollectAppliesLocked(const Topic& topic, Partition& p, WriteBatch* batch);
   // Submits `batch`; after commit advances the listed partitions and wakes their waiters.
   void SubmitAndCommit(WriteBatch batch, std::vector<Commit> commits,
                        std::shared_ptr<std::promise<Status>> done);

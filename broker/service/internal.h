@@ -1,6 +1,7 @@
 // Internal state of BrokerService, shared by its .cc files. Not a public header.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -44,6 +45,12 @@ struct BrokerService::Partition {
   uint64_t group_hwm = 0;          // entries below are held by the whole ISR
   uint64_t leader_group_hwm = 0;   // follower: as last fetched
   EpochCache group_epochs;
+  // Entries below group_applied are applied to this broker's group tables; only committed
+  // entries are (min(group_hwm, group_durable)): a cut entry never reaches the tables, so
+  // every replica's tables hold the same prefix of the log. group_unapplied holds the
+  // entries [group_applied, group_end) (ops text), replayed in memory when groups are loaded.
+  uint64_t group_applied = 0;
+  std::deque<GroupLogEntry> group_unapplied;
   std::optional<LeaderState> group_leader;  // while leading
   bool groups_ready = false;       // leader: group state rebuilt for this role
   uint64_t role_generation = 0;       // bumped on every role change; fetchers of an older
@@ -61,6 +68,22 @@ struct BrokerService::Partition {
   std::condition_variable fetch_cv;
   uint64_t fetch_signal = 0;
 };
+
+// One group partition as loaded (the tables with the unapplied group log replayed): floor
+// (never below the log's first offset), totals, done offsets, delivery counts.
+inline GroupPartition RestoreGroupPartition(const LoadedGroupPartition& lp,
+                                            uint64_t first_offset) {
+  GroupPartition gp(std::max(lp.floor, first_offset));
+  gp.SetTotals(lp.acked_total, lp.dead_total);
+  for (size_t i = 0; i < lp.rows_state.size(); ++i) {
+    if (lp.rows_state[i].second != 0) {
+      gp.RestoreDone(lp.rows_state[i].first);
+    } else {
+      gp.RestoreDeliveries(lp.rows_deliveries[i].first, lp.rows_deliveries[i].second);
+    }
+  }
+  return gp;
+}
 
 struct BrokerService::ConsumerGroup {
   std::string name;

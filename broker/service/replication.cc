@@ -107,9 +107,31 @@ uint64_t BrokerService::AppendGroupLog(const std::shared_ptr<Topic>& t, int32_t 
   if (!p.leading) return kNotLeading;  // only the leader writes the group log
   const uint64_t seq = p.group_end++;
   p.group_epochs.Assign(p.epoch, seq);
-  batch->ops.push_back(OpGroupLog{t->id, partition, seq, p.epoch, EncodeGroupOps(ops)});
+  std::string text = EncodeGroupOps(ops);
+  p.group_unapplied.push_back({seq, p.epoch, text});
+  batch->ops.push_back(OpGroupLog{t->id, partition, seq, p.epoch, std::move(text)});
   commits->push_back({t, &p, 0, seq + 1});
   return seq + 1;
+}
+
+void BrokerService::CollectAppliesLocked(const Topic& t, Partition& p, WriteBatch* batch) {
+  const uint64_t committed = std::min(p.group_hwm, p.group_durable);
+  const uint64_t before = p.group_applied;
+  while (!p.group_unapplied.empty() && p.group_unapplied.front().seq < committed) {
+    const GroupLogEntry& e = p.group_unapplied.front();
+    auto ops = DecodeGroupOps(e.ops, t.id, p.number);
+    if (ops.ok()) {
+      for (WriteOp& op : ops.value()) batch->ops.push_back(std::move(op));
+    } else {
+      spdlog::error("topic={} partition={} group log entry {} unreadable, not applied: {}",
+                    t.name, p.number, e.seq, ops.status().ToString());
+    }
+    p.group_applied = e.seq + 1;
+    p.group_unapplied.pop_front();
+  }
+  if (p.group_applied != before) {
+    batch->ops.push_back(OpGroupApplied{t.id, p.number, p.group_applied});
+  }
 }
 
 Status BrokerService::WaitGroupLog(const std::shared_ptr<Topic>& t,
@@ -143,11 +165,31 @@ Status BrokerService::WaitGroupLog(const std::shared_ptr<Topic>& t,
   return Status::Ok();
 }
 
+Status BrokerService::LoadGroupState(const std::shared_ptr<Topic>& t,
+                                     const std::vector<int32_t>& partitions,
+                                     std::vector<LoadedGroup>* out) {
+  // The unapplied entries first: applies that land meanwhile are then in both (replaying an
+  // applied op again changes nothing: the tables' ops are idempotent).
+  std::vector<std::pair<int32_t, std::string>> replay;  // partition, ops text, in log order
+  for (int32_t p : partitions) {
+    Partition& part = *t->partitions[p];
+    std::lock_guard<std::mutex> lock(part.mu);
+    for (const GroupLogEntry& e : part.group_unapplied) replay.emplace_back(p, e.ops);
+  }
+  ZOOMQ_RETURN_IF_ERROR(store_->LoadGroups(t->id, t->config.partitions, out));
+  for (const auto& [p, text] : replay) {
+    auto ops = DecodeGroupOps(text, t->id, p);
+    if (!ops.ok()) return ops.status();
+    ApplyGroupOps(ops.value(), t->config.partitions, out);
+  }
+  return Status::Ok();
+}
+
 Status BrokerService::RebuildGroups(const std::shared_ptr<Topic>& t, int32_t partition) {
   // Everything the follower loop submitted is committed after this barrier.
   ZOOMQ_RETURN_IF_ERROR(store_->Write(WriteBatch{}));
   std::vector<LoadedGroup> loaded;
-  ZOOMQ_RETURN_IF_ERROR(store_->LoadGroups(t->id, t->config.partitions, &loaded));
+  ZOOMQ_RETURN_IF_ERROR(LoadGroupState(t, {partition}, &loaded));
   Partition& part = *t->partitions[partition];
   uint64_t first;
   {
@@ -171,15 +213,7 @@ Status BrokerService::RebuildGroups(const std::shared_ptr<Topic>& t, int32_t par
       g = slot;
     }
     const LoadedGroupPartition& lp = lg.partitions[partition];
-    GroupPartition gp(std::max(lp.floor, first));
-    gp.SetTotals(lp.acked_total, lp.dead_total);
-    for (size_t i = 0; i < lp.rows_state.size(); ++i) {
-      if (lp.rows_state[i].second != 0) {
-        gp.RestoreDone(lp.rows_state[i].first);
-      } else {
-        gp.RestoreDeliveries(lp.rows_deliveries[i].first, lp.rows_deliveries[i].second);
-      }
-    }
+    GroupPartition gp = RestoreGroupPartition(lp, first);
     std::lock_guard<std::mutex> lock(g->mu);
     g->parts[partition] = std::move(gp);
     g->persisted_floor[partition] = lp.floor;
@@ -358,8 +392,15 @@ Status BrokerService::TruncateByEpoch(const std::shared_ptr<Topic>& t, Partition
     spdlog::warn("topic={} partition={} epoch={} truncating divergent {} suffix [{}, {})",
                  t->name, p->number, p->epoch, group_log ? "group log" : "log", point, log_end);
     if (group_log) {
-      // Ops already applied to this broker's tables stay applied: an ack that was never
-      // confirmed to its consumer may count (at-least-once allows either outcome).
+      // Only committed entries are applied to the tables, and those are never cut.
+      if (point < p->group_applied) {
+        spdlog::error("topic={} partition={} epoch={} cutting the group log at {} below its "
+                      "applied position {}: committed entries diverge",
+                      t->name, p->number, p->epoch, point, p->group_applied);
+      }
+      while (!p->group_unapplied.empty() && p->group_unapplied.back().seq >= point) {
+        p->group_unapplied.pop_back();
+      }
       p->group_end = std::min(p->group_end, point);
       p->group_epochs.TruncateTo(point);
       p->group_durable = std::min(p->group_durable, point);
@@ -444,19 +485,16 @@ void BrokerService::FollowerLoop(std::shared_ptr<Topic> t, Partition* p, uint64_
       end = p->index.log_end();
       for (GroupLogEntry& e : resp.group_entries) {
         if (e.seq != p->group_end) break;
-        auto ops = DecodeGroupOps(e.ops, t->id, p->number);
-        if (!ops.ok()) {
-          spdlog::error("topic={} partition={} group log entry {} unreadable: {}", t->name,
-                        p->number, e.seq, ops.status().ToString());
-          break;
-        }
-        for (WriteOp& op : ops.value()) batch.ops.push_back(std::move(op));
+        // Applied to the tables once committed (CollectAppliesLocked), never before: an
+        // entry cut later never reaches them.
         p->group_epochs.Assign(e.epoch, e.seq);
+        p->group_unapplied.push_back(e);
         batch.ops.push_back(OpGroupLog{t->id, p->number, e.seq, e.epoch, std::move(e.ops)});
         ++p->group_end;
       }
       p->leader_hwm = std::max(p->leader_hwm, resp.high_watermark);
       p->leader_group_hwm = std::max(p->leader_group_hwm, resp.group_high_watermark);
+      CollectAppliesLocked(*t, *p, &batch);
       if (batch.ops.empty()) {
         OnDurableLocked(*p, 0, 0);
       } else {

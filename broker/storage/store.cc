@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS group_log(
   topic_id INTEGER NOT NULL, partition INTEGER NOT NULL, seq INTEGER NOT NULL,
   epoch INTEGER NOT NULL, ops TEXT NOT NULL,
   PRIMARY KEY(topic_id, partition, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS group_applied(
+  topic_id INTEGER NOT NULL, partition INTEGER NOT NULL, applied INTEGER NOT NULL,
+  PRIMARY KEY(topic_id, partition)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS group_messages(
   topic_id INTEGER NOT NULL, group_name TEXT NOT NULL, partition INTEGER NOT NULL,
   offset INTEGER NOT NULL, state INTEGER NOT NULL, deliveries INTEGER NOT NULL,
@@ -129,8 +132,9 @@ struct Store::WriterStatements {
                     "INSERT INTO group_partitions(topic_id, group_name, partition, floor, "
                     "acked_total, dead_total) VALUES(?,?,?,?,?,?) "
                     "ON CONFLICT(topic_id, group_name, partition) DO UPDATE SET "
-                    "floor=MAX(floor, excluded.floor), acked_total=excluded.acked_total, "
-                    "dead_total=excluded.dead_total"),
+                    "floor=MAX(floor, excluded.floor), "
+                    "acked_total=MAX(acked_total, excluded.acked_total), "
+                    "dead_total=MAX(dead_total, excluded.dead_total)"),
         group_forget(db,
                      "DELETE FROM group_messages WHERE topic_id=? AND group_name=? AND "
                      "partition=? AND offset<?") {}
@@ -161,7 +165,16 @@ Status Store::Init() {
     writer_->exec(sync_ == SyncMode::kFull ? "PRAGMA synchronous=FULL"
                                            : "PRAGMA synchronous=NORMAL");
     writer_->exec("PRAGMA foreign_keys=OFF");
+    const bool had_applied = writer_->tableExists("group_applied");
+    const bool had_group_log = writer_->tableExists("group_log");
     writer_->exec(kSchema);
+    if (had_group_log && !had_applied) {
+      // A store from before the applied position was recorded applied every group log
+      // entry as it was appended.
+      writer_->exec(
+          "INSERT OR IGNORE INTO group_applied(topic_id, partition, applied) "
+          "SELECT topic_id, partition, MAX(seq) + 1 FROM group_log GROUP BY topic_id, partition");
+    }
     ws_ = std::make_unique<WriterStatements>(*writer_);
   } catch (const std::exception& e) {
     return Status::Internal("cannot open " + path_ + ": " + e.what());
@@ -240,7 +253,8 @@ Status Store::Apply(const std::vector<WriteBatch*>& batches) {
                                             "messages WHERE topic_id=?", "groups WHERE topic_id=?",
                                             "group_partitions WHERE topic_id=?",
                                             "group_messages WHERE topic_id=?",
-                                            "group_log WHERE topic_id=?"}) {
+                                            "group_log WHERE topic_id=?",
+                                            "group_applied WHERE topic_id=?"}) {
                     RunOnce(db, std::string("DELETE FROM ") + table, o.topic_id);
                   }
                 },
@@ -299,6 +313,13 @@ Status Store::Apply(const std::vector<WriteBatch*>& batches) {
                 [&](const OpTruncateGroupLog& o) {
                   RunOnce(db, "DELETE FROM group_log WHERE topic_id=? AND partition=? AND seq>=?",
                           o.topic_id, o.partition, static_cast<int64_t>(o.end));
+                },
+                [&](const OpGroupApplied& o) {
+                  RunOnce(db,
+                          "INSERT INTO group_applied(topic_id, partition, applied) VALUES(?,?,?) "
+                          "ON CONFLICT(topic_id, partition) DO UPDATE SET "
+                          "applied=MAX(applied, excluded.applied)",
+                          o.topic_id, o.partition, static_cast<int64_t>(o.applied));
                 },
                 [&](const OpGroupFloor& o) {
                   Run(ws.group_floor, o.topic_id, o.group, o.partition,
@@ -445,6 +466,7 @@ Status Store::LoadGroups(int64_t topic_id, int32_t partitions, std::vector<Loade
       while (f.executeStep()) {
         int p = f.getColumn(0).getInt();
         if (p < 0 || p >= partitions) continue;
+        g.partitions[p].has_floor = true;
         g.partitions[p].floor = f.getColumn(1).getInt64();
         g.partitions[p].acked_total = f.getColumn(2).getInt64();
         g.partitions[p].dead_total = f.getColumn(3).getInt64();
@@ -484,6 +506,83 @@ Status Store::GroupLogEpochs(int64_t topic_id, int32_t partition,
     }
     q.reset();
   });
+}
+
+Result<uint64_t> Store::GroupApplied(int64_t topic_id, int32_t partition) {
+  uint64_t applied = 0;
+  Status st = WithReader([&](Reader& r) {
+    SQLite::Statement q(r.db,
+                        "SELECT applied FROM group_applied WHERE topic_id=? AND partition=?");
+    SQLite::bind(q, topic_id, partition);
+    if (q.executeStep()) applied = static_cast<uint64_t>(q.getColumn(0).getInt64());
+  });
+  if (!st.ok()) return st;
+  return applied;
+}
+
+void ApplyGroupOps(const std::vector<WriteOp>& ops, int32_t partitions,
+                   std::vector<LoadedGroup>* groups) {
+  auto find = [&](const std::string& name) -> LoadedGroup* {
+    for (LoadedGroup& g : *groups) {
+      if (g.name == name) return &g;
+    }
+    return nullptr;
+  };
+  auto part = [&](const std::string& name, int32_t p) -> LoadedGroupPartition* {
+    LoadedGroup* g = find(name);
+    if (g == nullptr || p < 0 || p >= partitions) return nullptr;
+    return &g->partitions[p];
+  };
+  // Rows stay sorted by offset (as LoadGroups reads them).
+  auto upsert = [](LoadedGroupPartition* lp, uint64_t offset, int32_t state,
+                   uint32_t deliveries) {
+    auto& rs = lp->rows_state;
+    auto& rd = lp->rows_deliveries;
+    auto it = std::lower_bound(rs.begin(), rs.end(), std::make_pair(offset, INT32_MIN));
+    const size_t i = static_cast<size_t>(it - rs.begin());
+    if (it != rs.end() && it->first == offset) {
+      if (rs[i].second == 0) rs[i].second = state;
+      rd[i].second = std::max(rd[i].second, deliveries);
+      return;
+    }
+    rs.insert(it, {offset, state});
+    rd.insert(rd.begin() + static_cast<std::ptrdiff_t>(i), {offset, deliveries});
+  };
+  for (const WriteOp& op : ops) {
+    if (const auto* o = std::get_if<OpPutGroup>(&op)) {
+      // INSERT OR IGNORE of the group and of each partition's floor row.
+      LoadedGroup* g = find(o->group);
+      if (g == nullptr) {
+        groups->push_back(LoadedGroup{o->topic_id, o->group, o->created_ms, {}});
+        g = &groups->back();
+        g->partitions.resize(partitions);
+      }
+      for (size_t i = 0; i < o->floors.size(); ++i) {
+        const int32_t p = static_cast<int32_t>(i) + o->first_partition;
+        if (p < 0 || p >= partitions || g->partitions[p].has_floor) continue;
+        g->partitions[p].has_floor = true;
+        g->partitions[p].floor = o->floors[i];
+      }
+    } else if (const auto* o = std::get_if<OpGroupMessage>(&op)) {
+      if (LoadedGroupPartition* lp = part(o->group, o->partition)) {
+        upsert(lp, o->offset, o->state, o->deliveries);
+      }
+    } else if (const auto* o = std::get_if<OpGroupFloor>(&op)) {
+      if (LoadedGroupPartition* lp = part(o->group, o->partition)) {
+        lp->has_floor = true;
+        lp->floor = std::max(lp->floor, o->floor);
+        lp->acked_total = std::max(lp->acked_total, o->acked_total);
+        lp->dead_total = std::max(lp->dead_total, o->dead_total);
+        size_t keep = 0;
+        while (keep < lp->rows_state.size() && lp->rows_state[keep].first < o->floor) ++keep;
+        lp->rows_state.erase(lp->rows_state.begin(),
+                             lp->rows_state.begin() + static_cast<std::ptrdiff_t>(keep));
+        lp->rows_deliveries.erase(
+            lp->rows_deliveries.begin(),
+            lp->rows_deliveries.begin() + static_cast<std::ptrdiff_t>(keep));
+      }
+    }
+  }
 }
 
 Status Store::ReadGroupLog(int64_t topic_id, int32_t partition, uint64_t from, uint64_t end,

@@ -111,9 +111,17 @@ struct OpTruncateGroupLog {  // drop seq >= end
   int32_t partition;
   uint64_t end;
 };
+// The partition's group log entries below `applied` are applied to the group tables. Only
+// committed entries are applied (they are never cut), so every replica's tables hold the same
+// prefix; the rest is replayed in memory when groups are loaded (docs/replication.md).
+struct OpGroupApplied {
+  int64_t topic_id;
+  int32_t partition;
+  uint64_t applied;
+};
 using WriteOp = std::variant<OpPutTopic, OpDeleteTopic, OpAppend, OpTruncateHead,
                              OpTruncateTail, OpPutGroup, OpGroupMessage, OpGroupFloor,
-                             OpGroupLog, OpTruncateGroupLog>;
+                             OpGroupLog, OpTruncateGroupLog, OpGroupApplied>;
 
 // Group ops <-> the text of a group log entry (only OpPutGroup, OpGroupMessage, OpGroupFloor).
 std::string EncodeGroupOps(const std::vector<WriteOp>& ops);
@@ -138,6 +146,7 @@ struct LoadedTopic {
   std::vector<uint64_t> first_offsets;  // per partition
 };
 struct LoadedGroupPartition {
+  bool has_floor = false;  // a group_partitions row exists (else the floor is 0)
   uint64_t floor = 0;
   uint64_t acked_total = 0;
   uint64_t dead_total = 0;
@@ -150,6 +159,12 @@ struct LoadedGroup {
   TimeMs created_ms;
   std::vector<LoadedGroupPartition> partitions;
 };
+
+// Applies group ops (OpPutGroup, OpGroupMessage, OpGroupFloor; others are ignored) to groups
+// loaded from the tables, with the tables' semantics (a floor only rises, a done row stays
+// done): the in-memory replay of group log entries not applied to the tables yet.
+void ApplyGroupOps(const std::vector<WriteOp>& ops, int32_t partitions,
+                   std::vector<LoadedGroup>* groups);
 
 class Store {
  public:
@@ -175,6 +190,9 @@ class Store {
   // The group log's epochs (epoch, first seq) in order, and its end (next seq).
   Status GroupLogEpochs(int64_t topic_id, int32_t partition,
                         std::vector<std::pair<int64_t, uint64_t>>* epochs, uint64_t* end);
+  // Where the partition's group log is applied to the group tables (OpGroupApplied; 0 when
+  // nothing was). A store written before that was recorded is migrated at open.
+  Result<uint64_t> GroupApplied(int64_t topic_id, int32_t partition);
   // Group log entries with from <= seq < end, at most max, in order.
   Status ReadGroupLog(int64_t topic_id, int32_t partition, uint64_t from, uint64_t end,
                       size_t max, std::vector<GroupLogEntry>* out);

@@ -93,6 +93,34 @@ class ReplicationServiceTest : public ::testing::Test {
     return false;
   }
 
+  // Starts broker `id`'s ack of `refs` (it leads `epoch` but cannot commit: the caller made
+  // another broker leader) and waits until its group log holds the ack. Returns its answer.
+  std::future<Result<AckOutcome>> StaleAck(int id, int64_t epoch, std::vector<MessageRef> refs) {
+    auto group_end = [&] { return B(id).EpochEnd("t", 0, epoch, true); };
+    auto before = group_end();
+    EXPECT_TRUE(before.ok()) << before.status().ToString();
+    auto answer = std::async(std::launch::async,
+                             [this, id, refs] { return B(id).Ack("t", "g", refs); });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto now_end = group_end();
+      if (now_end.ok() && before.ok() && now_end->second > before->second) return answer;
+      B(id).Read("t", 0, 1 << 20, 1, 5);  // waits for a change of the partition, at most 5 ms
+    }
+    ADD_FAILURE() << "broker " << id << " never appended the ack";
+    return answer;
+  }
+  // Waits until leader `id` proposes to add a follower to the ISR: the follower holds the
+  // leader's log and group log up to their high watermarks.
+  bool WaitCaughtUp(int id) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (!B(id).ProposedIsrChanges().empty()) return true;
+      B(id).Read("t", 0, 1 << 20, 1, 50);  // waits for a change of the partition, at most 50 ms
+    }
+    return false;
+  }
+
   FakeClock clock_;
   DirectTransport net_;
   std::vector<std::string> dirs_;
@@ -302,17 +330,8 @@ TEST_F(ReplicationServiceTest, TruncatedGroupLogEntryDoesNotUndoCommittedAcks) {
   ASSERT_EQ(acked->done, 3u);
   // Broker 2 takes over; broker 1 does not know yet and acks 0 alone (never committed).
   ASSERT_TRUE(B(2).BecomeLeader("t", 0, 2, {1, 2}, {2}).ok());
-  auto group_end = [&] { return B(1).EpochEnd("t", 0, 1, true); };
-  auto before = group_end();
-  ASSERT_TRUE(before.ok()) << before.status().ToString();
-  auto stale = std::async(std::launch::async, [&] { return B(1).Ack("t", "g", refs({0})); });
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto now_end = group_end();
-    if (now_end.ok() && now_end->second > before->second) break;
-    B(1).Read("t", 0, 6, 1, 5);  // waits for a change of the partition, at most 5 ms
-  }
-  ASSERT_GT(group_end()->second, before->second) << "broker 1 never appended the ack of 0";
+  auto stale = StaleAck(1, 1, refs({0}));
+  ASSERT_FALSE(::testing::Test::HasFailure());
   // Broker 2 leases 0 and 4 and acks 4: its floor stays at 0.
   auto got2 = B(2).Pull("t", "g", "c2", 2, 0, std::nullopt);
   ASSERT_TRUE(got2.ok()) << got2.status().ToString();
@@ -325,14 +344,7 @@ TEST_F(ReplicationServiceTest, TruncatedGroupLogEntryDoesNotUndoCommittedAcks) {
   ASSERT_TRUE(B(1).BecomeFollower("t", 0, 2, 2, Url(2)).ok());
   auto s = stale.get();
   EXPECT_FALSE(s.ok()) << "an ack the in-sync replicas never held was confirmed";
-  // Broker 1 has caught up once broker 2 proposes it back into the ISR.
-  std::vector<BrokerService::IsrChange> changes;
-  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (changes.empty() && std::chrono::steady_clock::now() < deadline) {
-    B(2).Read("t", 0, 6, 1, 50);  // waits for a change of the partition, at most 50 ms
-    changes = B(2).ProposedIsrChanges();
-  }
-  ASSERT_EQ(changes.size(), 1u);
+  ASSERT_TRUE(WaitCaughtUp(2)) << "broker 1 never caught up with broker 2";
   // Broker 1 leads epoch 3 from its own tables.
   ASSERT_TRUE(B(1).BecomeLeader("t", 0, 3, {1, 2}, {1}).ok());
   auto again = B(1).Pull("t", "g", "c3", 10, 0, std::nullopt);
@@ -344,6 +356,48 @@ TEST_F(ReplicationServiceTest, TruncatedGroupLogEntryDoesNotUndoCommittedAcks) {
         << "offset " << done << " was acked and confirmed, yet delivered again";
   }
   EXPECT_EQ(std::count(offsets.begin(), offsets.end(), 5u), 1) << "never delivered: 5";
+}
+
+// Chaos seed 840217 (per-key order in the group): a leader's ack that never committed was
+// applied to its group tables and stayed there after its entry was cut, so when that broker
+// led again it delivered the next message of the key while every other replica still held
+// the first one pending. A broker's group tables hold only committed entries.
+TEST_F(ReplicationServiceTest, AnAckThatNeverCommittedIsNotInTheTablesOfTheReplicaThatCutIt) {
+  EnsureTopic(1);
+  ASSERT_TRUE(B(1).BecomeLeader("t", 0, 1, {1, 2}, {1, 2}).ok());
+  ASSERT_TRUE(B(2).BecomeFollower("t", 0, 1, 1, Url(1)).ok());
+  for (int i = 0; i < 3; ++i) {
+    ProduceMessage m;
+    m.key = "k";  // one key: the group delivers 1 only once 0 is done, 2 once 1 is
+    m.value = std::to_string(i);
+    m.bytes = static_cast<uint32_t>(m.value.size() + 1);
+    ASSERT_TRUE(B(1).Produce("t", {m}).ok());
+  }
+  auto ref = [](uint64_t o) {
+    return std::vector<MessageRef>{{0, o, "0-" + std::to_string(o)}};
+  };
+  auto first = B(1).Pull("t", "g", "c1", 10, 0, std::nullopt);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->size(), 1u);
+  ASSERT_TRUE(B(1).Ack("t", "g", ref(0)).ok());  // committed: broker 2 holds it
+  auto second = B(1).Pull("t", "g", "c1", 10, 0, std::nullopt);
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->size(), 1u);
+  ASSERT_EQ((*second)[0].message.offset, 1u);
+  // Broker 2 takes over; broker 1 does not know yet and acks 1 alone (never committed).
+  ASSERT_TRUE(B(2).BecomeLeader("t", 0, 2, {1, 2}, {2}).ok());
+  auto stale = StaleAck(1, 1, ref(1));
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  ASSERT_TRUE(B(1).BecomeFollower("t", 0, 2, 2, Url(2)).ok());
+  EXPECT_FALSE(stale.get().ok()) << "an ack the in-sync replicas never held was confirmed";
+  ASSERT_TRUE(WaitCaughtUp(2)) << "broker 1 never caught up with broker 2";
+  // Broker 1 leads again: like broker 2, it holds 1 pending, so 1 comes before 2.
+  ASSERT_TRUE(B(1).BecomeLeader("t", 0, 3, {1, 2}, {1}).ok());
+  auto again = B(1).Pull("t", "g", "c2", 10, 0, std::nullopt);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].message.offset, 1u)
+      << "broker 1 counted its cut ack of 1 and delivered the next message of the key";
 }
 
 TEST_F(ReplicationServiceTest, WriteCommittedByAnIsrBelowMinIsrIsNotAcknowledged) {
