@@ -11,6 +11,7 @@
 #include "broker/http/cluster_router.h"
 #include "broker/http/codec.h"
 #include "broker/http/forwarding.h"
+#include "broker/http/sse.h"
 #include "broker/http/metrics.h"
 #include "broker/http/peer_transport.h"
 #include "zoomq/common/error_json.h"
@@ -390,14 +391,6 @@ void HttpServer::Routes() {
     if (!svc.AdmitWaiter()) {
       return Error(res, Status(Code::kOverloaded, "too many open streams; retry later"));
     }
-    struct Stream {
-      std::string topic, group, consumer;
-      size_t prefetch;
-      std::optional<TimeMs> visibility;
-      std::chrono::steady_clock::time_point last_write;
-      std::optional<Forwarder> fwd;       // cluster: also pull from the remote leaders
-      Forwarder::RemoteStream remote;
-    };
     static std::atomic<uint64_t> anon{0};
     std::optional<Forwarder> fwd = fanout(req);
     std::string name = consumer.value();
@@ -407,59 +400,10 @@ void HttpServer::Routes() {
                        std::to_string(++anon)
                  : "anon-sse-" + std::to_string(++anon);
     }
-    auto st = std::make_shared<Stream>(Stream{topic, group, name,
-                                              static_cast<size_t>(prefetch.value()), visibility,
-                                              std::chrono::steady_clock::now(), fwd, {}});
-    const auto keepalive = std::chrono::milliseconds(options_.sse_keepalive_ms);
-    res.status = 200;
-    res.set_header("Cache-Control", "no-cache");
-    res.set_chunked_content_provider(
-        "text/event-stream",
-        [&svc, st, keepalive](size_t, httplib::DataSink& sink) {
-          if (svc.stopping()) return false;
-          const uint64_t gen = svc.Generation(st->topic);
-          const size_t inflight = svc.InFlight(st->topic, st->group, st->consumer);
-          // In a cluster the leases at remote leaders count too (as they last reported).
-          const size_t held = inflight + (st->fwd ? st->remote.Total() : 0);
-          std::string out;
-          if (held < st->prefetch) {
-            auto r = svc.PullNow(st->topic, st->group, st->consumer, st->prefetch - held,
-                                 st->visibility);
-            if (!r.ok()) {
-              std::string ev = "event: error\ndata: " + ErrorBody(r.status()) + "\n\n";
-              sink.write(ev.data(), ev.size());
-              return false;
-            }
-            for (const DeliveredMessage& m : r.value()) {
-              out += "id: " + std::to_string(m.message.partition) + "-" +
-                     std::to_string(m.message.offset) + "\nevent: message\ndata: ";
-              out += RenderMessage(m.message, m.delivery);
-              out += "\n\n";
-            }
-            if (st->fwd) {
-              st->fwd->PollRemotes(st->remote, st->topic, st->group, st->consumer,
-                                   st->prefetch - inflight - r->size(), st->visibility, &out);
-            }
-          } else if (st->fwd) {
-            // Full (as far as we know): refreshes the remote counts, pulls if they dropped.
-            st->fwd->PollRemotes(st->remote, st->topic, st->group, st->consumer,
-                                 st->prefetch > inflight ? st->prefetch - inflight : 0,
-                                 st->visibility, &out);
-          }
-          if (!out.empty()) {
-            st->last_write = std::chrono::steady_clock::now();
-            return sink.write(out.data(), out.size());
-          }
-          if (!sink.is_writable()) return false;
-          if (std::chrono::steady_clock::now() - st->last_write >= keepalive) {
-            static const std::string kAlive = ": keep-alive\n\n";
-            if (!sink.write(kAlive.data(), kAlive.size())) return false;
-            st->last_write = std::chrono::steady_clock::now();
-          }
-          svc.WaitForChange(st->topic, gen, 200);
-          return true;
-        },
-        [&svc](bool) { svc.ReleaseWaiter(); });
+    StreamGroup(svc, std::move(fwd),
+                SubscribeParams{topic, group, name, static_cast<size_t>(prefetch.value()),
+                                visibility, options_.sse_keepalive_ms},
+                res);
   }));
 
   auto ids_route = [&svc, fanout](LeaseVerb verb) {

@@ -119,7 +119,9 @@ TEST(ChaosFindings, StoppedClusterNodeNoLongerLeadsWhatItLed) {
   node.Stop();
   auto after = (*service)->EpochEnd("t", 0, 1);
   EXPECT_FALSE(after.ok()) << "the stopped node's service still leads t/0";
-  if (!after.ok()) EXPECT_EQ(after.status().code(), Code::kNotLeader) << after.status().ToString();
+  if (!after.ok()) {
+    EXPECT_EQ(after.status().code(), Code::kNotLeader) << after.status().ToString();
+  }
   (*service)->Stop();
 }
 
