@@ -2,18 +2,18 @@
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <regex>
 #include <set>
-#include <sys/socket.h>
 
 #include "broker/http/cluster_router.h"
 #include "broker/http/codec.h"
 #include "broker/http/forwarding.h"
-#include "broker/http/sse.h"
 #include "broker/http/metrics.h"
 #include "broker/http/peer_transport.h"
+#include "broker/http/sse.h"
 #include "zoomq/common/error_json.h"
 #include "zoomq/common/names.h"
 
@@ -51,11 +51,10 @@ std::optional<std::string> Param(const httplib::Request& req, const char* name) 
 const std::vector<std::regex>& KnownPaths() {
   static const std::vector<std::regex> paths = [] {
     std::vector<std::regex> v;
-    for (const char* p :
-         {"/v1/health", "/v1/cluster", "/metrics", "/v1/topics", "/v1/topics/[^/]+",
-          "/v1/topics/[^/]+/messages", "/v1/topics/[^/]+/groups/[^/]+",
-          "/v1/topics/[^/]+/groups/[^/]+/(messages|subscribe|ack|nack|extend)",
-          "/v1/topics/[^/]+/partitions/[^/]+/messages"}) {
+    for (const char* p : {"/v1/health", "/v1/cluster", "/metrics", "/v1/topics", "/v1/topics/[^/]+",
+                          "/v1/topics/[^/]+/messages", "/v1/topics/[^/]+/groups/[^/]+",
+                          "/v1/topics/[^/]+/groups/[^/]+/(messages|subscribe|ack|nack|extend)",
+                          "/v1/topics/[^/]+/partitions/[^/]+/messages"}) {
       v.emplace_back(p);
     }
     return v;
@@ -74,6 +73,15 @@ bool IsForwarded(const httplib::Request& req) {
 }
 
 // Brokers forwarding a pull name its anonymous consumer "anon-..." on every hop.
+// visibility_ms (1 ms .. 12 h); nullopt when absent (the topic's visibility timeout applies).
+Result<std::optional<TimeMs>> VisibilityParam(const httplib::Request& req) {
+  auto text = Param(req, "visibility_ms");
+  if (!text) return std::optional<TimeMs>();
+  auto vis = ParseNumber(text, "visibility_ms", 1, kMaxLeaseDelayMs, 0);
+  if (!vis.ok()) return vis.status();
+  return std::optional<TimeMs>(vis.value());
+}
+
 Result<std::string> ConsumerParam(const httplib::Request& req) {
   auto c = Param(req, "consumer");
   if (!c) return std::string();
@@ -171,17 +179,17 @@ void HttpServer::Stop() {
   if (server_) server_->stop();
 }
 
-void HttpServer::Routes() {
-  httplib::Server& s = *server_;
-  BrokerService& svc = *service_;
+std::optional<Forwarder> HttpServer::Fanout(const httplib::Request& req) {
   // In a cluster, the Forwarder for a request that came from a client; nullopt on a
   // standalone broker and for requests another broker forwarded (never forwarded again).
-  auto fanout = [this, &svc](const httplib::Request& req) -> std::optional<Forwarder> {
-    ClusterRouter* router = router_.load();
-    if (router == nullptr || IsForwarded(req)) return std::nullopt;
-    return Forwarder(svc, *router);
-  };
-  // Wraps a handler with the request counter and latency histogram.
+  ClusterRouter* router = router_.load();
+  if (router == nullptr || IsForwarded(req)) return std::nullopt;
+  return Forwarder(*service_, *router);
+}
+
+void HttpServer::Routes() {
+  httplib::Server& s = *server_;
+  // Every route: its handler, counted and timed under its name in /metrics.
   auto route = [this](const char* name, auto handler) {
     return [this, name, handler](const httplib::Request& req, httplib::Response& res) {
       auto start = std::chrono::steady_clock::now();
@@ -190,370 +198,403 @@ void HttpServer::Routes() {
       metrics_->Observe(name, res.status, took.count());
     };
   };
-
-  s.Get("/v1/health", route("health", [this, &svc](const httplib::Request&,
-                                                  httplib::Response& res) {
-    Status st = svc.health();
-    if (ClusterRouter* r = router_.load(); st.ok() && r && !r->ZkConnected()) {
-      st = Status::Unavailable("not connected to ZooKeeper");
-    }
-    if (st.ok() && svc.stopping()) st = Status::Unavailable("broker is shutting down");
-    json j = {{"status", st.ok() ? "ok" : "unavailable"},
-              {"broker", svc.options().broker_id},
-              {"mode", router_.load() ? "cluster" : "standalone"},
-              {"url", svc.options().advertised_url}};
-    if (!st.ok()) j["error"] = {{"code", CodeName(st.code())}, {"message", st.message()}};
-    Reply(res, st.ok() ? 200 : 503, j);
-  }));
-
-  s.Get("/v1/cluster", route("cluster", [this, &svc](const httplib::Request&,
-                                                    httplib::Response& res) {
-    if (ClusterRouter* router = router_.load()) return Reply(res, 200, router->ClusterJson());
-    const int32_t id = svc.options().broker_id;
-    json topics = json::array();
-    for (const TopicInfo& t : svc.ListTopics()) {
-      json parts = json::array();
-      for (const PartitionInfo& p : t.partitions) {
-        parts.push_back({{"partition", p.partition},
-                         {"leader", id},
-                         {"epoch", 0},
-                         {"replicas", {id}},
-                         {"isr", {id}},
-                         {"high_watermark", p.high_watermark},
-                         {"log_end_offset", p.log_end_offset},
-                         {"first_offset", p.first_offset}});
-      }
-      topics.push_back({{"name", t.name}, {"partitions", parts}});
-    }
-    Reply(res, 200,
-          json{{"broker", id},
-               {"controller", id},
-               {"mode", "standalone"},
-               {"brokers", {{{"id", id}, {"url", svc.options().advertised_url}, {"alive", true}}}},
-               {"topics", topics}});
-  }));
-
-  s.Get("/metrics", route("metrics", [this, &svc](const httplib::Request&, httplib::Response& res) {
-    res.status = 200;
-    res.set_content(metrics_->Render(svc), "text/plain; version=0.0.4");
-  }));
-
-  // --- Topics -----------------------------------------------------------------------------
-  s.Post("/v1/topics", route("create_topic", [this, &svc](const httplib::Request& req,
-                                                          httplib::Response& res) {
-    auto body = ParseObject(req.body);
-    if (!body.ok()) return Error(res, body.status());
-    auto spec = TopicSpec::FromJson(body.value());
-    if (!spec.ok()) return Error(res, spec.status());
-    if (ClusterRouter* router = router_.load()) {
-      return Send(res, Forwarder(svc, *router)
-                           .CreateTopic(spec.value(), req.body,
-                                        req.get_header_value("Content-Type"), req.target,
-                                        IsForwarded(req)));
-    }
-    auto r = svc.CreateTopic(spec.value());
-    if (!r.ok()) return Error(res, r.status());
-    Reply(res, r->created ? 201 : 200, TopicJson(r->topic));
-  }));
-
-  s.Get("/v1/topics", route("list_topics", [&svc](const httplib::Request&,
-                                                  httplib::Response& res) {
-    json list = json::array();
-    for (const TopicInfo& t : svc.ListTopics()) list.push_back(TopicJson(t));
-    Reply(res, 200, json{{"topics", list}});
-  }));
-
-  s.Get("/v1/topics/" + kName, route("describe_topic", [&svc](const httplib::Request& req,
-                                                              httplib::Response& res) {
-    std::string topic = req.matches[1];
-    if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
-    auto r = svc.DescribeTopic(topic);
-    if (!r.ok()) return Error(res, r.status());
-    Reply(res, 200, TopicJson(r.value()));
-  }));
-
-  s.Delete("/v1/topics/" + kName, route("delete_topic", [this, &svc](const httplib::Request& req,
-                                                                     httplib::Response& res) {
-    std::string topic = req.matches[1];
-    if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
-    if (ClusterRouter* router = router_.load()) {
-      return Send(res, Forwarder(svc, *router).DeleteTopic(topic, req.target, IsForwarded(req)));
-    }
-    if (Status st = svc.DeleteTopic(topic); !st.ok()) return Error(res, st);
-    res.status = 204;
-  }));
-
-  // --- Produce ----------------------------------------------------------------------------
-  s.Post("/v1/topics/" + kName + "/messages",
-         route("produce", [&svc, fanout](const httplib::Request& req, httplib::Response& res) {
-           std::string topic = req.matches[1];
-           if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
-           auto msgs = ParseProduce(req.body);
-           if (!msgs.ok()) return Error(res, msgs.status());
-           if (auto fwd = fanout(req)) {
-             return Send(res, fwd->Produce(topic, req.body, std::move(msgs).value()));
-           }
-           auto r = svc.Produce(topic, std::move(msgs).value());
-           if (!r.ok()) return Error(res, r.status());
-           Reply(res, 200, RenderProduceResults(r.value()));
-         }));
-
-  // --- Groups -----------------------------------------------------------------------------
-  const std::string group_path = "/v1/topics/" + kName + "/groups/" + kName;
-  s.Put(group_path, route("create_group", [&svc, fanout](const httplib::Request& req,
-                                                         httplib::Response& res) {
-    std::string topic = req.matches[1], group = req.matches[2];
-    if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
-    auto body = ParseObject(req.body, /*allow_empty=*/true);
-    if (!body.ok()) return Error(res, body.status());
-    bool latest = false;
-    if (auto it = body->find("start"); it != body->end()) {
-      if (*it == "latest") {
-        latest = true;
-      } else if (*it != "earliest") {
-        return Error(res, Status::Invalid("field 'start' must be \"earliest\" or \"latest\""));
-      }
-    }
-    if (auto fwd = fanout(req)) return Send(res, fwd->CreateGroup(topic, group, latest, req.body));
-    auto r = svc.CreateGroup(topic, group, latest);
-    if (!r.ok()) return Error(res, r.status());
-    auto info = svc.DescribeGroup(topic, group);
-    if (!info.ok()) return Error(res, info.status());
-    Reply(res, r.value() ? 201 : 200, GroupJson(info.value()));
-  }));
-
-  s.Get(group_path, route("describe_group", [&svc, fanout](const httplib::Request& req,
-                                                           httplib::Response& res) {
-    std::string topic = req.matches[1], group = req.matches[2];
-    if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
-    if (auto fwd = fanout(req)) return Send(res, fwd->DescribeGroup(topic, group));
-    auto info = svc.DescribeGroup(topic, group);
-    if (!info.ok()) return Error(res, info.status());
-    Reply(res, 200, GroupJson(info.value()));
-  }));
-
-  s.Get(group_path + "/messages", route("pull", [this, &svc, fanout](const httplib::Request& req,
-                                                                     httplib::Response& res) {
-    std::string topic = req.matches[1], group = req.matches[2];
-    if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
-    auto consumer = ConsumerParam(req);
-    if (!consumer.ok()) return Error(res, consumer.status());
-    auto max = ParseNumber(Param(req, "max"), "max", 1, 1000, 100);
-    if (!max.ok()) return Error(res, max.status());
-    auto wait = ParseNumber(Param(req, "wait_ms"), "wait_ms", 0, 60000, 0);
-    if (!wait.ok()) return Error(res, wait.status());
-    auto vis = ParseNumber(Param(req, "visibility_ms"), "visibility_ms", 1, kMaxLeaseDelayMs, 0);
-    if (!vis.ok()) return Error(res, vis.status());
-    std::optional<TimeMs> visibility;
-    if (Param(req, "visibility_ms")) visibility = vis.value();
-    // Extension: only the leaders of these partitions are asked (forwarding.h).
-    std::set<int32_t> only;
-    if (auto list = Param(req, "partitions")) {
-      auto parsed = ParsePartitionList(*list);
-      if (!parsed.ok()) return Error(res, parsed.status());
-      only = std::move(parsed).value();
-    }
-    if (auto fwd = fanout(req)) {
-      static std::atomic<uint64_t> anon{0};
-      std::string name = consumer.value();
-      // One name on every hop, so the leaders see one consumer.
-      if (name.empty()) {
-        name = "anon-fwd-" + std::to_string(svc.options().broker_id) + "-" +
-               std::to_string(++anon);
-      }
-      return Send(res, fwd->Pull(topic, group, name, max.value(), wait.value(), visibility,
-                                 only));
-    }
-    auto r = svc.Pull(topic, group, consumer.value(), max.value(), wait.value(), visibility);
-    if (!r.ok()) return Error(res, r.status());
-    std::optional<size_t> in_flight;
-    if (IsForwarded(req) && router_.load() && !consumer->empty()) {
-      // For the forwarding broker's SSE prefetch: this consumer's leases here.
-      in_flight = svc.InFlight(topic, group, consumer.value());
-    }
-    Reply(res, 200, RenderMessages(r.value(), in_flight));
-  }));
-
-  s.Get(group_path + "/subscribe", route("subscribe", [this, &svc, fanout](
-                                                         const httplib::Request& req,
-                                                         httplib::Response& res) {
-    std::string topic = req.matches[1], group = req.matches[2];
-    if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
-    auto consumer = ConsumerParam(req);
-    if (!consumer.ok()) return Error(res, consumer.status());
-    auto prefetch = ParseNumber(Param(req, "prefetch"), "prefetch", 1, 10000, 100);
-    if (!prefetch.ok()) return Error(res, prefetch.status());
-    auto vis = ParseNumber(Param(req, "visibility_ms"), "visibility_ms", 1, kMaxLeaseDelayMs, 0);
-    if (!vis.ok()) return Error(res, vis.status());
-    std::optional<TimeMs> visibility;
-    if (Param(req, "visibility_ms")) visibility = vis.value();
-    if (auto t = svc.DescribeTopic(topic); !t.ok()) return Error(res, t.status());
-    if (!svc.AdmitWaiter()) {
-      return Error(res, Status(Code::kOverloaded, "too many open streams; retry later"));
-    }
-    static std::atomic<uint64_t> anon{0};
-    std::optional<Forwarder> fwd = fanout(req);
-    std::string name = consumer.value();
-    if (name.empty()) {
-      // In a cluster the name travels to other brokers: make it unique there too.
-      name = fwd ? "anon-sse-" + std::to_string(svc.options().broker_id) + "-" +
-                       std::to_string(++anon)
-                 : "anon-sse-" + std::to_string(++anon);
-    }
-    StreamGroup(svc, std::move(fwd),
-                SubscribeParams{topic, group, name, static_cast<size_t>(prefetch.value()),
-                                visibility, options_.sse_keepalive_ms},
-                res);
-  }));
-
-  auto ids_route = [&svc, fanout](LeaseVerb verb) {
-    return [&svc, fanout, verb](const httplib::Request& req, httplib::Response& res) {
-      std::string topic = req.matches[1], group = req.matches[2];
-      if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
-      auto body = ParseIds(req.body, LeaseVerbNumberField(verb),
-                           verb == LeaseVerb::kExtend ? 1 : 0, kMaxLeaseDelayMs);
-      if (!body.ok()) return Error(res, body.status());
-      if (auto fwd = fanout(req)) {
-        return Send(res, fwd->GroupIds(topic, group, verb, body->ids, body->number));
-      }
-      Result<AckOutcome> r = Status::Internal("unreachable");
-      if (verb == LeaseVerb::kAck) {
-        r = svc.Ack(topic, group, body->ids);
-      } else if (verb == LeaseVerb::kNack) {
-        r = svc.Nack(topic, group, body->ids, body->number.value_or(0));
-      } else {
-        TimeMs vis = body->number.value_or(0);
-        if (!body->number) {
-          auto t = svc.DescribeTopic(topic);
-          if (!t.ok()) return Error(res, t.status());
-          vis = t->config.visibility_timeout_ms;
-        }
-        r = svc.Extend(topic, group, body->ids, vis);
-      }
-      if (!r.ok()) return Error(res, r.status());
-      Reply(res, 200, AckJson(r.value(), LeaseVerbDone(verb)));
+  auto member = [this](Handler handler) {
+    return [this, handler](const httplib::Request& req, httplib::Response& res) {
+      (this->*handler)(req, res);
     };
   };
+  const std::string group_path = "/v1/topics/" + kName + "/groups/" + kName;
+  // Cluster
+  s.Get("/v1/health", route("health", member(&HttpServer::Health)));
+  s.Get("/v1/cluster", route("cluster", member(&HttpServer::Cluster)));
+  s.Get("/metrics", route("metrics", member(&HttpServer::MetricsText)));
+  // Topics
+  s.Post("/v1/topics", route("create_topic", member(&HttpServer::CreateTopic)));
+  s.Get("/v1/topics", route("list_topics", member(&HttpServer::ListTopics)));
+  s.Get("/v1/topics/" + kName, route("describe_topic", member(&HttpServer::DescribeTopic)));
+  s.Delete("/v1/topics/" + kName, route("delete_topic", member(&HttpServer::DeleteTopic)));
+  // Produce
+  s.Post("/v1/topics/" + kName + "/messages", route("produce", member(&HttpServer::Produce)));
+  // Groups
+  s.Put(group_path, route("create_group", member(&HttpServer::CreateGroup)));
+  s.Get(group_path, route("describe_group", member(&HttpServer::DescribeGroup)));
+  s.Get(group_path + "/messages", route("pull", member(&HttpServer::Pull)));
+  s.Get(group_path + "/subscribe", route("subscribe", member(&HttpServer::Subscribe)));
   for (LeaseVerb verb : {LeaseVerb::kAck, LeaseVerb::kNack, LeaseVerb::kExtend}) {
-    s.Post(group_path + "/" + LeaseVerbPath(verb), route(LeaseVerbPath(verb), ids_route(verb)));
+    s.Post(group_path + "/" + LeaseVerbPath(verb),
+           route(LeaseVerbPath(verb),
+                 [this, verb](const httplib::Request& req, httplib::Response& res) {
+                   LeaseVerbs(verb, req, res);
+                 }));
   }
-
-  // --- Between brokers (docs/replication.md) ---------------------------------------------
-  // Moves every leadership of `broker` away (the controller does it; others forward).
+  // Between brokers (docs/replication.md)
   s.Post("/internal/v1/controlled_shutdown",
-         route("internal_controlled_shutdown", [this, &svc](const httplib::Request& req,
-                                                            httplib::Response& res) {
-           auto broker = ParseNumber(Param(req, "broker"), "broker", 1, 1 << 30, -1);
-           if (!broker.ok()) return Error(res, broker.status());
-           if (broker.value() < 0) {
-             return Error(res, Status::Invalid("query parameter 'broker' is required"));
-           }
-           ClusterRouter* router = router_.load();
-           if (router == nullptr) return Reply(res, 200, std::string("{}"));  // leads alone
-           Send(res, Forwarder(svc, *router)
-                         .ControlledShutdown(static_cast<int32_t>(broker.value()), req.target,
-                                             IsForwarded(req)));
-         }));
-
-  // A consumer's leases here (SSE prefetch of a stream held by another broker).
-  s.Get("/internal/v1/in_flight", route("internal_in_flight", [&svc](const httplib::Request& req,
-                                                                     httplib::Response& res) {
-    std::string topic = req.get_param_value("topic"), group = req.get_param_value("group"),
-                consumer = req.get_param_value("consumer");
-    if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
-    if (Status st = ValidateName(consumer, "consumer"); !st.ok()) return Error(res, st);
-    Reply(res, 200, json{{"in_flight", svc.InFlight(topic, group, consumer)}});
-  }));
-
-  s.Get("/internal/v1/fetch", route("internal_fetch", [&svc](const httplib::Request& req,
-                                                             httplib::Response& res) {
-    FetchRequest f;
-    f.topic = req.get_param_value("topic");
-    if (Status st = NamesOk(f.topic, nullptr); !st.ok()) return Error(res, st);
-    auto num = [&](const char* name, int64_t min, int64_t max) {
-      return ParseNumber(Param(req, name), name, min, max, min);
-    };
-    auto partition = num("partition", 0, 1 << 30);
-    auto replica = num("replica", 0, 1 << 30);
-    auto offset = num("offset", 0, INT64_MAX);
-    auto group_offset = num("group_offset", 0, INT64_MAX);
-    auto epoch = num("epoch", 0, INT64_MAX);
-    auto max_bytes = num("max_bytes", 1, 64 << 20);
-    auto wait = num("wait_ms", 0, 60000);
-    for (auto* r : {&partition, &replica, &offset, &group_offset, &epoch, &max_bytes, &wait}) {
-      if (!r->ok()) return Error(res, r->status());
-    }
-    f.partition = static_cast<int32_t>(partition.value());
-    f.replica = static_cast<int32_t>(replica.value());
-    f.offset = static_cast<uint64_t>(offset.value());
-    f.group_offset = static_cast<uint64_t>(group_offset.value());
-    f.epoch = epoch.value();
-    f.max_bytes = static_cast<size_t>(max_bytes.value());
-    f.wait_ms = wait.value();
-    auto r = svc.Fetch(f);
-    if (!r.ok()) return Error(res, r.status());
-    Reply(res, 200, EncodeFetchResponse(r.value()));
-  }));
-
-  s.Get("/internal/v1/epoch_end", route("internal_epoch_end", [&svc](const httplib::Request& req,
-                                                                     httplib::Response& res) {
-    std::string topic = req.get_param_value("topic");
-    if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
-    auto partition = ParseNumber(Param(req, "partition"), "partition", 0, 1 << 30, 0);
-    auto epoch = ParseNumber(Param(req, "epoch"), "epoch", 0, INT64_MAX, 0);
-    if (!partition.ok()) return Error(res, partition.status());
-    if (!epoch.ok()) return Error(res, epoch.status());
-    auto r = svc.EpochEnd(topic, static_cast<int32_t>(partition.value()), epoch.value(),
-                          req.get_param_value("log") == "group");
-    if (!r.ok()) return Error(res, r.status());
-    Reply(res, 200, json{{"epoch", r->first}, {"end_offset", r->second}});
-  }));
-
-  // Every entry of this broker's replica up to its high watermark: for consistency checks.
-  s.Get("/internal/v1/log", route("internal_log", [&svc](const httplib::Request& req,
-                                                         httplib::Response& res) {
-    std::string topic = req.get_param_value("topic");
-    if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
-    auto partition = ParseNumber(Param(req, "partition"), "partition", 0, 1 << 30, 0);
-    if (!partition.ok()) return Error(res, partition.status());
-    uint64_t hwm = 0;
-    auto r = svc.ReplicaLog(topic, static_cast<int32_t>(partition.value()), &hwm);
-    if (!r.ok()) return Error(res, r.status());
-    FetchResponse f;
-    f.high_watermark = hwm;
-    f.entries = std::move(r).value();
-    Reply(res, 200, EncodeFetchResponse(f));
-  }));
-
-  // --- Stream -----------------------------------------------------------------------------
+         route("internal_controlled_shutdown", member(&HttpServer::InternalControlledShutdown)));
+  s.Get("/internal/v1/in_flight",
+        route("internal_in_flight", member(&HttpServer::InternalInFlight)));
+  s.Get("/internal/v1/fetch", route("internal_fetch", member(&HttpServer::InternalFetch)));
+  s.Get("/internal/v1/epoch_end",
+        route("internal_epoch_end", member(&HttpServer::InternalEpochEnd)));
+  s.Get("/internal/v1/log", route("internal_log", member(&HttpServer::InternalLog)));
+  // Stream
   s.Get("/v1/topics/" + kName + "/partitions/" + kName + "/messages",
-        route("read", [&svc, fanout](const httplib::Request& req, httplib::Response& res) {
-          std::string topic = req.matches[1];
-          if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
-          auto partition = ParseNumber(std::string(req.matches[2]), "partition", 0, 1 << 30, 0);
-          if (!partition.ok()) return Error(res, partition.status());
-          auto from = ParseNumber(Param(req, "from"), "from", 0, INT64_MAX, 0);
-          if (!from.ok()) return Error(res, from.status());
-          auto max = ParseNumber(Param(req, "max"), "max", 1, 1000, 100);
-          if (!max.ok()) return Error(res, max.status());
-          auto wait = ParseNumber(Param(req, "wait_ms"), "wait_ms", 0, 60000, 0);
-          if (!wait.ok()) return Error(res, wait.status());
-          if (auto fwd = fanout(req)) {
-            if (auto a = fwd->Read(topic, partition.value(), req.target, wait.value())) {
-              return Send(res, *a);
-            }
-          }
-          auto r = svc.Read(topic, partition.value(), from.value(), max.value(), wait.value());
-          if (!r.ok()) return Error(res, r.status());
-          std::string body = "{\"messages\":[";
-          for (size_t i = 0; i < r->messages.size(); ++i) {
-            if (i) body += ',';
-            body += RenderMessage(r->messages[i], std::nullopt);
-          }
-          body += "],\"high_watermark\":" + std::to_string(r->high_watermark) +
-                  ",\"first_offset\":" + std::to_string(r->first_offset) + "}";
-          Reply(res, 200, body);
-        }));
+        route("read", member(&HttpServer::Read)));
+}
+
+// --- Cluster -------------------------------------------------------------------------
+
+void HttpServer::Health(const httplib::Request&, httplib::Response& res) {
+  BrokerService& svc = *service_;
+  Status st = svc.health();
+  if (ClusterRouter* r = router_.load(); st.ok() && r && !r->ZkConnected()) {
+    st = Status::Unavailable("not connected to ZooKeeper");
+  }
+  if (st.ok() && svc.stopping()) st = Status::Unavailable("broker is shutting down");
+  json j = {{"status", st.ok() ? "ok" : "unavailable"},
+            {"broker", svc.options().broker_id},
+            {"mode", router_.load() ? "cluster" : "standalone"},
+            {"url", svc.options().advertised_url}};
+  if (!st.ok()) j["error"] = {{"code", CodeName(st.code())}, {"message", st.message()}};
+  Reply(res, st.ok() ? 200 : 503, j);
+}
+
+void HttpServer::Cluster(const httplib::Request&, httplib::Response& res) {
+  BrokerService& svc = *service_;
+  if (ClusterRouter* router = router_.load()) return Reply(res, 200, router->ClusterJson());
+  const int32_t id = svc.options().broker_id;
+  json topics = json::array();
+  for (const TopicInfo& t : svc.ListTopics()) {
+    json parts = json::array();
+    for (const PartitionInfo& p : t.partitions) {
+      parts.push_back({{"partition", p.partition},
+                       {"leader", id},
+                       {"epoch", 0},
+                       {"replicas", {id}},
+                       {"isr", {id}},
+                       {"high_watermark", p.high_watermark},
+                       {"log_end_offset", p.log_end_offset},
+                       {"first_offset", p.first_offset}});
+    }
+    topics.push_back({{"name", t.name}, {"partitions", parts}});
+  }
+  Reply(res, 200,
+        json{{"broker", id},
+             {"controller", id},
+             {"mode", "standalone"},
+             {"brokers", {{{"id", id}, {"url", svc.options().advertised_url}, {"alive", true}}}},
+             {"topics", topics}});
+}
+
+void HttpServer::MetricsText(const httplib::Request&, httplib::Response& res) {
+  BrokerService& svc = *service_;
+  res.status = 200;
+  res.set_content(metrics_->Render(svc), "text/plain; version=0.0.4");
+}
+
+// --- Topics --------------------------------------------------------------------------
+
+void HttpServer::CreateTopic(const httplib::Request& req, httplib::Response& res) {
+  BrokerService& svc = *service_;
+  auto body = ParseObject(req.body);
+  if (!body.ok()) return Error(res, body.status());
+  auto spec = TopicSpec::FromJson(body.value());
+  if (!spec.ok()) return Error(res, spec.status());
+  if (ClusterRouter* router = router_.load()) {
+    return Send(res, Forwarder(svc, *router)
+                         .CreateTopic(spec.value(), req.body, req.get_header_value("Content-Type"),
+                                      req.target, IsForwarded(req)));
+  }
+  auto r = svc.CreateTopic(spec.value());
+  if (!r.ok()) return Error(res, r.status());
+  Reply(res, r->created ? 201 : 200, TopicJson(r->topic));
+}
+
+void HttpServer::ListTopics(const httplib::Request&, httplib::Response& res) {
+  BrokerService& svc = *service_;
+  json list = json::array();
+  for (const TopicInfo& t : svc.ListTopics()) list.push_back(TopicJson(t));
+  Reply(res, 200, json{{"topics", list}});
+}
+
+void HttpServer::DescribeTopic(const httplib::Request& req, httplib::Response& res) {
+  BrokerService& svc = *service_;
+  std::string topic = req.matches[1];
+  if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
+  auto r = svc.DescribeTopic(topic);
+  if (!r.ok()) return Error(res, r.status());
+  Reply(res, 200, TopicJson(r.value()));
+}
+
+void HttpServer::DeleteTopic(const httplib::Request& req, httplib::Response& res) {
+  BrokerService& svc = *service_;
+  std::string topic = req.matches[1];
+  if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
+  if (ClusterRouter* router = router_.load()) {
+    return Send(res, Forwarder(svc, *router).DeleteTopic(topic, req.target, IsForwarded(req)));
+  }
+  if (Status st = svc.DeleteTopic(topic); !st.ok()) return Error(res, st);
+  res.status = 204;
+}
+
+// --- Produce -------------------------------------------------------------------------
+
+void HttpServer::Produce(const httplib::Request& req, httplib::Response& res) {
+  BrokerService& svc = *service_;
+  std::string topic = req.matches[1];
+  if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
+  auto msgs = ParseProduce(req.body);
+  if (!msgs.ok()) return Error(res, msgs.status());
+  if (auto fwd = Fanout(req)) {
+    return Send(res, fwd->Produce(topic, req.body, std::move(msgs).value()));
+  }
+  auto r = svc.Produce(topic, std::move(msgs).value());
+  if (!r.ok()) return Error(res, r.status());
+  Reply(res, 200, RenderProduceResults(r.value()));
+}
+
+// --- Groups --------------------------------------------------------------------------
+
+void HttpServer::CreateGroup(const httplib::Request& req, httplib::Response& res) {
+  BrokerService& svc = *service_;
+  std::string topic = req.matches[1], group = req.matches[2];
+  if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
+  auto body = ParseObject(req.body, /*allow_empty=*/true);
+  if (!body.ok()) return Error(res, body.status());
+  bool latest = false;
+  if (auto it = body->find("start"); it != body->end()) {
+    if (*it == "latest") {
+      latest = true;
+    } else if (*it != "earliest") {
+      return Error(res, Status::Invalid("field 'start' must be \"earliest\" or \"latest\""));
+    }
+  }
+  if (auto fwd = Fanout(req)) return Send(res, fwd->CreateGroup(topic, group, latest, req.body));
+  auto r = svc.CreateGroup(topic, group, latest);
+  if (!r.ok()) return Error(res, r.status());
+  auto info = svc.DescribeGroup(topic, group);
+  if (!info.ok()) return Error(res, info.status());
+  Reply(res, r.value() ? 201 : 200, GroupJson(info.value()));
+}
+
+void HttpServer::DescribeGroup(const httplib::Request& req, httplib::Response& res) {
+  BrokerService& svc = *service_;
+  std::string topic = req.matches[1], group = req.matches[2];
+  if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
+  if (auto fwd = Fanout(req)) return Send(res, fwd->DescribeGroup(topic, group));
+  auto info = svc.DescribeGroup(topic, group);
+  if (!info.ok()) return Error(res, info.status());
+  Reply(res, 200, GroupJson(info.value()));
+}
+
+void HttpServer::Pull(const httplib::Request& req, httplib::Response& res) {
+  BrokerService& svc = *service_;
+  std::string topic = req.matches[1], group = req.matches[2];
+  if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
+  auto consumer = ConsumerParam(req);
+  if (!consumer.ok()) return Error(res, consumer.status());
+  auto max = ParseNumber(Param(req, "max"), "max", 1, 1000, 100);
+  if (!max.ok()) return Error(res, max.status());
+  auto wait = ParseNumber(Param(req, "wait_ms"), "wait_ms", 0, 60000, 0);
+  if (!wait.ok()) return Error(res, wait.status());
+  auto visibility = VisibilityParam(req);
+  if (!visibility.ok()) return Error(res, visibility.status());
+  // Extension: only the leaders of these partitions are asked (forwarding.h).
+  std::set<int32_t> only;
+  if (auto list = Param(req, "partitions")) {
+    auto parsed = ParsePartitionList(*list);
+    if (!parsed.ok()) return Error(res, parsed.status());
+    only = std::move(parsed).value();
+  }
+  if (auto fwd = Fanout(req)) {
+    static std::atomic<uint64_t> anon{0};
+    std::string name = consumer.value();
+    // One name on every hop, so the leaders see one consumer.
+    if (name.empty()) {
+      name = "anon-fwd-" + std::to_string(svc.options().broker_id) + "-" + std::to_string(++anon);
+    }
+    return Send(res,
+                fwd->Pull(topic, group, name, max.value(), wait.value(), visibility.value(), only));
+  }
+  auto r = svc.Pull(topic, group, consumer.value(), max.value(), wait.value(), visibility.value());
+  if (!r.ok()) return Error(res, r.status());
+  std::optional<size_t> in_flight;
+  if (IsForwarded(req) && router_.load() && !consumer->empty()) {
+    // For the forwarding broker's SSE prefetch: this consumer's leases here.
+    in_flight = svc.InFlight(topic, group, consumer.value());
+  }
+  Reply(res, 200, RenderMessages(r.value(), in_flight));
+}
+
+void HttpServer::Subscribe(const httplib::Request& req, httplib::Response& res) {
+  BrokerService& svc = *service_;
+  std::string topic = req.matches[1], group = req.matches[2];
+  if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
+  auto consumer = ConsumerParam(req);
+  if (!consumer.ok()) return Error(res, consumer.status());
+  auto prefetch = ParseNumber(Param(req, "prefetch"), "prefetch", 1, 10000, 100);
+  if (!prefetch.ok()) return Error(res, prefetch.status());
+  auto visibility = VisibilityParam(req);
+  if (!visibility.ok()) return Error(res, visibility.status());
+  if (auto t = svc.DescribeTopic(topic); !t.ok()) return Error(res, t.status());
+  if (!svc.AdmitWaiter()) {
+    return Error(res, Status(Code::kOverloaded, "too many open streams; retry later"));
+  }
+  static std::atomic<uint64_t> anon{0};
+  std::optional<Forwarder> fwd = Fanout(req);
+  std::string name = consumer.value();
+  if (name.empty()) {
+    // In a cluster the name travels to other brokers: make it unique there too.
+    name =
+        fwd ? "anon-sse-" + std::to_string(svc.options().broker_id) + "-" + std::to_string(++anon)
+            : "anon-sse-" + std::to_string(++anon);
+  }
+  StreamGroup(svc, std::move(fwd),
+              SubscribeParams{topic, group, name, static_cast<size_t>(prefetch.value()),
+                              visibility.value(), options_.sse_keepalive_ms},
+              res);
+}
+
+void HttpServer::LeaseVerbs(LeaseVerb verb, const httplib::Request& req, httplib::Response& res) {
+  BrokerService& svc = *service_;
+  std::string topic = req.matches[1], group = req.matches[2];
+  if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
+  auto body = ParseIds(req.body, LeaseVerbNumberField(verb), verb == LeaseVerb::kExtend ? 1 : 0,
+                       kMaxLeaseDelayMs);
+  if (!body.ok()) return Error(res, body.status());
+  if (auto fwd = Fanout(req)) {
+    return Send(res, fwd->GroupIds(topic, group, verb, body->ids, body->number));
+  }
+  Result<AckOutcome> r = Status::Internal("unreachable");
+  if (verb == LeaseVerb::kAck) {
+    r = svc.Ack(topic, group, body->ids);
+  } else if (verb == LeaseVerb::kNack) {
+    r = svc.Nack(topic, group, body->ids, body->number.value_or(0));
+  } else {
+    TimeMs vis = body->number.value_or(0);
+    if (!body->number) {
+      auto t = svc.DescribeTopic(topic);
+      if (!t.ok()) return Error(res, t.status());
+      vis = t->config.visibility_timeout_ms;
+    }
+    r = svc.Extend(topic, group, body->ids, vis);
+  }
+  if (!r.ok()) return Error(res, r.status());
+  Reply(res, 200, AckJson(r.value(), LeaseVerbDone(verb)));
+}
+
+// --- Between brokers (docs/replication.md) -------------------------------------------
+
+void HttpServer::InternalControlledShutdown(const httplib::Request& req, httplib::Response& res) {
+  BrokerService& svc = *service_;
+  auto broker = ParseNumber(Param(req, "broker"), "broker", 1, 1 << 30, -1);
+  if (!broker.ok()) return Error(res, broker.status());
+  if (broker.value() < 0) {
+    return Error(res, Status::Invalid("query parameter 'broker' is required"));
+  }
+  ClusterRouter* router = router_.load();
+  if (router == nullptr) return Reply(res, 200, std::string("{}"));  // leads alone
+  Send(res,
+       Forwarder(svc, *router)
+           .ControlledShutdown(static_cast<int32_t>(broker.value()), req.target, IsForwarded(req)));
+}
+
+void HttpServer::InternalInFlight(const httplib::Request& req, httplib::Response& res) {
+  BrokerService& svc = *service_;
+  std::string topic = req.get_param_value("topic"), group = req.get_param_value("group"),
+              consumer = req.get_param_value("consumer");
+  if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
+  if (Status st = ValidateName(consumer, "consumer"); !st.ok()) return Error(res, st);
+  Reply(res, 200, json{{"in_flight", svc.InFlight(topic, group, consumer)}});
+}
+
+void HttpServer::InternalFetch(const httplib::Request& req, httplib::Response& res) {
+  BrokerService& svc = *service_;
+  FetchRequest f;
+  f.topic = req.get_param_value("topic");
+  if (Status st = NamesOk(f.topic, nullptr); !st.ok()) return Error(res, st);
+  auto num = [&](const char* name, int64_t min, int64_t max) {
+    return ParseNumber(Param(req, name), name, min, max, min);
+  };
+  auto partition = num("partition", 0, 1 << 30);
+  auto replica = num("replica", 0, 1 << 30);
+  auto offset = num("offset", 0, INT64_MAX);
+  auto group_offset = num("group_offset", 0, INT64_MAX);
+  auto epoch = num("epoch", 0, INT64_MAX);
+  auto max_bytes = num("max_bytes", 1, 64 << 20);
+  auto wait = num("wait_ms", 0, 60000);
+  for (auto* r : {&partition, &replica, &offset, &group_offset, &epoch, &max_bytes, &wait}) {
+    if (!r->ok()) return Error(res, r->status());
+  }
+  f.partition = static_cast<int32_t>(partition.value());
+  f.replica = static_cast<int32_t>(replica.value());
+  f.offset = static_cast<uint64_t>(offset.value());
+  f.group_offset = static_cast<uint64_t>(group_offset.value());
+  f.epoch = epoch.value();
+  f.max_bytes = static_cast<size_t>(max_bytes.value());
+  f.wait_ms = wait.value();
+  auto r = svc.Fetch(f);
+  if (!r.ok()) return Error(res, r.status());
+  Reply(res, 200, EncodeFetchResponse(r.value()));
+}
+
+void HttpServer::InternalEpochEnd(const httplib::Request& req, httplib::Response& res) {
+  BrokerService& svc = *service_;
+  std::string topic = req.get_param_value("topic");
+  if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
+  auto partition = ParseNumber(Param(req, "partition"), "partition", 0, 1 << 30, 0);
+  auto epoch = ParseNumber(Param(req, "epoch"), "epoch", 0, INT64_MAX, 0);
+  if (!partition.ok()) return Error(res, partition.status());
+  if (!epoch.ok()) return Error(res, epoch.status());
+  auto r = svc.EpochEnd(topic, static_cast<int32_t>(partition.value()), epoch.value(),
+                        req.get_param_value("log") == "group");
+  if (!r.ok()) return Error(res, r.status());
+  Reply(res, 200, json{{"epoch", r->first}, {"end_offset", r->second}});
+}
+
+void HttpServer::InternalLog(const httplib::Request& req, httplib::Response& res) {
+  BrokerService& svc = *service_;
+  std::string topic = req.get_param_value("topic");
+  if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
+  auto partition = ParseNumber(Param(req, "partition"), "partition", 0, 1 << 30, 0);
+  if (!partition.ok()) return Error(res, partition.status());
+  uint64_t hwm = 0;
+  auto r = svc.ReplicaLog(topic, static_cast<int32_t>(partition.value()), &hwm);
+  if (!r.ok()) return Error(res, r.status());
+  FetchResponse f;
+  f.high_watermark = hwm;
+  f.entries = std::move(r).value();
+  Reply(res, 200, EncodeFetchResponse(f));
+}
+
+// --- Stream --------------------------------------------------------------------------
+
+void HttpServer::Read(const httplib::Request& req, httplib::Response& res) {
+  BrokerService& svc = *service_;
+  std::string topic = req.matches[1];
+  if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
+  auto partition = ParseNumber(std::string(req.matches[2]), "partition", 0, 1 << 30, 0);
+  if (!partition.ok()) return Error(res, partition.status());
+  auto from = ParseNumber(Param(req, "from"), "from", 0, INT64_MAX, 0);
+  if (!from.ok()) return Error(res, from.status());
+  auto max = ParseNumber(Param(req, "max"), "max", 1, 1000, 100);
+  if (!max.ok()) return Error(res, max.status());
+  auto wait = ParseNumber(Param(req, "wait_ms"), "wait_ms", 0, 60000, 0);
+  if (!wait.ok()) return Error(res, wait.status());
+  if (auto fwd = Fanout(req)) {
+    if (auto a = fwd->Read(topic, partition.value(), req.target, wait.value())) {
+      return Send(res, *a);
+    }
+  }
+  auto r = svc.Read(topic, partition.value(), from.value(), max.value(), wait.value());
+  if (!r.ok()) return Error(res, r.status());
+  std::string body = "{\"messages\":[";
+  for (size_t i = 0; i < r->messages.size(); ++i) {
+    if (i) body += ',';
+    body += RenderMessage(r->messages[i], std::nullopt);
+  }
+  body += "],\"high_watermark\":" + std::to_string(r->high_watermark) +
+          ",\"first_offset\":" + std::to_string(r->first_offset) + "}";
+  Reply(res, 200, body);
 }
 
 }  // namespace zoomq::broker::http

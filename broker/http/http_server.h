@@ -5,19 +5,23 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "broker/http/forwarding.h"
 #include "broker/service/broker_service.h"
 
 namespace httplib {
 class Server;
-}
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace zoomq::broker::http {
 
 struct HttpOptions {
   std::string host = "127.0.0.1";
-  int port = 9101;  // 0: any free port
+  int port = 9101;        // 0: any free port
   size_t threads = 1024;  // each keep-alive connection, long poll and SSE stream holds one
   size_t max_body_bytes = 16u << 20;
   // An idle keep-alive connection holds a pool thread this long, and holds up shutdown
@@ -49,6 +53,38 @@ class HttpServer {
 
  private:
   void Routes();
+  // In a cluster, the Forwarder for a client's request; nullopt standalone or when forwarded.
+  std::optional<Forwarder> Fanout(const httplib::Request& req);
+
+  // One handler per route (docs/api.md), by resource: parse, call the service (or, in a
+  // cluster, the Forwarder), render.
+  using Handler = void (HttpServer::*)(const httplib::Request&, httplib::Response&);
+  // Cluster
+  void Health(const httplib::Request& req, httplib::Response& res);
+  void Cluster(const httplib::Request& req, httplib::Response& res);
+  void MetricsText(const httplib::Request& req, httplib::Response& res);
+  // Topics
+  void CreateTopic(const httplib::Request& req, httplib::Response& res);
+  void ListTopics(const httplib::Request& req, httplib::Response& res);
+  void DescribeTopic(const httplib::Request& req, httplib::Response& res);
+  void DeleteTopic(const httplib::Request& req, httplib::Response& res);
+  // Produce
+  void Produce(const httplib::Request& req, httplib::Response& res);
+  // Groups
+  void CreateGroup(const httplib::Request& req, httplib::Response& res);
+  void DescribeGroup(const httplib::Request& req, httplib::Response& res);
+  void Pull(const httplib::Request& req, httplib::Response& res);
+  void Subscribe(const httplib::Request& req, httplib::Response& res);
+  // ack, nack, extend
+  void LeaseVerbs(LeaseVerb verb, const httplib::Request& req, httplib::Response& res);
+  // Between brokers (docs/replication.md)
+  void InternalControlledShutdown(const httplib::Request& req, httplib::Response& res);
+  void InternalInFlight(const httplib::Request& req, httplib::Response& res);
+  void InternalFetch(const httplib::Request& req, httplib::Response& res);
+  void InternalEpochEnd(const httplib::Request& req, httplib::Response& res);
+  void InternalLog(const httplib::Request& req, httplib::Response& res);
+  // Stream
+  void Read(const httplib::Request& req, httplib::Response& res);
 
   BrokerService* const service_;
   const HttpOptions options_;

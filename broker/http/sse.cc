@@ -37,8 +37,8 @@ bool Step(BrokerService& svc, Stream& st, httplib::DataSink& sink) {
       return false;
     }
     for (const DeliveredMessage& m : r.value()) {
-      out += "id: " + std::to_string(m.message.partition) + "-" +
-             std::to_string(m.message.offset) + "\nevent: message\ndata: ";
+      out += "id: " + std::to_string(m.message.partition) + "-" + std::to_string(m.message.offset) +
+             "\nevent: message\ndata: ";
       out += RenderMessage(m.message, m.delivery);
       out += "\n\n";
     }
