@@ -16,6 +16,12 @@ using coordinator::PartitionState;
 using nlohmann::json;
 
 namespace {
+
+// A controlled shutdown waits this long for the broker's leaderships to move, re-checking
+// the metadata this often (followers' watches settle in between).
+constexpr auto kControlledShutdownWait = std::chrono::seconds(5);
+constexpr auto kControlledShutdownPoll = std::chrono::milliseconds(50);
+
 std::string Tp(const std::string& t, int32_t p) { return t + "/" + std::to_string(p); }
 std::string List(const std::vector<int32_t>& v) {
   std::string s;
@@ -413,7 +419,7 @@ Status ClusterNode::ControlledShutdown(int32_t broker) {
     auto live = incarnations_.find(broker);
     leaving_[broker] = live == incarnations_.end() ? 0 : live->second;
   }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  auto deadline = std::chrono::steady_clock::now() + kControlledShutdownWait;
   for (;;) {
     Reconcile(false);
     if (!policy_->LeadsAny(broker)) return Status::Ok();
@@ -422,7 +428,7 @@ Status ClusterNode::ControlledShutdown(int32_t broker) {
                                  " still leads partitions with no other in-sync replica");
     }
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, std::chrono::milliseconds(50));  // let followers' watches settle
+    cv_.wait_for(lock, kControlledShutdownPoll);  // let followers' watches settle
   }
 }
 

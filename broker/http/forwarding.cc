@@ -21,6 +21,13 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
+// After a leader answered NOT_LEADER, how long the second round waits for the metadata to
+// name the new leader, and how often it looks.
+constexpr auto kLeaderMoveWait = std::chrono::milliseconds(1000);
+constexpr auto kLeaderMovePoll = std::chrono::milliseconds(50);
+// A subscription stream polls the remote leaders at most this often.
+constexpr auto kRemotePollMin = std::chrono::milliseconds(200);
+
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // Idle keep-alive connections to other brokers, one per request in flight (an httplib
@@ -220,7 +227,7 @@ Result<std::vector<FailedPart>> SplitByLeader(ClusterRouter& router,
   for (int round = 0; round < 2 && !pending.empty(); ++round) {
     if (round == 1) {
       // Give the metadata a moment to learn of the new leader (bounded).
-      const auto until = SteadyClock::now() + std::chrono::milliseconds(1000);
+      const auto until = SteadyClock::now() + kLeaderMoveWait;
       for (;;) {
         bool all_moved = true;
         for (auto& [p, old] : moved) {
@@ -228,7 +235,7 @@ Result<std::vector<FailedPart>> SplitByLeader(ClusterRouter& router,
           if (!now_url || *now_url == old) all_moved = false;
         }
         if (all_moved || SteadyClock::now() >= until) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        std::this_thread::sleep_for(kLeaderMovePoll);
       }
     }
     const std::string self = router.self_url();
@@ -703,7 +710,7 @@ size_t Forwarder::PollRemotes(RemoteStream& state, const std::string& topic,
   const auto now = SteadyClock::now();
   const uint64_t gen = svc_.Generation(topic);
   const auto since = now - state.last_poll;
-  if (since < std::chrono::milliseconds(200)) return 0;
+  if (since < kRemotePollMin) return 0;
   if (gen == state.seen_generation && since < std::chrono::milliseconds(state.interval_ms)) {
     return 0;
   }
