@@ -100,42 +100,6 @@ std::string BrokerBinary() {
 #endif
 }
 
-std::string FindInPath(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::stringstream ss(path ? path : "/usr/bin:/bin");
-  std::string dir;
-  while (std::getline(ss, dir, ':')) {
-    std::string p = (dir.empty() ? "." : dir) + "/" + name;
-    if (::access(p.c_str(), X_OK) == 0) return p;
-  }
-  return "";
-}
-
-// Sends a ZooKeeper four-letter word and returns the whole answer ("" on error).
-std::string FourLetterWord(int port, const std::string& word) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return "";
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  std::string out;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::write(fd, word.data(), word.size()) == static_cast<ssize_t>(word.size())) {
-    const auto deadline = Clock::now() + milliseconds(1000);
-    char buf[4096];
-    while (Clock::now() < deadline) {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, 200) <= 0) continue;
-      const ssize_t n = ::read(fd, buf, sizeof(buf));
-      if (n <= 0) break;
-      out.append(buf, static_cast<size_t>(n));
-    }
-  }
-  ::close(fd);
-  return out;
-}
-
 std::vector<int> IntList(const Json& j) {
   std::vector<int> out;
   if (!j.is_array()) return out;
@@ -172,33 +136,22 @@ ZooKeeperServer::~ZooKeeperServer() {
 }
 
 bool ZooKeeperServer::Serving() {
-  return port_ > 0 && FourLetterWord(port_, "srvr").find("Mode:") != std::string::npos;
+  return zoomq::testing::ZooKeeperServing("127.0.0.1", port_);
 }
 
 ::testing::AssertionResult ZooKeeperServer::Start(milliseconds timeout) {
   if (dir_.empty()) return ::testing::AssertionFailure() << "mkdtemp failed";
-  const std::string java = FindInPath("java");
-  if (java.empty()) return ::testing::AssertionFailure() << "java not found in PATH";
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (!restarting_) port_ = PickFreePort();
-    std::filesystem::create_directories(dir_ + "/data");
-    {
-      std::ofstream cfg(dir_ + "/zoo.cfg");
-      cfg << "tickTime=500\ninitLimit=10\nsyncLimit=5\n"
-          << "dataDir=" << dir_ << "/data\n"
-          << "clientPort=" << port_ << "\nclientPortAddress=127.0.0.1\n"
-          << "admin.enableServer=false\n4lw.commands.whitelist=ruok,srvr,mntr\n"
-          << "maxClientCnxns=0\nforceSync=no\n";
-    }
-    std::string cp = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-api.jar";
-    if (::access("/usr/share/java/slf4j-simple.jar", R_OK) == 0) {
-      cp += ":/usr/share/java/slf4j-simple.jar";
-    }
+    zoomq::testing::ZooKeeperConfig config;
+    config.dir = dir_;
+    config.client_port = port_;
+    const std::string cfg = zoomq::testing::WriteZooKeeperConfig(config);
+    if (cfg.empty()) return ::testing::AssertionFailure() << "cannot write " << dir_ << "/zoo.cfg";
+    const auto command = zoomq::testing::ZooKeeperCommand(cfg, /*ensemble=*/false);
+    if (command.empty()) return ::testing::AssertionFailure() << "java not found in PATH";
     std::string error;
-    if (!process_.Spawn({java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx128m",
-                         "-XX:-UsePerfData", "-cp", cp,
-                         "org.apache.zookeeper.server.ZooKeeperServerMain", dir_ + "/zoo.cfg"},
-                        log_path(), &error)) {
+    if (!process_.Spawn(command, log_path(), &error)) {
       return ::testing::AssertionFailure() << error;
     }
     bool exited = false;
@@ -433,38 +386,30 @@ std::string ZooKeeperEnsemble::hosts() const {
 }
 
 bool ZooKeeperEnsemble::Serving(int i) {
-  return FourLetterWord(client_ports_[i], "srvr").find("Mode:") != std::string::npos;
+  return zoomq::testing::ZooKeeperServing("127.0.0.1", client_ports_[i]);
 }
 
 void ZooKeeperEnsemble::Kill(int i) { processes_[i]->Kill(); }
 
 ::testing::AssertionResult ZooKeeperEnsemble::Start(milliseconds timeout) {
   if (dir_.empty()) return ::testing::AssertionFailure() << "mkdtemp failed";
-  const std::string java = FindInPath("java");
-  if (java.empty()) return ::testing::AssertionFailure() << "java not found in PATH";
+  std::vector<std::string> members;
+  for (int j = 0; j < size(); ++j) {
+    members.push_back("127.0.0.1:" + std::to_string(peer_ports_[j]) + ":" +
+                      std::to_string(election_ports_[j]));
+  }
   for (int i = 0; i < size(); ++i) {
-    const std::string d = dir_ + "/zk" + std::to_string(i + 1);
-    std::filesystem::create_directories(d + "/data");
-    std::ofstream(d + "/data/myid") << (i + 1) << "\n";
-    {
-      std::ofstream cfg(d + "/zoo.cfg");
-      cfg << "tickTime=500\ninitLimit=10\nsyncLimit=5\n"
-          << "dataDir=" << d << "/data\n"
-          << "clientPort=" << client_ports_[i] << "\nclientPortAddress=127.0.0.1\n"
-          << "admin.enableServer=false\n4lw.commands.whitelist=ruok,srvr,mntr\n"
-          << "maxClientCnxns=0\nforceSync=no\n";
-      for (int j = 0; j < size(); ++j) {
-        cfg << "server." << (j + 1) << "=127.0.0.1:" << peer_ports_[j] << ":"
-            << election_ports_[j] << "\n";
-      }
-    }
+    zoomq::testing::ZooKeeperConfig config;
+    config.dir = dir_ + "/zk" + std::to_string(i + 1);
+    config.client_port = client_ports_[i];
+    config.id = i + 1;
+    config.members = members;
+    const std::string cfg = zoomq::testing::WriteZooKeeperConfig(config);
+    if (cfg.empty()) return ::testing::AssertionFailure() << "cannot write " << config.dir;
+    const auto command = zoomq::testing::ZooKeeperCommand(cfg, /*ensemble=*/true);
+    if (command.empty()) return ::testing::AssertionFailure() << "java not found in PATH";
     std::string error;
-    if (!processes_[i]->Spawn(
-            {java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx128m",
-             "-XX:-UsePerfData", "-cp",
-             "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-api.jar",
-             "org.apache.zookeeper.server.quorum.QuorumPeerMain", d + "/zoo.cfg"},
-            d + "/zk.log", &error)) {
+    if (!processes_[i]->Spawn(command, config.dir + "/zk.log", &error)) {
       return ::testing::AssertionFailure() << error;
     }
   }

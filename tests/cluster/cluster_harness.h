@@ -36,6 +36,7 @@
 
 #include "broker_process.h"  // Http, HttpResponse, WaitFor, PickFreePort, ... (tests/integration)
 #include "child.h"           // Child (tests/support)
+#include "zookeeper.h"       // ZooKeeper config, command, readiness (tests/support)
 
 namespace zoomq::cluster_testing {
 

@@ -1,5 +1,7 @@
 #include "zk_test_server.h"
 
+#include "zookeeper.h"  // tests/support
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -43,33 +45,6 @@ int PickFreePort() {
   return port;
 }
 
-// Sends a four-letter word and returns the whole reply ("" if the server does not answer).
-std::string FourLetterWord(int port, const char* word) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return "";
-  timeval tv{1, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  std::string reply;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      write(fd, word, std::strlen(word)) == static_cast<ssize_t>(std::strlen(word))) {
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof(buf))) > 0) reply.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return reply;
-}
-
-std::string Env(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? v : fallback;
-}
-
 }  // namespace
 
 ZkTestServer& ZkTestServer::Get() {
@@ -99,31 +74,20 @@ bool ZkTestServer::StartOnce(std::string* why) {
   }
   dir_ = tmpl;
   port_ = PickFreePort();
-  {
-    std::ofstream cfg(dir_ + "/zoo.cfg");
-    cfg << "tickTime=500\n"
-        << "dataDir=" << dir_ << "/data\n"
-        << "clientPort=" << port_ << "\n"
-        << "clientPortAddress=127.0.0.1\n"
-        << "admin.enableServer=false\n"
-        << "4lw.commands.whitelist=ruok,srvr,mntr\n"
-        << "maxClientCnxns=0\n"
-        << "forceSync=no\n";  // tests only
+  zoomq::testing::ZooKeeperConfig config;
+  config.dir = dir_;
+  config.client_port = port_;
+  const std::string cfg = zoomq::testing::WriteZooKeeperConfig(config);
+  if (cfg.empty()) {
+    *why = "cannot write " + dir_ + "/zoo.cfg";
+    return false;
   }
-  const std::string java = Env("ZOOMQ_JAVA", "java");
-  const std::string classpath =
-      Env("ZOOMQ_ZK_CLASSPATH", "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar");
-  const std::string cfg = dir_ + "/zoo.cfg";
   const std::string log = dir_ + "/zk.log";
-  std::vector<std::string> args = {java,
-                                   "-XX:TieredStopAtLevel=1",
-                                   "-XX:+UseSerialGC",
-                                   "-Xmx128m",
-                                   "-XX:-UsePerfData",
-                                   "-cp",
-                                   classpath,
-                                   "org.apache.zookeeper.server.ZooKeeperServerMain",
-                                   cfg};
+  const auto args = zoomq::testing::ZooKeeperCommand(cfg, /*ensemble=*/false);
+  if (args.empty()) {
+    *why = "java not found (PATH, ZOOMQ_JAVA)";
+    return false;
+  }
   zoomq::testing::SpawnOptions spawn;
   spawn.argv = args;
   spawn.stdout_path = log;
@@ -136,7 +100,7 @@ bool ZkTestServer::StartOnce(std::string* why) {
       *why = "ZooKeeper exited during startup:\n" + LogTail();
       return false;
     }
-    if (FourLetterWord(port_, "srvr").find("Mode:") != std::string::npos) return true;
+    if (zoomq::testing::ZooKeeperServing("127.0.0.1", port_)) return true;
     std::this_thread::sleep_for(milliseconds(50));  // ok: polling an external process until a deadline
   }
   *why = "ZooKeeper not ready after 30 s:\n" + LogTail();

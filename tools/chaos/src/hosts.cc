@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "cluster_harness.h"  // Cluster, ZooKeeperServer, ChildProcess (tests/cluster)
+#include "zookeeper.h"  // ZooKeeper config and command (tests/support)
 
 namespace zoomq::chaos {
 
@@ -130,14 +131,6 @@ bool Accepts(const std::string& host, int port) {
   return r || r.error() != httplib::Error::Connection;
 }
 
-std::string FindJava() {
-  std::stringstream path(std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin");
-  std::string dir;
-  while (std::getline(path, dir, ':')) {
-    if (::access((dir + "/java").c_str(), X_OK) == 0) return dir + "/java";
-  }
-  return "";
-}
 
 class NetnsHosts : public Hosts {
  public:
@@ -345,27 +338,19 @@ class NetnsHosts : public Hosts {
   }
 
   std::string StartZooKeeper() {
-    const std::string java = FindJava();
-    if (java.empty()) return "java not found in PATH";
     const std::string d = dir_ + "/zk";
-    std::filesystem::create_directories(d + "/data");
-    {
-      std::ofstream cfg(d + "/zoo.cfg");
-      cfg << "tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=" << d << "/data\n"
-          << "clientPort=" << kZooKeeperPort << "\nclientPortAddress=" << Address("zk") << "\n"
-          << "admin.enableServer=false\nmaxClientCnxns=0\nforceSync=no\n";
-    }
-    std::string cp = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-api.jar";
-    if (::access("/usr/share/java/slf4j-simple.jar", R_OK) == 0) {
-      cp += ":/usr/share/java/slf4j-simple.jar";
-    }
+    zoomq::testing::ZooKeeperConfig config;
+    config.dir = d;
+    config.client_address = Address("zk");
+    config.client_port = kZooKeeperPort;
+    const std::string cfg = zoomq::testing::WriteZooKeeperConfig(config);
+    if (cfg.empty()) return "cannot write " + d + "/zoo.cfg";
+    std::vector<std::string> command = {IpBinary(), "netns", "exec", prefix_ + "zk"};
+    const auto java = zoomq::testing::ZooKeeperCommand(cfg, /*ensemble=*/false);
+    if (java.empty()) return "java not found in PATH";
+    command.insert(command.end(), java.begin(), java.end());
     std::string error;
-    if (!zk_.Spawn({IpBinary(), "netns", "exec", prefix_ + "zk", java, "-Xmx128m",
-                    "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", cp,
-                    "org.apache.zookeeper.server.ZooKeeperServerMain", d + "/zoo.cfg"},
-                   d + "/zk.log", &error)) {
-      return "ZooKeeper: " + error;
-    }
+    if (!zk_.Spawn(command, d + "/zk.log", &error)) return "ZooKeeper: " + error;
     if (!WaitFor([&] { return !zk_.Running() || Accepts(Address("zk"), kZooKeeperPort); },
                  milliseconds(30000), milliseconds(100)) ||
         !zk_.Running()) {
