@@ -294,6 +294,9 @@ void ConsumeLoop(Workload& w, int index, std::vector<Delivery>* deliveries,
       Answer r = ToAnswer(ack_client->Post(base + "/ack", ack_body, "application/json"));
       ack.answered_ms = w.clock.Ms();
       ack.status = r.status;
+      if (r.status == 200 && r.body.contains("acked") && r.body["acked"].is_number_integer()) {
+        ack.acked = r.body["acked"].get<int64_t>();
+      }
       if (r.status == 200 && r.body.contains("unknown") && r.body["unknown"].is_array()) {
         for (const auto& u : r.body["unknown"]) {
           if (u.is_string()) ack.unknown.push_back(u.get<std::string>());

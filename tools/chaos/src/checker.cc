@@ -419,7 +419,8 @@ Json RecordsJson(const CheckInput& in) {
   }
   for (const auto& a : in.acks) {
     acks.push_back({{"handles", a.handles}, {"unknown", a.unknown}, {"status", a.status},
-                    {"via", a.via}, {"sent_ms", a.sent_ms}, {"answered_ms", a.answered_ms}});
+                    {"via", a.via}, {"sent_ms", a.sent_ms}, {"answered_ms", a.answered_ms},
+                    {"acked", a.acked}});
   }
   return {{"writes", writes}, {"deliveries", deliveries}, {"acks", acks},
           {"producers_started_ms", in.producers_started_ms},

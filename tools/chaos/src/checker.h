@@ -56,6 +56,7 @@ struct AckAnswer {
   int via = 0;     // broker the ack was sent to
   int64_t sent_ms = 0;
   int64_t answered_ms = 0;
+  int64_t acked = -1;  // the answer's "acked" count (-1: none); handles - unknown when sound
   // Acked as applied: a 200 and the handle is not in `unknown`.
   bool Applied(const std::string& handle) const;
 };
