@@ -158,8 +158,7 @@ std::optional<int> Child::WaitExit(std::chrono::milliseconds timeout) {
   for (;;) {
     if (TryReap()) return last_status_;
     if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    // Polls the child's state (waitpid has no timeout); not a synchronization sleep.
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // ok: waitpid has no timeout; polls with a deadline
   }
 }
 
