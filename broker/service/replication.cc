@@ -191,8 +191,7 @@ Status BrokerService::LoadGroupState(const std::shared_ptr<Topic>& t,
 }
 
 Status BrokerService::RebuildGroups(const std::shared_ptr<Topic>& t, int32_t partition) {
-  // Everything the follower loop submitted is committed after this barrier.
-  ZOOMQ_RETURN_IF_ERROR(store_->Write(WriteBatch{}));
+  // LoadGroupState's barrier also commits everything the follower loop submitted.
   std::vector<LoadedGroup> loaded;
   ZOOMQ_RETURN_IF_ERROR(LoadGroupState(t, {partition}, &loaded));
   Partition& part = *t->partitions[partition];
