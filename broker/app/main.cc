@@ -7,7 +7,9 @@
 #include <thread>
 
 #include "broker/cluster/cluster_node.h"
+#include "broker/cluster/frontend.h"
 #include "broker/http/http_server.h"
+#include "broker/http/peer_client.h"
 #include "broker/http/peer_transport.h"
 #include "broker/service/broker_service.h"
 
@@ -151,20 +153,23 @@ int main(int argc, char** argv) {
     return 1;
   }
   service.Start();
+  http::HttpPeerClient peers;  // the frontend's and the node's calls to other brokers
   std::unique_ptr<ClusterNode> node;
+  std::unique_ptr<cluster::Frontend> frontend;
   if (!zk.empty()) {
     ClusterOptions co;
     co.zk_connect = zk;
     co.session_timeout_ms = zk_session_ms;
     co.broker_id = id;
     co.url = opts.advertised_url;
-    node = std::make_unique<ClusterNode>(&service, co);
+    node = std::make_unique<ClusterNode>(&service, &peers, co);
     if (Status st = node->Start(); !st.ok()) {
       spdlog::critical("cannot join the cluster at {}: {}", zk, st.ToString());
       service.Stop();
       return 1;
     }
-    server.SetRouter(node.get());
+    frontend = std::make_unique<cluster::Frontend>(service, *node, peers);
+    server.SetFrontend(frontend.get());
   }
   std::thread signals([&] {
     int sig = 0;

@@ -1,6 +1,5 @@
 #include "broker/cluster/cluster_node.h"
 
-#include <httplib.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -13,7 +12,6 @@ namespace zoomq::broker {
 
 using coordinator::BrokerInfo;
 using coordinator::PartitionState;
-using nlohmann::json;
 
 namespace {
 
@@ -21,6 +19,8 @@ namespace {
 // the metadata this often (followers' watches settle in between).
 constexpr auto kControlledShutdownWait = std::chrono::seconds(5);
 constexpr auto kControlledShutdownPoll = std::chrono::milliseconds(50);
+// A broker stopping asks the controller for its controlled shutdown, waiting this long.
+constexpr TimeMs kControlledShutdownAskMs = 5000;
 
 std::string Tp(const std::string& t, int32_t p) { return t + "/" + std::to_string(p); }
 std::string List(const std::vector<int32_t>& v) {
@@ -30,8 +30,9 @@ std::string List(const std::vector<int32_t>& v) {
 }
 }  // namespace
 
-ClusterNode::ClusterNode(BrokerService* service, ClusterOptions options)
-    : service_(service), options_(std::move(options)) {}
+ClusterNode::ClusterNode(BrokerService* service, cluster::PeerClient* peers,
+                         ClusterOptions options)
+    : service_(service), peers_(peers), options_(std::move(options)) {}
 
 ClusterNode::~ClusterNode() { Stop(); }
 
@@ -101,14 +102,8 @@ void ClusterNode::Stop() {
   if (IsController()) {
     st = ControlledShutdown(options_.broker_id);
   } else if (auto url = ControllerUrl()) {
-    httplib::Client c(*url);
-    c.set_connection_timeout(1, 0);
-    c.set_read_timeout(5, 0);
-    auto res = c.Post("/internal/v1/controlled_shutdown?broker=" +
-                          std::to_string(options_.broker_id),
-                      "", "application/json");
-    st = res && res->status == 200 ? Status::Ok()
-                                   : Status::Unavailable("controller did not confirm");
+    st = peers_->ControlledShutdown(*url, options_.broker_id, kControlledShutdownAskMs);
+    if (!st.ok()) st = Status::Unavailable("controller did not confirm: " + st.message());
   }
   std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
   spdlog::info("controlled shutdown: {} in {:.0f} ms", st.ok() ? "leaderships moved" : st.message(),
@@ -143,6 +138,7 @@ void ClusterNode::OnBrokers(const std::vector<BrokerInfo>& live) {
     }
     spdlog::info("live brokers (id@incarnation): [{}]", ids);
   }
+  leadership_.Notify();  // a leader that left has no URL any more
   if (controller_) Reconcile(false);
   ReapplyAll();  // followers waiting for a leader's URL
 }
@@ -169,6 +165,7 @@ void ClusterNode::SyncTopics(bool all) {
       topics_.erase(name);
       states_.erase(name);
     }
+    leadership_.Notify();
     Status st = service_->DeleteTopic(name);
     spdlog::info("topic={} deleted from the cluster: {}", name, st.ok() ? "removed locally"
                                                                          : st.message());
@@ -241,6 +238,7 @@ void ClusterNode::Apply(const std::string& topic, int32_t partition, const Parti
     it->second[partition] = s;
     if (auto b = brokers_.find(s.leader); b != brokers_.end()) leader_url = b->second;
   }
+  leadership_.Notify();
   const int32_t self = options_.broker_id;
   const int64_t incarnation = membership_ ? membership_->incarnation() : 0;
   const coordinator::Role role = coordinator::RoleFor(s, self, incarnation);
@@ -539,12 +537,14 @@ std::vector<std::string> ClusterNode::BrokerUrls() {
   return out;
 }
 
-json ClusterNode::ClusterJson() {
-  int32_t controller = -1;
+ClusterInfo ClusterNode::View() {
+  ClusterInfo v;
+  v.broker = options_.broker_id;
+  v.mode = "cluster";
   if (auto url = ControllerUrl()) {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [id, u] : brokers_) {
-      if (u == *url) controller = id;
+      if (u == *url) v.controller = id;
     }
   }
   std::map<std::string, PartitionInfo> local;
@@ -552,32 +552,27 @@ json ClusterNode::ClusterJson() {
     for (const PartitionInfo& p : t.partitions) local[Tp(t.name, p.partition)] = p;
   }
   std::lock_guard<std::mutex> lock(mu_);
-  json brokers = json::array();
-  for (auto& [id, url] : brokers_) {
-    brokers.push_back({{"id", id}, {"url", url}, {"alive", true}});
-  }
-  json topics = json::array();
+  for (auto& [id, url] : brokers_) v.brokers.push_back({id, url, true});
   for (auto& [name, parts] : states_) {
-    json ps = json::array();
+    zoomq::TopicInfo t;
+    t.name = name;
     for (size_t p = 0; p < parts.size(); ++p) {
       const PartitionState& s = parts[p];
       const PartitionInfo& li = local[Tp(name, static_cast<int32_t>(p))];
-      ps.push_back({{"partition", p},
-                    {"leader", s.leader},
-                    {"epoch", s.epoch},
-                    {"replicas", s.replicas},
-                    {"isr", s.isr},
-                    {"high_watermark", li.high_watermark},
-                    {"log_end_offset", li.log_end_offset},
-                    {"first_offset", li.first_offset}});
+      zoomq::PartitionInfo pi;
+      pi.partition = static_cast<int>(p);
+      pi.leader = s.leader;
+      pi.epoch = s.epoch;
+      pi.replicas = s.replicas;
+      pi.isr = s.isr;
+      pi.high_watermark = static_cast<int64_t>(li.high_watermark);
+      pi.log_end_offset = static_cast<int64_t>(li.log_end_offset);
+      pi.first_offset = static_cast<int64_t>(li.first_offset);
+      t.partition_info.push_back(std::move(pi));
     }
-    topics.push_back({{"name", name}, {"partitions", ps}});
+    v.topics.push_back(std::move(t));
   }
-  return {{"broker", options_.broker_id},
-          {"controller", controller},
-          {"mode", "cluster"},
-          {"brokers", brokers},
-          {"topics", topics}};
+  return v;
 }
 
 }  // namespace zoomq::broker

@@ -9,7 +9,7 @@
 // each write version-checked. Topic creation and deletion run on the controller only.
 //
 // Threads: ZooKeeper events, watches and the periodic work run on the session's coordinator
-// thread; the ClusterRouter methods run on HTTP threads. mu_ guards the cached metadata.
+// thread; the ClusterRouter methods run on request threads. mu_ guards the cached metadata.
 #pragma once
 
 #include <atomic>
@@ -21,7 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "broker/http/cluster_router.h"
+#include "broker/cluster/cluster_router.h"
+#include "broker/cluster/peer_client.h"
 #include "broker/service/broker_service.h"
 #include "zoomq/coordinator/cluster_metadata.h"
 #include "zoomq/coordinator/controller.h"
@@ -43,9 +44,11 @@ struct ClusterOptions {
   int metadata_check_ms = 2000;
 };
 
-class ClusterNode : public http::ClusterRouter {
+class ClusterNode : public cluster::ClusterRouter {
  public:
-  ClusterNode(BrokerService* service, ClusterOptions options);
+  // `peers` reaches the controller for this broker's controlled shutdown; it must outlive
+  // the node.
+  ClusterNode(BrokerService* service, cluster::PeerClient* peers, ClusterOptions options);
   ~ClusterNode() override;
 
   // Connects, registers and joins the controller election. Call after the HTTP port is
@@ -62,7 +65,11 @@ class ClusterNode : public http::ClusterRouter {
   std::optional<std::string> ControllerUrl() override;
   bool IsController() override;
   std::vector<std::string> BrokerUrls() override;
-  nlohmann::json ClusterJson() override;
+  ClusterInfo View() override;
+  int AddLeadershipListener(std::function<void()> listener) override {
+    return leadership_.Add(std::move(listener));
+  }
+  void RemoveLeadershipListener(int id) override { leadership_.Remove(id); }
   bool ZkConnected() override;
   Result<CreateOutcome> CreateTopic(const TopicSpec& spec) override;
   Status DeleteTopic(const std::string& name) override;
@@ -93,7 +100,9 @@ class ClusterNode : public http::ClusterRouter {
   Status WaitForLocalTopic(const std::string& name, int timeout_ms);
 
   BrokerService* const service_;
+  cluster::PeerClient* const peers_;
   const ClusterOptions options_;
+  cluster::LeadershipListeners leadership_;  // told after the leaders in states_ changed
   std::unique_ptr<coordinator::ZkSession> session_;
   std::unique_ptr<coordinator::ClusterMetadata> meta_;
   std::unique_ptr<coordinator::Controller> policy_;  // the controller's decisions over meta_

@@ -105,6 +105,14 @@ bool TopicSpec::Matches(const TopicConfig& e) const {
          same(max_deliveries, e.max_deliveries);
 }
 
+nlohmann::json TopicSpec::ToJson() const {
+  nlohmann::json j = {{"name", name}};
+  for (const Field& f : kFields) {
+    if (this->*(f.member)) j[f.name] = *(this->*(f.member));
+  }
+  return j;
+}
+
 Result<TopicConfig> TopicConfigFromJson(const std::string& text) {
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Status::Internal("corrupt topic config");

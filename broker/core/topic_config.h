@@ -32,6 +32,8 @@ struct TopicSpec {
 
   // Parses and range-checks the body of POST /v1/topics (name is validated too).
   static Result<TopicSpec> FromJson(const nlohmann::json& body);
+  // The body of POST /v1/topics that FromJson reads back as this spec.
+  nlohmann::json ToJson() const;
   // Fills defaults; `live_brokers` bounds the replication factor.
   Result<TopicConfig> Resolve(int32_t live_brokers) const;
   // True when every field given equals `existing` (an idempotent repeat of the create).

@@ -1,6 +1,7 @@
 #include "broker/http/codec.h"
 
 #include <charconv>
+#include <exception>
 
 #include "zoomq/common/base64.h"
 #include "zoomq/common/names.h"
@@ -253,38 +254,169 @@ std::string RenderMessages(const std::vector<DeliveredMessage>& msgs,
   return s;
 }
 
-json TopicJson(const TopicInfo& t) {
-  json parts = json::array();
+Result<std::set<int32_t>> ParsePartitionList(const std::string& text) {
+  const Status bad = Status::Invalid(
+      "query parameter 'partitions' must be comma-separated partition numbers (e.g. 0,2,5)");
+  std::set<int32_t> out;
+  size_t start = 0;
+  for (;;) {
+    size_t comma = text.find(',', start);
+    size_t end = comma == std::string::npos ? text.size() : comma;
+    int32_t p = 0;
+    auto r = std::from_chars(text.data() + start, text.data() + end, p);
+    if (end == start || r.ec != std::errc() || r.ptr != text.data() + end || p < 0 ||
+        p > (1 << 30)) {
+      return bad;
+    }
+    out.insert(p);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string RenderStreamRead(const StreamRead& r) {
+  std::string body = "{\"messages\":[";
+  for (size_t i = 0; i < r.messages.size(); ++i) {
+    if (i) body += ',';
+    body += RenderMessage(r.messages[i], std::nullopt);
+  }
+  body += "],\"high_watermark\":" + std::to_string(r.high_watermark) +
+          ",\"first_offset\":" + std::to_string(r.first_offset) + "}";
+  return body;
+}
+
+zoomq::TopicInfo ApiTopic(const TopicInfo& t) {
+  zoomq::TopicInfo out;
+  out.name = t.name;
+  out.partitions = t.config.partitions;
+  out.replication_factor = t.config.replication_factor;
+  out.min_insync_replicas = t.config.min_insync_replicas;
+  out.retention_ms = t.config.retention_ms;
+  out.retention_bytes = t.config.retention_bytes;
+  out.visibility_timeout_ms = t.config.visibility_timeout_ms;
+  out.max_deliveries = t.config.max_deliveries;
+  out.created_ms = t.created_ms;
   for (const PartitionInfo& p : t.partitions) {
-    parts.push_back({{"partition", p.partition},
-                     {"first_offset", p.first_offset},
-                     {"high_watermark", p.high_watermark},
-                     {"log_end_offset", p.log_end_offset}});
+    zoomq::PartitionInfo api;
+    api.partition = p.partition;
+    api.first_offset = static_cast<int64_t>(p.first_offset);
+    api.high_watermark = static_cast<int64_t>(p.high_watermark);
+    api.log_end_offset = static_cast<int64_t>(p.log_end_offset);
+    out.partition_info.push_back(api);
   }
-  return {{"name", t.name},
-          {"config", t.config.ToJson()},
-          {"created_ms", t.created_ms},
-          {"partitions", parts},
-          {"groups", t.groups}};
+  out.groups = t.groups;
+  return out;
 }
 
-json GroupJson(const GroupInfo& g) {
-  json consumers = json::array();
-  for (auto& [name, seen] : g.consumers) {
-    consumers.push_back({{"consumer", name}, {"last_seen_ms", seen}});
+TopicInfo ServiceTopic(const zoomq::TopicInfo& t) {
+  TopicInfo out;
+  out.name = t.name;
+  out.config.partitions = t.partitions;
+  out.config.replication_factor = t.replication_factor;
+  out.config.min_insync_replicas = t.min_insync_replicas;
+  out.config.retention_ms = t.retention_ms;
+  out.config.retention_bytes = t.retention_bytes;
+  out.config.visibility_timeout_ms = t.visibility_timeout_ms;
+  out.config.max_deliveries = t.max_deliveries;
+  out.created_ms = t.created_ms;
+  for (const zoomq::PartitionInfo& p : t.partition_info) {
+    out.partitions.push_back(PartitionInfo{p.partition, static_cast<uint64_t>(p.first_offset),
+                                           static_cast<uint64_t>(p.high_watermark),
+                                           static_cast<uint64_t>(p.log_end_offset)});
   }
-  return {{"topic", g.topic},         {"group", g.name},
-          {"created_ms", g.created_ms}, {"backlog", g.backlog},
-          {"in_flight", g.in_flight},   {"acked", g.acked},
-          {"dead_lettered", g.dead_lettered}, {"consumers", consumers}};
+  out.groups = t.groups;
+  return out;
 }
 
-json AckJson(const AckOutcome& o, const char* verb) {
-  // API.md: nack and extend answer "the same shape" as ack, so "acked" (ids processed) is
-  // always present; nack and extend also name their own verb.
-  json j = {{"acked", o.done}, {"unknown", o.unknown}};
-  j[verb] = o.done;
+// --- Reading answers back -----------------------------------------------------------------
+
+namespace {
+
+Status Unexpected(const char* what, const std::string& detail) {
+  return Status::Unavailable(std::string("unexpected ") + what + " answer: " + detail);
+}
+
+// Parses an answer that must be a JSON object.
+Result<json> AnswerObject(const std::string& body, const char* what) {
+  json j = json::parse(body, nullptr, false);
+  if (!j.is_object()) return Unexpected(what, "not a JSON object");
   return j;
+}
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+StoredMessage MessageFromJson(const json& m) {
+  StoredMessage s;
+  s.partition = m.at("partition").get<int32_t>();
+  s.offset = m.at("offset").get<uint64_t>();
+  if (auto k = m.find("key"); k != m.end() && !k->is_null()) s.key = k->get<std::string>();
+  if (auto b = m.find("value_b64"); b != m.end()) {
+    auto bytes = Base64Decode(b->get<std::string>());
+    if (!bytes) throw std::runtime_error("value_b64 is not base64");
+    s.value = std::move(*bytes);
+    s.value_is_bytes = true;
+  } else {
+    s.value = Dump(m.at("value"));
+  }
+  if (auto h = m.find("headers"); h != m.end() && h->is_object() && !h->empty()) {
+    s.headers_json = Dump(*h);
+  }
+  if (auto id = m.find("message_id"); id != m.end() && !id->is_null()) {
+    s.id = id->get<std::string>();
+  }
+  s.timestamp_ms = m.value("timestamp_ms", TimeMs{0});
+  return s;
+}
+
+}  // namespace
+
+std::string EncodeProduce(const std::vector<const ProduceMessage*>& messages) {
+  std::string out = "{\"messages\":[";
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const ProduceMessage& m = *messages[i];
+    if (i) out += ',';
+    out += '{';
+    if (m.value_is_bytes) {
+      out += "\"value_b64\":\"" + Base64Encode(m.value) + '"';
+    } else {
+      out += "\"value\":" + m.value;  // the JSON text ParseProduce wrote
+    }
+    if (m.key) out += ",\"key\":" + Dump(json(*m.key));
+    if (m.headers_json) out += ",\"headers\":" + *m.headers_json;
+    if (m.id) out += ",\"id\":" + Dump(json(*m.id));
+    if (m.partition) out += ",\"partition\":" + std::to_string(*m.partition);
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
+Result<std::vector<DeliveredMessage>> DecodeMessages(const std::string& body,
+                                                     std::optional<size_t>* in_flight,
+                                                     StreamRead* read) {
+  auto j = AnswerObject(body, "messages");
+  if (!j.ok()) return j.status();
+  try {
+    std::vector<DeliveredMessage> out;
+    const json& list = j->at("messages");
+    if (!list.is_array()) return Unexpected("messages", "'messages' is not an array");
+    out.reserve(list.size());
+    for (const json& m : list) {
+      out.push_back(DeliveredMessage{MessageFromJson(m), m.value("delivery", uint32_t{0})});
+    }
+    if (in_flight) {
+      auto f = j->find("in_flight");
+      if (f != j->end() && f->is_number_unsigned()) *in_flight = f->get<size_t>();
+    }
+    if (read) {
+      read->high_watermark = j->at("high_watermark").get<uint64_t>();
+      read->first_offset = j->at("first_offset").get<uint64_t>();
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return Unexpected("messages", e.what());
+  }
 }
 
 }  // namespace zoomq::broker::http

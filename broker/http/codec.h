@@ -2,12 +2,14 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "broker/service/broker_service.h"
+#include "zoomq/common/api.h"
 #include "zoomq/common/status.h"
 
 namespace zoomq::broker::http {
@@ -29,6 +31,9 @@ Result<IdsRequest> ParseIds(const std::string& body, const char* number_field, i
 Result<int64_t> ParseNumber(const std::optional<std::string>& text, const char* name, int64_t min,
                             int64_t max, int64_t fallback);
 
+// Parses `partitions=0,2,5`.
+Result<std::set<int32_t>> ParsePartitionList(const std::string& text);
+
 // Topic names in routes: user names, or "<user name>.dlq".
 Status ValidateTopicRef(const std::string& name);
 
@@ -37,8 +42,22 @@ std::string RenderMessage(const StoredMessage& m, std::optional<uint32_t> delive
 // the consumer's lease count for a forwarding broker's SSE prefetch.
 std::string RenderMessages(const std::vector<DeliveredMessage>& msgs,
                            std::optional<size_t> in_flight = std::nullopt);
-nlohmann::json TopicJson(const TopicInfo& t);
-nlohmann::json GroupJson(const GroupInfo& g);
-nlohmann::json AckJson(const AckOutcome& o, const char* verb);
+// {"messages":[...],"high_watermark":H,"first_offset":F}
+std::string RenderStreamRead(const StreamRead& r);
+
+// The service's topic as the API's answer type (rendered by zoomq/common/api_codec.h), and
+// back (a topic another broker answered).
+zoomq::TopicInfo ApiTopic(const TopicInfo& t);
+TopicInfo ServiceTopic(const zoomq::TopicInfo& t);
+
+// --- Read back (a broker reading another broker's answer): UNAVAILABLE for a body that does
+// not have the shape. The answer types shared with the SDK are read by api_codec.h.
+
+// The body of a produce request for messages already placed (partition set on each).
+std::string EncodeProduce(const std::vector<const ProduceMessage*>& messages);
+// A pull answer or a stream read (high_watermark / first_offset set when `read` is given).
+Result<std::vector<DeliveredMessage>> DecodeMessages(const std::string& body,
+                                                     std::optional<size_t>* in_flight,
+                                                     StreamRead* read);
 
 }  // namespace zoomq::broker::http

@@ -8,12 +8,12 @@
 #include <regex>
 #include <set>
 
-#include "broker/http/cluster_router.h"
 #include "broker/http/codec.h"
-#include "broker/http/forwarding.h"
 #include "broker/http/metrics.h"
+#include "broker/http/peer_client.h"
 #include "broker/http/peer_transport.h"
 #include "broker/http/sse.h"
+#include "zoomq/common/api_codec.h"
 #include "zoomq/common/error_json.h"
 #include "zoomq/common/names.h"
 
@@ -90,13 +90,6 @@ Result<std::string> ConsumerParam(const httplib::Request& req) {
     return Status::Invalid("consumer names starting 'anon-' are reserved");
   }
   return *c;
-}
-
-void Send(httplib::Response& res, const Answer& a) {
-  res.status = a.status;
-  if (a.status == 429 && !res.has_header("Retry-After")) res.set_header("Retry-After", "1");
-  if (a.status == 204) return;
-  res.set_content(a.body, a.content_type.empty() ? kJson : a.content_type);
 }
 
 }  // namespace
@@ -179,12 +172,9 @@ void HttpServer::Stop() {
   if (server_) server_->stop();
 }
 
-std::optional<Forwarder> HttpServer::Fanout(const httplib::Request& req) {
-  // In a cluster, the Forwarder for a request that came from a client; nullopt on a
-  // standalone broker and for requests another broker forwarded (never forwarded again).
-  ClusterRouter* router = router_.load();
-  if (router == nullptr || IsForwarded(req)) return std::nullopt;
-  return Forwarder(*service_, *router);
+cluster::Frontend* HttpServer::Fanout(const httplib::Request& req) {
+  // Requests another broker forwarded are never forwarded again.
+  return IsForwarded(req) ? nullptr : frontend_.load();
 }
 
 void HttpServer::Routes() {
@@ -246,13 +236,14 @@ void HttpServer::Routes() {
 void HttpServer::Health(const httplib::Request&, httplib::Response& res) {
   BrokerService& svc = *service_;
   Status st = svc.health();
-  if (ClusterRouter* r = router_.load(); st.ok() && r && !r->ZkConnected()) {
+  cluster::Frontend* frontend = frontend_.load();
+  if (st.ok() && frontend && !frontend->router().ZkConnected()) {
     st = Status::Unavailable("not connected to ZooKeeper");
   }
   if (st.ok() && svc.stopping()) st = Status::Unavailable("broker is shutting down");
   json j = {{"status", st.ok() ? "ok" : "unavailable"},
             {"broker", svc.options().broker_id},
-            {"mode", router_.load() ? "cluster" : "standalone"},
+            {"mode", frontend ? "cluster" : "standalone"},
             {"url", svc.options().advertised_url}};
   if (!st.ok()) j["error"] = {{"code", CodeName(st.code())}, {"message", st.message()}};
   Reply(res, st.ok() ? 200 : 503, j);
@@ -260,29 +251,22 @@ void HttpServer::Health(const httplib::Request&, httplib::Response& res) {
 
 void HttpServer::Cluster(const httplib::Request&, httplib::Response& res) {
   BrokerService& svc = *service_;
-  if (ClusterRouter* router = router_.load()) return Reply(res, 200, router->ClusterJson());
-  const int32_t id = svc.options().broker_id;
-  json topics = json::array();
-  for (const TopicInfo& t : svc.ListTopics()) {
-    json parts = json::array();
-    for (const PartitionInfo& p : t.partitions) {
-      parts.push_back({{"partition", p.partition},
-                       {"leader", id},
-                       {"epoch", 0},
-                       {"replicas", {id}},
-                       {"isr", {id}},
-                       {"high_watermark", p.high_watermark},
-                       {"log_end_offset", p.log_end_offset},
-                       {"first_offset", p.first_offset}});
-    }
-    topics.push_back({{"name", t.name}, {"partitions", parts}});
+  if (cluster::Frontend* frontend = frontend_.load()) {
+    return Reply(res, 200, api::EncodeCluster(frontend->router().View()));
   }
-  Reply(res, 200,
-        json{{"broker", id},
-             {"controller", id},
-             {"mode", "standalone"},
-             {"brokers", {{{"id", id}, {"url", svc.options().advertised_url}, {"alive", true}}}},
-             {"topics", topics}});
+  // Standalone: this broker is the whole cluster.
+  const int32_t id = svc.options().broker_id;
+  ClusterInfo v{id, id, "standalone", {{id, svc.options().advertised_url, true}}, {}};
+  for (const TopicInfo& t : svc.ListTopics()) {
+    zoomq::TopicInfo topic = ApiTopic(t);
+    for (zoomq::PartitionInfo& p : topic.partition_info) {
+      p.leader = id;
+      p.replicas = {id};
+      p.isr = {id};
+    }
+    v.topics.push_back(std::move(topic));
+  }
+  Reply(res, 200, api::EncodeCluster(v));
 }
 
 void HttpServer::MetricsText(const httplib::Request&, httplib::Response& res) {
@@ -299,21 +283,18 @@ void HttpServer::CreateTopic(const httplib::Request& req, httplib::Response& res
   if (!body.ok()) return Error(res, body.status());
   auto spec = TopicSpec::FromJson(body.value());
   if (!spec.ok()) return Error(res, spec.status());
-  if (ClusterRouter* router = router_.load()) {
-    return Send(res, Forwarder(svc, *router)
-                         .CreateTopic(spec.value(), req.body, req.get_header_value("Content-Type"),
-                                      req.target, IsForwarded(req)));
-  }
-  auto r = svc.CreateTopic(spec.value());
+  cluster::Frontend* frontend = frontend_.load();
+  auto r = frontend ? frontend->CreateTopic(spec.value(), IsForwarded(req))
+                    : svc.CreateTopic(spec.value());
   if (!r.ok()) return Error(res, r.status());
-  Reply(res, r->created ? 201 : 200, TopicJson(r->topic));
+  Reply(res, r->created ? 201 : 200, api::EncodeTopic(ApiTopic(r->topic)));
 }
 
 void HttpServer::ListTopics(const httplib::Request&, httplib::Response& res) {
   BrokerService& svc = *service_;
-  json list = json::array();
-  for (const TopicInfo& t : svc.ListTopics()) list.push_back(TopicJson(t));
-  Reply(res, 200, json{{"topics", list}});
+  std::vector<zoomq::TopicInfo> list;
+  for (const TopicInfo& t : svc.ListTopics()) list.push_back(ApiTopic(t));
+  Reply(res, 200, api::EncodeTopicList(list));
 }
 
 void HttpServer::DescribeTopic(const httplib::Request& req, httplib::Response& res) {
@@ -322,17 +303,16 @@ void HttpServer::DescribeTopic(const httplib::Request& req, httplib::Response& r
   if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
   auto r = svc.DescribeTopic(topic);
   if (!r.ok()) return Error(res, r.status());
-  Reply(res, 200, TopicJson(r.value()));
+  Reply(res, 200, api::EncodeTopic(ApiTopic(r.value())));
 }
 
 void HttpServer::DeleteTopic(const httplib::Request& req, httplib::Response& res) {
   BrokerService& svc = *service_;
   std::string topic = req.matches[1];
   if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
-  if (ClusterRouter* router = router_.load()) {
-    return Send(res, Forwarder(svc, *router).DeleteTopic(topic, req.target, IsForwarded(req)));
-  }
-  if (Status st = svc.DeleteTopic(topic); !st.ok()) return Error(res, st);
+  cluster::Frontend* frontend = frontend_.load();
+  Status st = frontend ? frontend->DeleteTopic(topic, IsForwarded(req)) : svc.DeleteTopic(topic);
+  if (!st.ok()) return Error(res, st);
   res.status = 204;
 }
 
@@ -344,12 +324,11 @@ void HttpServer::Produce(const httplib::Request& req, httplib::Response& res) {
   if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
   auto msgs = ParseProduce(req.body);
   if (!msgs.ok()) return Error(res, msgs.status());
-  if (auto fwd = Fanout(req)) {
-    return Send(res, fwd->Produce(topic, req.body, std::move(msgs).value()));
-  }
-  auto r = svc.Produce(topic, std::move(msgs).value());
+  cluster::Frontend* fwd = Fanout(req);
+  auto r = fwd ? fwd->Produce(topic, std::move(msgs).value())
+               : svc.Produce(topic, std::move(msgs).value());
   if (!r.ok()) return Error(res, r.status());
-  Reply(res, 200, RenderProduceResults(r.value()));
+  Reply(res, 200, api::EncodeProduceResults(r.value()));
 }
 
 // --- Groups --------------------------------------------------------------------------
@@ -368,22 +347,26 @@ void HttpServer::CreateGroup(const httplib::Request& req, httplib::Response& res
       return Error(res, Status::Invalid("field 'start' must be \"earliest\" or \"latest\""));
     }
   }
-  if (auto fwd = Fanout(req)) return Send(res, fwd->CreateGroup(topic, group, latest, req.body));
+  if (cluster::Frontend* fwd = Fanout(req)) {
+    auto r = fwd->CreateGroup(topic, group, latest);
+    if (!r.ok()) return Error(res, r.status());
+    return Reply(res, r->created ? 201 : 200, api::EncodeGroup(r->info));
+  }
   auto r = svc.CreateGroup(topic, group, latest);
   if (!r.ok()) return Error(res, r.status());
   auto info = svc.DescribeGroup(topic, group);
   if (!info.ok()) return Error(res, info.status());
-  Reply(res, r.value() ? 201 : 200, GroupJson(info.value()));
+  Reply(res, r.value() ? 201 : 200, api::EncodeGroup(info.value()));
 }
 
 void HttpServer::DescribeGroup(const httplib::Request& req, httplib::Response& res) {
   BrokerService& svc = *service_;
   std::string topic = req.matches[1], group = req.matches[2];
   if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
-  if (auto fwd = Fanout(req)) return Send(res, fwd->DescribeGroup(topic, group));
-  auto info = svc.DescribeGroup(topic, group);
+  cluster::Frontend* fwd = Fanout(req);
+  auto info = fwd ? fwd->DescribeGroup(topic, group) : svc.DescribeGroup(topic, group);
   if (!info.ok()) return Error(res, info.status());
-  Reply(res, 200, GroupJson(info.value()));
+  Reply(res, 200, api::EncodeGroup(info.value()));
 }
 
 void HttpServer::Pull(const httplib::Request& req, httplib::Response& res) {
@@ -405,20 +388,21 @@ void HttpServer::Pull(const httplib::Request& req, httplib::Response& res) {
     if (!parsed.ok()) return Error(res, parsed.status());
     only = std::move(parsed).value();
   }
-  if (auto fwd = Fanout(req)) {
+  if (cluster::Frontend* fwd = Fanout(req)) {
     static std::atomic<uint64_t> anon{0};
     std::string name = consumer.value();
     // One name on every hop, so the leaders see one consumer.
     if (name.empty()) {
       name = "anon-fwd-" + std::to_string(svc.options().broker_id) + "-" + std::to_string(++anon);
     }
-    return Send(res,
-                fwd->Pull(topic, group, name, max.value(), wait.value(), visibility.value(), only));
+    auto r = fwd->Pull(topic, group, name, max.value(), wait.value(), visibility.value(), only);
+    if (!r.ok()) return Error(res, r.status());
+    return Reply(res, 200, RenderMessages(r.value()));
   }
   auto r = svc.Pull(topic, group, consumer.value(), max.value(), wait.value(), visibility.value());
   if (!r.ok()) return Error(res, r.status());
   std::optional<size_t> in_flight;
-  if (IsForwarded(req) && router_.load() && !consumer->empty()) {
+  if (IsForwarded(req) && frontend_.load() && !consumer->empty()) {
     // For the forwarding broker's SSE prefetch: this consumer's leases here.
     in_flight = svc.InFlight(topic, group, consumer.value());
   }
@@ -440,7 +424,7 @@ void HttpServer::Subscribe(const httplib::Request& req, httplib::Response& res) 
     return Error(res, Status(Code::kOverloaded, "too many open streams; retry later"));
   }
   static std::atomic<uint64_t> anon{0};
-  std::optional<Forwarder> fwd = Fanout(req);
+  cluster::Frontend* fwd = Fanout(req);
   std::string name = consumer.value();
   if (name.empty()) {
     // In a cluster the name travels to other brokers: make it unique there too.
@@ -448,7 +432,7 @@ void HttpServer::Subscribe(const httplib::Request& req, httplib::Response& res) 
         fwd ? "anon-sse-" + std::to_string(svc.options().broker_id) + "-" + std::to_string(++anon)
             : "anon-sse-" + std::to_string(++anon);
   }
-  StreamGroup(svc, std::move(fwd),
+  StreamGroup(svc, fwd,
               SubscribeParams{topic, group, name, static_cast<size_t>(prefetch.value()),
                               visibility.value(), options_.sse_keepalive_ms},
               res);
@@ -461,11 +445,10 @@ void HttpServer::LeaseVerbs(LeaseVerb verb, const httplib::Request& req, httplib
   auto body = ParseIds(req.body, LeaseVerbNumberField(verb), verb == LeaseVerb::kExtend ? 1 : 0,
                        kMaxLeaseDelayMs);
   if (!body.ok()) return Error(res, body.status());
-  if (auto fwd = Fanout(req)) {
-    return Send(res, fwd->GroupIds(topic, group, verb, body->ids, body->number));
-  }
-  Result<AckOutcome> r = Status::Internal("unreachable");
-  if (verb == LeaseVerb::kAck) {
+  Result<AckResult> r = Status::Internal("unreachable");
+  if (cluster::Frontend* fwd = Fanout(req)) {
+    r = fwd->Lease(topic, group, verb, body->ids, body->number);
+  } else if (verb == LeaseVerb::kAck) {
     r = svc.Ack(topic, group, body->ids);
   } else if (verb == LeaseVerb::kNack) {
     r = svc.Nack(topic, group, body->ids, body->number.value_or(0));
@@ -479,23 +462,22 @@ void HttpServer::LeaseVerbs(LeaseVerb verb, const httplib::Request& req, httplib
     r = svc.Extend(topic, group, body->ids, vis);
   }
   if (!r.ok()) return Error(res, r.status());
-  Reply(res, 200, AckJson(r.value(), LeaseVerbDone(verb)));
+  Reply(res, 200, api::EncodeAck(r.value(), LeaseVerbDone(verb)));
 }
 
 // --- Between brokers (docs/replication.md) -------------------------------------------
 
 void HttpServer::InternalControlledShutdown(const httplib::Request& req, httplib::Response& res) {
-  BrokerService& svc = *service_;
   auto broker = ParseNumber(Param(req, "broker"), "broker", 1, 1 << 30, -1);
   if (!broker.ok()) return Error(res, broker.status());
   if (broker.value() < 0) {
     return Error(res, Status::Invalid("query parameter 'broker' is required"));
   }
-  ClusterRouter* router = router_.load();
-  if (router == nullptr) return Reply(res, 200, std::string("{}"));  // leads alone
-  Send(res,
-       Forwarder(svc, *router)
-           .ControlledShutdown(static_cast<int32_t>(broker.value()), req.target, IsForwarded(req)));
+  cluster::Frontend* frontend = frontend_.load();
+  if (frontend == nullptr) return Reply(res, 200, std::string("{}"));  // leads alone
+  Status st = frontend->ControlledShutdown(static_cast<int32_t>(broker.value()), IsForwarded(req));
+  if (!st.ok()) return Error(res, st);
+  Reply(res, 200, std::string("{}"));
 }
 
 void HttpServer::InternalInFlight(const httplib::Request& req, httplib::Response& res) {
@@ -580,21 +562,14 @@ void HttpServer::Read(const httplib::Request& req, httplib::Response& res) {
   if (!max.ok()) return Error(res, max.status());
   auto wait = ParseNumber(Param(req, "wait_ms"), "wait_ms", 0, 60000, 0);
   if (!wait.ok()) return Error(res, wait.status());
-  if (auto fwd = Fanout(req)) {
-    if (auto a = fwd->Read(topic, partition.value(), req.target, wait.value())) {
-      return Send(res, *a);
-    }
+  std::optional<Result<StreamRead>> remote;
+  if (cluster::Frontend* fwd = Fanout(req)) {
+    remote = fwd->Read(topic, partition.value(), from.value(), max.value(), wait.value());
   }
-  auto r = svc.Read(topic, partition.value(), from.value(), max.value(), wait.value());
+  auto r = remote ? std::move(*remote)
+                  : svc.Read(topic, partition.value(), from.value(), max.value(), wait.value());
   if (!r.ok()) return Error(res, r.status());
-  std::string body = "{\"messages\":[";
-  for (size_t i = 0; i < r->messages.size(); ++i) {
-    if (i) body += ',';
-    body += RenderMessage(r->messages[i], std::nullopt);
-  }
-  body += "],\"high_watermark\":" + std::to_string(r->high_watermark) +
-          ",\"first_offset\":" + std::to_string(r->first_offset) + "}";
-  Reply(res, 200, body);
+  Reply(res, 200, RenderStreamRead(r.value()));
 }
 
 }  // namespace zoomq::broker::http

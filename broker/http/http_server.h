@@ -1,6 +1,6 @@
 // HttpServer: the API of docs/api.md over cpp-httplib. Handlers are thin: parse, call the
-// BrokerService (or, in a cluster, the Forwarder of forwarding.h), render. Every error
-// answer is the API's error JSON.
+// BrokerService (or, in a cluster, the Frontend of broker/cluster/frontend.h), render. Every
+// error answer is the API's error JSON.
 #pragma once
 
 #include <atomic>
@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "broker/http/forwarding.h"
+#include "broker/cluster/frontend.h"
 #include "broker/service/broker_service.h"
 
 namespace httplib {
@@ -31,7 +31,6 @@ struct HttpOptions {
 };
 
 class Metrics;
-class ClusterRouter;
 
 class HttpServer {
  public:
@@ -46,18 +45,18 @@ class HttpServer {
   // Stops accepting; returns once in-flight requests are answered.
   void Stop();
 
-  // Cluster mode: requests this broker cannot serve alone go to the partition leaders or
-  // the controller (forwarding.h). nullptr (the default): standalone, this broker leads
-  // everything. Call before Serve(); `router` must outlive the server.
-  void SetRouter(ClusterRouter* router) { router_.store(router); }
+  // Cluster mode: requests this broker cannot serve alone go through the frontend to the
+  // partition leaders or the controller. nullptr (the default): standalone, this broker leads
+  // everything. Call before Serve(); `frontend` must outlive the server.
+  void SetFrontend(cluster::Frontend* frontend) { frontend_.store(frontend); }
 
  private:
   void Routes();
-  // In a cluster, the Forwarder for a client's request; nullopt standalone or when forwarded.
-  std::optional<Forwarder> Fanout(const httplib::Request& req);
+  // In a cluster, the frontend for a client's request; nullptr standalone or when forwarded.
+  cluster::Frontend* Fanout(const httplib::Request& req);
 
   // One handler per route (docs/api.md), by resource: parse, call the service (or, in a
-  // cluster, the Forwarder), render.
+  // cluster, the frontend), render.
   using Handler = void (HttpServer::*)(const httplib::Request&, httplib::Response&);
   // Cluster
   void Health(const httplib::Request& req, httplib::Response& res);
@@ -91,7 +90,7 @@ class HttpServer {
   std::unique_ptr<httplib::Server> server_;
   std::unique_ptr<Metrics> metrics_;
   int port_ = 0;
-  std::atomic<ClusterRouter*> router_{nullptr};
+  std::atomic<cluster::Frontend*> frontend_{nullptr};
 };
 
 }  // namespace zoomq::broker::http

@@ -70,7 +70,7 @@ std::string Metrics::Render(BrokerService& service) {
     }
   }
   for (const GroupInfo& g : service.AllGroups()) {
-    prometheus::Labels l{{"topic", g.topic}, {"group", g.name}};
+    prometheus::Labels l{{"topic", g.topic}, {"group", g.group}};
     backlog.Add(l).Set(static_cast<double>(g.backlog));
     inflight.Add(l).Set(static_cast<double>(g.in_flight));
   }

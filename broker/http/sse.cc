@@ -14,13 +14,20 @@ namespace {
 struct Stream {
   SubscribeParams params;
   std::chrono::steady_clock::time_point last_write;
-  std::optional<Forwarder> fwd;  // cluster: also pull from the remote leaders
-  Forwarder::RemoteStream remote;
+  cluster::Frontend* fwd;  // cluster: also pull from the remote leaders
+  cluster::Frontend::RemoteStream remote;
 };
 
 // One step of the stream: tops the consumer's leases up to the prefetch, writes them, or a
 // keep-alive when idle for keepalive_ms, then waits (bounded) for a change of the topic.
 // False ends the stream.
+void AppendEvent(const DeliveredMessage& m, std::string* out) {
+  *out += "id: " + std::to_string(m.message.partition) + "-" + std::to_string(m.message.offset) +
+          "\nevent: message\ndata: ";
+  *out += RenderMessage(m.message, m.delivery);
+  *out += "\n\n";
+}
+
 bool Step(BrokerService& svc, Stream& st, httplib::DataSink& sink) {
   const SubscribeParams& p = st.params;
   if (svc.stopping()) return false;
@@ -36,20 +43,19 @@ bool Step(BrokerService& svc, Stream& st, httplib::DataSink& sink) {
       sink.write(ev.data(), ev.size());
       return false;
     }
-    for (const DeliveredMessage& m : r.value()) {
-      out += "id: " + std::to_string(m.message.partition) + "-" + std::to_string(m.message.offset) +
-             "\nevent: message\ndata: ";
-      out += RenderMessage(m.message, m.delivery);
-      out += "\n\n";
-    }
+    for (const DeliveredMessage& m : r.value()) AppendEvent(m, &out);
     if (st.fwd) {
+      std::vector<DeliveredMessage> remote;
       st.fwd->PollRemotes(st.remote, p.topic, p.group, p.consumer,
-                          p.prefetch - inflight - r->size(), p.visibility, &out);
+                          p.prefetch - inflight - r->size(), p.visibility, &remote);
+      for (const DeliveredMessage& m : remote) AppendEvent(m, &out);
     }
   } else if (st.fwd) {
     // Full (as far as we know): refreshes the remote counts, pulls if they dropped.
+    std::vector<DeliveredMessage> remote;
     st.fwd->PollRemotes(st.remote, p.topic, p.group, p.consumer,
-                        p.prefetch > inflight ? p.prefetch - inflight : 0, p.visibility, &out);
+                        p.prefetch > inflight ? p.prefetch - inflight : 0, p.visibility, &remote);
+    for (const DeliveredMessage& m : remote) AppendEvent(m, &out);
   }
   if (!out.empty()) {
     st.last_write = std::chrono::steady_clock::now();
@@ -68,10 +74,10 @@ bool Step(BrokerService& svc, Stream& st, httplib::DataSink& sink) {
 
 }  // namespace
 
-void StreamGroup(BrokerService& svc, std::optional<Forwarder> fwd, SubscribeParams params,
+void StreamGroup(BrokerService& svc, cluster::Frontend* frontend, SubscribeParams params,
                  httplib::Response& res) {
   auto st = std::make_shared<Stream>(
-      Stream{std::move(params), std::chrono::steady_clock::now(), std::move(fwd), {}});
+      Stream{std::move(params), std::chrono::steady_clock::now(), frontend, {}});
   res.status = 200;
   res.set_header("Cache-Control", "no-cache");
   res.set_chunked_content_provider(

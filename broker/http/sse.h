@@ -1,13 +1,13 @@
 // The group subscription stream (GET /v1/topics/T/groups/G/subscribe, docs/api.md): Server-Sent
 // Events of leased messages, topped up to `prefetch` leases as the consumer acks, with
 // keep-alive comments while idle. In a cluster the partitions led elsewhere are polled through
-// the Forwarder (their leases count towards the prefetch as the leaders last reported).
+// the cluster Frontend (their leases count towards the prefetch as the leaders last reported).
 #pragma once
 
 #include <optional>
 #include <string>
 
-#include "broker/http/forwarding.h"
+#include "broker/cluster/frontend.h"
 #include "broker/service/broker_service.h"
 
 namespace httplib {
@@ -27,7 +27,8 @@ struct SubscribeParams {
 // Answers 200 text/event-stream on `res` and streams until the client leaves, the broker
 // stops or a pull fails (an `error` event). REQUIRES: a waiter slot admitted for this stream
 // (BrokerService::AdmitWaiter); the stream releases it when it ends.
-void StreamGroup(BrokerService& svc, std::optional<Forwarder> fwd, SubscribeParams params,
+// `frontend`: in a cluster, for a client's stream (nullptr standalone or when forwarded).
+void StreamGroup(BrokerService& svc, cluster::Frontend* frontend, SubscribeParams params,
                  httplib::Response& res);
 
 }  // namespace zoomq::broker::http

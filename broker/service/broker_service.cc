@@ -428,7 +428,7 @@ Result<std::vector<ProduceResult>> BrokerService::Produce(const std::string& top
       PartitionIndex& index = t->partitions[p]->index;
       if (m.id) {
         if (auto offset = index.FindId(*m.id, now)) {
-          results[i] = {p, *offset, true};
+          results[i] = {p, static_cast<int64_t>(*offset), true};
           need_end[p] = std::max(need_end[p], *offset + 1);
           continue;
         }
@@ -447,7 +447,7 @@ Result<std::vector<ProduceResult>> BrokerService::Produce(const std::string& top
       sm.headers_json = std::move(m.headers_json);
       sm.id = std::move(m.id);
       sm.bytes = m.bytes;
-      results[i] = {p, sm.offset, false};
+      results[i] = {p, static_cast<int64_t>(sm.offset), false};
       need_end[p] = sm.offset + 1;
       RememberLocked(*t->partitions[p], sm);
       batch.ops.push_back(OpAppend{std::move(sm)});
@@ -787,7 +787,7 @@ Result<std::vector<DeliveredMessage>> BrokerService::Pull(const std::string& top
   }
 }
 
-Result<AckOutcome> BrokerService::GroupOp(const std::string& topic, const std::string& group,
+Result<AckResult> BrokerService::GroupOp(const std::string& topic, const std::string& group,
                                           const std::vector<MessageRef>& ids, LeaseVerb verb,
                                           TimeMs arg) {
   ZOOMQ_RETURN_IF_ERROR(health());
@@ -797,7 +797,7 @@ Result<AckOutcome> BrokerService::GroupOp(const std::string& topic, const std::s
   if (!gr.ok()) return gr.status();
   ConsumerGroup& g = *gr.value();
   const int32_t n = t->config.partitions;
-  AckOutcome outcome;
+  AckResult outcome;
   std::vector<uint64_t> need_group(n, 0);
   bool lost_lead = false;
   std::shared_ptr<std::promise<Status>> done;
@@ -833,7 +833,7 @@ Result<AckOutcome> BrokerService::GroupOp(const std::string& topic, const std::s
       if (r == GroupPartition::Result::kUnknown) {
         outcome.unknown.push_back(id.text);
       } else {
-        ++outcome.done;
+        ++outcome.applied;
       }
     }
     WriteBatch batch;
@@ -860,8 +860,8 @@ Result<AckOutcome> BrokerService::GroupOp(const std::string& topic, const std::s
       SubmitAndCommit(std::move(batch), std::move(commits), done);
     }
   }
-  if (verb == LeaseVerb::kAck) acked_ += outcome.done;
-  if (verb != LeaseVerb::kExtend && outcome.done > 0) t->Notify();  // keys and messages were freed
+  if (verb == LeaseVerb::kAck) acked_ += static_cast<uint64_t>(outcome.applied);
+  if (verb != LeaseVerb::kExtend && outcome.applied > 0) t->Notify();  // keys and messages were freed
   if (done) ZOOMQ_RETURN_IF_ERROR(committed.get());
   if (lost_lead) {
     return Status(Code::kNotLeader, "leadership changed before the in-sync replicas "
@@ -873,15 +873,15 @@ Result<AckOutcome> BrokerService::GroupOp(const std::string& topic, const std::s
   return outcome;
 }
 
-Result<AckOutcome> BrokerService::Ack(const std::string& topic, const std::string& group,
+Result<AckResult> BrokerService::Ack(const std::string& topic, const std::string& group,
                                       const std::vector<MessageRef>& ids) {
   return GroupOp(topic, group, ids, LeaseVerb::kAck, 0);
 }
-Result<AckOutcome> BrokerService::Nack(const std::string& topic, const std::string& group,
+Result<AckResult> BrokerService::Nack(const std::string& topic, const std::string& group,
                                        const std::vector<MessageRef>& ids, TimeMs delay_ms) {
   return GroupOp(topic, group, ids, LeaseVerb::kNack, delay_ms);
 }
-Result<AckOutcome> BrokerService::Extend(const std::string& topic, const std::string& group,
+Result<AckResult> BrokerService::Extend(const std::string& topic, const std::string& group,
                                          const std::vector<MessageRef>& ids,
                                          TimeMs visibility_ms) {
   return GroupOp(topic, group, ids, LeaseVerb::kExtend, visibility_ms);
@@ -896,10 +896,10 @@ Result<GroupInfo> BrokerService::DescribeGroup(const std::string& topic,
   ConsumerGroup& g = *gr.value();
   GroupInfo info;
   info.topic = t->name;
-  info.name = g.name;
+  info.group = g.name;
   std::lock_guard<std::mutex> lock(g.mu);
   info.created_ms = g.created_ms;
-  info.consumers = g.consumers;
+  for (auto& [name, seen] : g.consumers) info.consumers.push_back({name, seen});
   for (int32_t p = 0; p < t->config.partitions; ++p) {
     uint64_t first, hwm;
     {

@@ -26,6 +26,7 @@
 #include "broker/core/partition_index.h"
 #include "broker/core/topic_config.h"
 #include "broker/storage/store.h"
+#include "zoomq/common/api.h"  // ProduceResult, AckResult, GroupInfo: the API's answer types
 #include "zoomq/common/clock.h"
 #include "zoomq/common/status.h"
 
@@ -89,11 +90,6 @@ struct ProduceMessage {
   std::optional<int64_t> partition;
   uint32_t bytes = 0;  // encoded value + key + headers
 };
-struct ProduceResult {
-  int32_t partition;
-  uint64_t offset;
-  bool duplicate;
-};
 struct DeliveredMessage {
   StoredMessage message;
   uint32_t delivery;
@@ -102,10 +98,6 @@ struct MessageRef {  // "P-O"
   int32_t partition;
   uint64_t offset;
   std::string text;
-};
-struct AckOutcome {
-  size_t done = 0;
-  std::vector<std::string> unknown;
 };
 // What a consumer does with messages leased to it: one route each.
 enum class LeaseVerb { kAck, kNack, kExtend };
@@ -126,16 +118,6 @@ struct PartitionInfo {
   uint64_t first_offset;
   uint64_t high_watermark;
   uint64_t log_end_offset;
-};
-struct GroupInfo {
-  std::string topic;
-  std::string name;
-  TimeMs created_ms = 0;
-  uint64_t backlog = 0;
-  uint64_t in_flight = 0;
-  uint64_t acked = 0;
-  uint64_t dead_lettered = 0;
-  std::map<std::string, TimeMs> consumers;  // consumer -> last seen
 };
 struct TopicInfo {
   std::string name;
@@ -204,11 +186,11 @@ class BrokerService {
                                                 const std::string& group,
                                                 const std::string& consumer, size_t max,
                                                 std::optional<TimeMs> visibility_ms);
-  Result<AckOutcome> Ack(const std::string& topic, const std::string& group,
+  Result<AckResult> Ack(const std::string& topic, const std::string& group,
                          const std::vector<MessageRef>& ids);
-  Result<AckOutcome> Nack(const std::string& topic, const std::string& group,
+  Result<AckResult> Nack(const std::string& topic, const std::string& group,
                           const std::vector<MessageRef>& ids, TimeMs delay_ms);
-  Result<AckOutcome> Extend(const std::string& topic, const std::string& group,
+  Result<AckResult> Extend(const std::string& topic, const std::string& group,
                             const std::vector<MessageRef>& ids, TimeMs visibility_ms);
   Result<GroupInfo> DescribeGroup(const std::string& topic, const std::string& group);
   // Leases currently held by `consumer` in the group (SSE prefetch accounting).
@@ -350,7 +332,7 @@ class BrokerService {
   // Submits `batch`; after commit advances the listed partitions and wakes their waiters.
   void SubmitAndCommit(WriteBatch batch, std::vector<Commit> commits,
                        std::shared_ptr<std::promise<Status>> done);
-  Result<AckOutcome> GroupOp(const std::string& topic, const std::string& group,
+  Result<AckResult> GroupOp(const std::string& topic, const std::string& group,
                              const std::vector<MessageRef>& ids, LeaseVerb verb, TimeMs arg);
   TopicInfo InfoLocked(const Topic& topic);
   Result<std::shared_ptr<Topic>> EnsureDlqTopic(const std::shared_ptr<Topic>& topic);

@@ -50,7 +50,7 @@ class Admin::Impl {
   Result<TopicInfo> Describe(const std::string& topic) {
     HttpResponse res = Send("GET", "/v1/topics/" + UrlEncode(topic));
     ZOOMQ_RETURN_IF_ERROR(StatusOf(res));
-    return client_internal::DecodeTopic(res.body);
+    return api::DecodeTopic(res.body);
   }
 
   const ClientOptions& options() const { return options_; }
@@ -161,7 +161,7 @@ Admin::~Admin() = default;
 Result<TopicInfo> Admin::CreateTopic(const TopicSpec& spec) {
   HttpResponse res = impl_->Send("POST", "/v1/topics", client_internal::EncodeTopicSpec(spec));
   ZOOMQ_RETURN_IF_ERROR(StatusOf(res));
-  Result<TopicInfo> info = client_internal::DecodeTopic(res.body);
+  Result<TopicInfo> info = api::DecodeTopic(res.body);
   if (info.ok()) info->created = res.status == 201;
   return info;
 }
@@ -169,7 +169,7 @@ Result<TopicInfo> Admin::CreateTopic(const TopicSpec& spec) {
 Result<std::vector<TopicInfo>> Admin::ListTopics() {
   HttpResponse res = impl_->Send("GET", "/v1/topics");
   ZOOMQ_RETURN_IF_ERROR(StatusOf(res));
-  return client_internal::DecodeTopicList(res.body);
+  return api::DecodeTopicList(res.body);
 }
 
 Result<TopicInfo> Admin::DescribeTopic(const std::string& topic) { return impl_->Describe(topic); }
@@ -181,14 +181,14 @@ Status Admin::DeleteTopic(const std::string& topic) {
 Result<ClusterInfo> Admin::Cluster() {
   HttpResponse res = impl_->Send("GET", "/v1/cluster");
   ZOOMQ_RETURN_IF_ERROR(StatusOf(res));
-  return client_internal::DecodeCluster(res.body);
+  return api::DecodeCluster(res.body);
 }
 
 Result<GroupInfo> Admin::DescribeGroup(const std::string& topic, const std::string& group) {
   HttpResponse res =
       impl_->Send("GET", "/v1/topics/" + UrlEncode(topic) + "/groups/" + UrlEncode(group));
   ZOOMQ_RETURN_IF_ERROR(StatusOf(res));
-  return client_internal::DecodeGroup(res.body);
+  return api::DecodeGroup(res.body);
 }
 
 Status Admin::CreateGroup(const std::string& topic, const std::string& group,

@@ -126,7 +126,7 @@ Status ClusterView::Refresh(bool force) {
       status = Status(st.code(), url + ": " + st.message());
       continue;
     }
-    Result<ClusterInfo> info = DecodeCluster(res.body);
+    Result<ClusterInfo> info = api::DecodeCluster(res.body);
     if (!info.ok()) {
       status = Status(info.status().code(), url + ": " + info.status().message());
       continue;

@@ -1,5 +1,6 @@
-// JSON <-> SDK types, and HTTP answers -> Status. Internal to the SDK (nlohmann_json stays
-// out of the public headers).
+// JSON <-> SDK request types and messages, and HTTP answers -> Status. Internal to the SDK
+// (nlohmann_json stays out of the public headers). The answer types shared with the broker
+// (topics, groups, cluster, produce and ack results) are read by zoomq/common/api_codec.h.
 #pragma once
 
 #include <string>
@@ -7,6 +8,7 @@
 
 #include "zoomq/client/transport.h"
 #include "zoomq/client/types.h"
+#include "zoomq/common/api_codec.h"
 
 namespace zoomq::client_internal {
 
@@ -17,12 +19,6 @@ Status StatusOf(const HttpResponse& response);
 
 // {"messages":[...]} body of a produce request (partition set on each message).
 std::string EncodeProduce(const std::vector<const OutgoingMessage*>& messages);
-struct ProduceResult {
-  int partition = 0;
-  int64_t offset = 0;
-  bool duplicate = false;
-};
-Result<std::vector<ProduceResult>> DecodeProduce(const std::string& body);
 
 // {"messages":[...]} of a group pull or a stream read; `topic` fills ReceivedMessage::topic.
 // For a stream read, `high_watermark` / `first_offset` are set when the answer has them.
@@ -31,16 +27,10 @@ Result<std::vector<ReceivedMessage>> DecodeMessages(const std::string& topic,
                                                     int64_t* high_watermark = nullptr,
                                                     int64_t* first_offset = nullptr);
 
-// {"acked"|"nacked"|"extended": n, "unknown": [...]}; `count_key` names the verb's key.
-Result<AckResult> DecodeAck(const std::string& body, const std::string& count_key);
 std::string EncodeIds(const std::vector<std::string>& ids, const char* extra_key = nullptr,
                       int64_t extra_value = 0);
 
 std::string EncodeTopicSpec(const TopicSpec& spec);
-Result<TopicInfo> DecodeTopic(const std::string& body);
-Result<std::vector<TopicInfo>> DecodeTopicList(const std::string& body);
-Result<ClusterInfo> DecodeCluster(const std::string& body);
-Result<GroupInfo> DecodeGroup(const std::string& body);
 
 // Percent-encodes a path segment or query value.
 std::string UrlEncode(const std::string& s);

@@ -492,7 +492,7 @@ Result<AckResult> Consumer::Impl::Settle(const char* verb, const char* count_key
                         std::min(per_attempt, std::max(Remaining(deadline), milliseconds(1)))};
         HttpResponse res = transport_->Send(req);
         if (res.status == 200) {
-          Result<AckResult> r = client_internal::DecodeAck(res.body, count_key);
+          Result<AckResult> r = api::DecodeAck(res.body, count_key);
           if (!r.ok()) return r.status();
           total.applied += r->applied;
           total.unknown.insert(total.unknown.end(), r->unknown.begin(), r->unknown.end());

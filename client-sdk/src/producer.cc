@@ -78,7 +78,7 @@ struct Attempt {
   Status status;
   bool maybe_written = false;  // the request may have reached a broker and been applied
   int retry_after_s = -1;
-  std::vector<client_internal::ProduceResult> results;
+  std::vector<ProduceResult> results;
 };
 
 struct Report {
@@ -495,7 +495,7 @@ class Producer::Impl {
     a.status = client_internal::StatusOf(res);
     a.retry_after_s = res.retry_after_s;
     if (a.status.ok()) {
-      auto results = client_internal::DecodeProduce(res.body);
+      auto results = api::DecodeProduceResults(res.body);
       if (results.ok() && results->size() == b.messages.size()) {
         a.results = std::move(results).value();
         return a;

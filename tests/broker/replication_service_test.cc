@@ -95,7 +95,7 @@ class ReplicationServiceTest : public ::testing::Test {
 
   // Starts broker `id`'s ack of `refs` (it leads `epoch` but cannot commit: the caller made
   // another broker leader) and waits until its group log holds the ack. Returns its answer.
-  std::future<Result<AckOutcome>> StaleAck(int id, int64_t epoch, std::vector<MessageRef> refs) {
+  std::future<Result<AckResult>> StaleAck(int id, int64_t epoch, std::vector<MessageRef> refs) {
     auto group_end = [&] { return B(id).EpochEnd("t", 0, epoch, true); };
     auto before = group_end();
     EXPECT_TRUE(before.ok()) << before.status().ToString();
@@ -295,7 +295,7 @@ TEST_F(ReplicationServiceTest, AcksSurviveAFailover) {
   }
   auto acked = B(1).Ack("t", "g", acks);  // answered once broker 2 holds the acks
   ASSERT_TRUE(acked.ok()) << acked.status().ToString();
-  EXPECT_EQ(acked->done, 4u);
+  EXPECT_EQ(acked->applied, 4);
   // Broker 1 dies; broker 2 takes over with what it replicated.
   net_.brokers[Url(1)] = nullptr;
   B(1).Stop();
@@ -327,7 +327,7 @@ TEST_F(ReplicationServiceTest, TruncatedGroupLogEntryDoesNotUndoCommittedAcks) {
   ASSERT_EQ(got->size(), 6u);
   auto acked = B(1).Ack("t", "g", refs({1, 2, 3}));  // broker 2 holds these acks
   ASSERT_TRUE(acked.ok()) << acked.status().ToString();
-  ASSERT_EQ(acked->done, 3u);
+  ASSERT_EQ(acked->applied, 3);
   // Broker 2 takes over; broker 1 does not know yet and acks 0 alone (never committed).
   ASSERT_TRUE(B(2).BecomeLeader("t", 0, 2, {1, 2}, {2}).ok());
   auto stale = StaleAck(1, 1, refs({0}));
@@ -339,7 +339,7 @@ TEST_F(ReplicationServiceTest, TruncatedGroupLogEntryDoesNotUndoCommittedAcks) {
   ASSERT_EQ((*got2)[1].message.offset, 4u);
   auto acked2 = B(2).Ack("t", "g", refs({4}));
   ASSERT_TRUE(acked2.ok()) << acked2.status().ToString();
-  ASSERT_EQ(acked2->done, 1u);
+  ASSERT_EQ(acked2->applied, 1);
   // Broker 1 follows epoch 2: its ack of 0 is not confirmed, its entry is cut.
   ASSERT_TRUE(B(1).BecomeFollower("t", 0, 2, 2, Url(2)).ok());
   auto s = stale.get();

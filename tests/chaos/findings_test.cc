@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "broker/cluster/cluster_node.h"
+#include "broker/http/peer_client.h"
 #include "broker/http/peer_transport.h"
 #include "broker/service/broker_service.h"
 #include "cluster_harness.h"
@@ -104,7 +105,8 @@ TEST(ChaosFindings, StoppedClusterNodeNoLongerLeadsWhatItLed) {
   co.session_timeout_ms = 2000;
   co.broker_id = 1;
   co.url = bo.advertised_url;
-  broker::ClusterNode node(service->get(), co);
+  broker::http::HttpPeerClient peers;
+  broker::ClusterNode node(service->get(), &peers, co);
   ASSERT_TRUE(node.Start().ok());
   broker::TopicSpec spec;
   spec.name = "t";

@@ -54,15 +54,15 @@ TEST(CodecTest, EncodeProduceJsonAndBytes) {
 }
 
 TEST(CodecTest, DecodeProduce) {
-  auto r = DecodeProduce(R"({"results":[{"partition":1,"offset":17,"duplicate":false},)"
+  auto r = api::DecodeProduceResults(R"({"results":[{"partition":1,"offset":17,"duplicate":false},)"
                          R"({"partition":1,"offset":3,"duplicate":true}]})");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->size(), 2u);
   EXPECT_EQ((*r)[0].offset, 17);
   EXPECT_FALSE((*r)[0].duplicate);
   EXPECT_TRUE((*r)[1].duplicate);
-  EXPECT_FALSE(DecodeProduce("not json").ok());
-  EXPECT_FALSE(DecodeProduce("{}").ok());
+  EXPECT_FALSE(api::DecodeProduceResults("not json").ok());
+  EXPECT_FALSE(api::DecodeProduceResults("{}").ok());
 }
 
 TEST(CodecTest, DecodeMessagesJsonBytesHeadersAndStreamFields) {
@@ -100,11 +100,11 @@ TEST(CodecTest, DecodeMessagesJsonBytesHeadersAndStreamFields) {
 }
 
 TEST(CodecTest, AckAndIds) {
-  auto a = DecodeAck(R"({"acked":2,"nacked":2,"unknown":["0-9"]})", "nacked");
+  auto a = api::DecodeAck(R"({"acked":2,"nacked":2,"unknown":["0-9"]})", "nacked");
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->applied, 2);
   EXPECT_EQ(a->unknown, std::vector<std::string>{"0-9"});
-  auto b = DecodeAck(R"({"acked":3,"unknown":[]})", "extended");
+  auto b = api::DecodeAck(R"({"acked":3,"unknown":[]})", "extended");
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->applied, 3);
   EXPECT_EQ(EncodeIds({"0-1", "2-3"}), R"({"ids":["0-1","2-3"]})");
@@ -123,7 +123,7 @@ TEST(CodecTest, TopicsClusterGroup) {
       R"("retention_ms":1000,"retention_bytes":0,"visibility_timeout_ms":30000,)"
       R"("max_deliveries":5},"created_ms":12,"partitions":[{"partition":0,"first_offset":1,)"
       R"("high_watermark":5,"log_end_offset":6}],"groups":["g"]})";
-  auto t = DecodeTopic(topic);
+  auto t = api::DecodeTopic(topic);
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   EXPECT_EQ(t->partitions, 3);
   EXPECT_EQ(t->replication_factor, 2);
@@ -134,11 +134,11 @@ TEST(CodecTest, TopicsClusterGroup) {
   EXPECT_EQ(t->partition_info[0].high_watermark, 5);
   EXPECT_EQ(t->groups, std::vector<std::string>{"g"});
 
-  auto list = DecodeTopicList("{\"topics\":[" + topic + "," + topic + "]}");
+  auto list = api::DecodeTopicList("{\"topics\":[" + topic + "," + topic + "]}");
   ASSERT_TRUE(list.ok());
   EXPECT_EQ(list->size(), 2u);
 
-  auto c = DecodeCluster(
+  auto c = api::DecodeCluster(
       R"({"broker":1,"controller":2,"brokers":[{"id":1,"url":"http://a","alive":true},)"
       R"({"id":2,"url":"http://b","alive":false}],"topics":[{"name":"x","partitions":[)"
       R"({"partition":0,"leader":2,"epoch":7,"replicas":[2,1],"isr":[2],)"
@@ -154,7 +154,7 @@ TEST(CodecTest, TopicsClusterGroup) {
   EXPECT_EQ(c->topics[0].partition_info[0].replicas, (std::vector<int>{2, 1}));
   EXPECT_EQ(c->topics[0].partition_info[0].isr, std::vector<int>{2});
 
-  auto g = DecodeGroup(
+  auto g = api::DecodeGroup(
       R"({"topic":"t","group":"g","created_ms":1,"backlog":4,"in_flight":2,"acked":9,)"
       R"("dead_lettered":1,"consumers":[{"consumer":"c1","last_seen_ms":77}]})");
   ASSERT_TRUE(g.ok());

@@ -309,6 +309,65 @@ TEST_F(FailoverTest, PausedLeaderDoesNotAcknowledgeWritesTheNewLeaderLacks) {
   ExpectReplicasConverge(topic, 0);
 }
 
+// Issue 11 item 6: a leader paused (SIGSTOP) never answers the writes other brokers forward
+// to it. They stop waiting as soon as their metadata names a new leader and send the writes
+// there, so writes through the other brokers resume within the session timeout + 1 s, and
+// none is duplicated by the re-send.
+TEST_F(FailoverTest, WritesThroughOtherBrokersResumeSoonAfterTheLeaderIsPaused) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  const std::string topic = UniqueName("pause_forward");
+  auto leaders = CreateTopic(topic, kReplicated);
+  ASSERT_EQ(leaders.size(), 1u);
+  const int old_leader = leaders[0];
+  std::vector<std::unique_ptr<Producer>> through;  // one producer pinned to each other broker
+  for (int id : cluster_->ids()) {
+    if (id == old_leader) continue;
+    ProducerOptions o;
+    o.topic = topic;
+    o.threads = 2;
+    o.id_prefix = "via" + std::to_string(id);
+    o.pinned_broker = id;
+    // Longer than the broker's write timeout: the broker's answer decides, not the client's
+    // patience.
+    o.read_timeout = milliseconds(40000);
+    through.push_back(std::make_unique<Producer>(*cluster_, o));
+  }
+  for (auto& p : through) p->Start();
+  for (auto& p : through) ASSERT_TRUE(p->WaitForAcks(50, milliseconds(30000)));
+
+  const auto stop_at = Clock::now();
+  cluster_->Stop(old_leader);
+  for (auto& p : through) {
+    EXPECT_TRUE(p->WaitForMoreAcks(20, milliseconds(20000)))
+        << "writes through the other brokers did not resume while the leader is paused";
+  }
+  cluster_->Cont(old_leader);
+  for (auto& p : through) p->Stop();
+
+  // Per producer: the first write sent after the SIGSTOP that was acknowledged.
+  std::vector<SendRecord> all;
+  int64_t worst_ms = 0;
+  for (auto& p : through) {
+    int64_t first_ms = -1;
+    for (const SendRecord& r : p->Records()) {
+      all.push_back(r);
+      if (!r.acked || r.first_sent <= stop_at) continue;
+      const int64_t ms = MillisBetween(stop_at, r.acked_at);
+      if (first_ms < 0 || ms < first_ms) first_ms = ms;
+    }
+    ASSERT_GE(first_ms, 0) << "no write sent after the SIGSTOP was acknowledged";
+    worst_ms = std::max(worst_ms, first_ms);
+  }
+  auto pv = cluster_->WaitForLeader(topic, 0, milliseconds(15000));
+  std::printf("[figures] leader %d paused: writes through the other brokers resumed after %lld "
+              "ms (session timeout %d ms); new leader %d\n",
+              old_leader, static_cast<long long>(worst_ms), kSessionMs, pv ? pv->leader : -1);
+  EXPECT_LE(worst_ms, kSessionMs + 1000)
+      << "writes forwarded to the paused leader waited for it instead of following the new one";
+  ExpectAckedExactlyOnce(topic, 0, all);
+  ExpectReplicasConverge(topic, 0);
+}
+
 // (c) A follower killed with -9 and restarted catches up and is back in the ISR; also when it
 // is restarted at once, inside its old ZooKeeper session.
 TEST_F(FailoverTest, KilledFollowerCatchesUpAndRejoinsIsr) {

@@ -1,4 +1,4 @@
-// Forwarding between brokers (broker/http/forwarding.h), without ZooKeeper: two in-process
+// Forwarding between brokers (broker/cluster/frontend.h over HTTP), without ZooKeeper: two in-process
 // brokers (BrokerService + HttpServer on free loopback ports) replicate a 2-partition topic to
 // each other over HTTP; broker A leads partition 0, broker B leads partition 1, and a fake
 // ClusterRouter answers from that assignment (controller: A). Clients talk to B only, and
@@ -15,8 +15,10 @@
 #include <thread>
 #include <vector>
 
-#include "broker/http/cluster_router.h"
+#include "broker/cluster/cluster_router.h"
+#include "broker/cluster/frontend.h"
 #include "broker/http/http_server.h"
+#include "broker/http/peer_client.h"
 #include "broker/http/peer_transport.h"
 #include "broker/service/broker_service.h"
 #include "broker_process.h"
@@ -27,7 +29,7 @@ namespace {
 
 using broker::BrokerService;
 using broker::TopicConfig;
-using broker::http::ClusterRouter;
+using broker::cluster::ClusterRouter;
 
 // Who leads what, shared by the fake routers of both brokers.
 struct FakeCluster {
@@ -67,10 +69,17 @@ class FakeRouter : public ClusterRouter {
     return out;
   }
   bool ZkConnected() override { return true; }
-  nlohmann::json ClusterJson() override {
+  ClusterInfo View() override {
     std::lock_guard<std::mutex> lock(cluster_->mu);
-    return {{"broker", id_}, {"controller", cluster_->controller}, {"fake", true}};
+    // A broker nobody runs: the answer of /v1/cluster is seen to come from the router.
+    return {id_, cluster_->controller, "cluster", {{99, "http://fake-router", true}}, {}};
   }
+  int AddLeadershipListener(std::function<void()> listener) override {
+    return listeners_.Add(std::move(listener));
+  }
+  void RemoveLeadershipListener(int id) override { listeners_.Remove(id); }
+  // The test moved a leader.
+  void LeadershipChanged() { listeners_.Notify(); }
   Result<broker::CreateOutcome> CreateTopic(const broker::TopicSpec& spec) override {
     ++creates;
     return Status::Unavailable("the fake controller creates no topics");
@@ -89,6 +98,7 @@ class FakeRouter : public ClusterRouter {
  private:
   FakeCluster* const cluster_;
   const int32_t id_;
+  broker::cluster::LeadershipListeners listeners_;
 };
 
 struct Node {
@@ -99,6 +109,7 @@ struct Node {
   std::unique_ptr<BrokerService> svc;
   std::unique_ptr<broker::http::HttpServer> server;
   std::unique_ptr<FakeRouter> router;
+  std::unique_ptr<broker::cluster::Frontend> frontend;
   std::thread serving;
 };
 
@@ -137,7 +148,8 @@ class ForwardingTest : public ::testing::Test {
       n.server = std::make_unique<broker::http::HttpServer>(n.svc.get(), h);
       ASSERT_TRUE(n.server->Bind().ok()) << "port " << n.port << " taken";
       n.router = std::make_unique<FakeRouter>(&cluster_, id);
-      n.server->SetRouter(n.router.get());
+      n.frontend = std::make_unique<broker::cluster::Frontend>(*n.svc, *n.router, peers_);
+      n.server->SetFrontend(n.frontend.get());
       n.serving = std::thread([srv = n.server.get()] { srv->Serve(); });
     }
     for (auto& [id, n] : nodes_) {
@@ -208,6 +220,7 @@ class ForwardingTest : public ::testing::Test {
 
   FakeCluster cluster_;
   broker::http::HttpPeerTransport transport_;
+  broker::http::HttpPeerClient peers_;
   std::map<int32_t, Node> nodes_;
   std::unique_ptr<Http> http_b_, http_a_;
 };
@@ -427,8 +440,11 @@ TEST_F(ForwardingTest, ProduceFollowsALeaderThatMoved) {
   std::thread fix([&] {
     // ok: the leader moves while the request is being retried: that is the scenario.
     std::this_thread::sleep_for(milliseconds(200));  // ok: see comment / poll with deadline
-    std::lock_guard<std::mutex> lock(cluster_.mu);
-    cluster_.leaders[{kTopic, 0}] = 1;
+    {
+      std::lock_guard<std::mutex> lock(cluster_.mu);
+      cluster_.leaders[{kTopic, 0}] = 1;
+    }
+    for (auto& [id, n] : nodes_) n.router->LeadershipChanged();
   });
   auto r = Produce(ViaB(), kTopic,
                    Json::array({{{"value", 1}, {"partition", 0}, {"id", "moved-1"}},
@@ -466,8 +482,11 @@ TEST_F(ForwardingTest, APartThatFailedIsNotDroppedWhenAnotherPartMoves) {
   std::thread fix([&] {
     // ok: partition 0's metadata catches up while the request waits for it (second round).
     std::this_thread::sleep_for(milliseconds(200));  // ok: see comment / poll with deadline
-    std::lock_guard<std::mutex> lock(cluster_.mu);
-    cluster_.leaders[{kTopic, 0}] = 1;
+    {
+      std::lock_guard<std::mutex> lock(cluster_.mu);
+      cluster_.leaders[{kTopic, 0}] = 1;
+    }
+    for (auto& [id, n] : nodes_) n.router->LeadershipChanged();
   });
   auto ack = GroupVerb(ViaB(), kTopic, "g", "ack", ids);
   fix.join();
@@ -505,7 +524,7 @@ TEST_F(ForwardingTest, ControllerRoutes) {
   EXPECT_TRUE(nodes_[2].router->shutdowns.empty());
   auto cluster = ViaB().Get("/v1/cluster");
   ASSERT_TRUE(IsStatus(cluster, 200));
-  EXPECT_EQ(cluster.body["fake"], true);
+  EXPECT_EQ(cluster.body["brokers"][0]["url"], "http://fake-router") << cluster.Describe();
   // A group created through B exists on both brokers.
   auto put = ViaB().Put("/v1/topics/orders/groups/pg", {{"start", "latest"}});
   EXPECT_TRUE(IsStatus(put, 201)) << put.Describe();

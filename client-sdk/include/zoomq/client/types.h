@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "zoomq/common/api.h"  // TopicInfo, GroupInfo, ClusterInfo, AckResult (shared with the broker)
 #include "zoomq/common/status.h"
 
 namespace zoomq {
@@ -66,12 +67,6 @@ struct ReceivedMessage {
   int delivery = 0;  // 1 for the first delivery to the group; 0 for stream reads
 };
 
-// Outcome of Ack/Nack/Extend: how many were applied, and the ids that were not leased.
-struct AckResult {
-  int64_t applied = 0;
-  std::vector<std::string> unknown;
-};
-
 struct TopicSpec {
   std::string name;
   std::optional<int> partitions;
@@ -81,61 +76,6 @@ struct TopicSpec {
   std::optional<int64_t> retention_bytes;
   std::optional<int64_t> visibility_timeout_ms;
   std::optional<int> max_deliveries;
-};
-
-struct PartitionInfo {
-  int partition = 0;
-  int leader = -1;  // -1: none
-  int64_t epoch = 0;
-  std::vector<int> replicas;
-  std::vector<int> isr;
-  int64_t first_offset = 0;
-  int64_t high_watermark = 0;
-  int64_t log_end_offset = 0;
-};
-
-struct TopicInfo {
-  std::string name;
-  int partitions = 0;
-  int replication_factor = 0;
-  int min_insync_replicas = 0;
-  int64_t retention_ms = 0;
-  int64_t retention_bytes = 0;
-  int64_t visibility_timeout_ms = 0;
-  int max_deliveries = 0;
-  int64_t created_ms = 0;
-  std::vector<PartitionInfo> partition_info;
-  std::vector<std::string> groups;
-  bool created = false;  // CreateTopic: true when this call created it (201)
-};
-
-struct BrokerInfo {
-  int id = 0;
-  std::string url;
-  bool alive = false;
-};
-
-struct ClusterInfo {
-  int broker = 0;       // the broker that answered
-  int controller = -1;  // -1: none elected
-  std::vector<BrokerInfo> brokers;
-  std::vector<TopicInfo> topics;  // name + partition_info (leader, epoch, replicas, isr, hwm)
-};
-
-struct GroupConsumerInfo {
-  std::string consumer;
-  int64_t last_seen_ms = 0;
-};
-
-struct GroupInfo {
-  std::string topic;
-  std::string group;
-  int64_t created_ms = 0;
-  int64_t backlog = 0;
-  int64_t in_flight = 0;
-  int64_t acked = 0;
-  int64_t dead_lettered = 0;
-  std::vector<GroupConsumerInfo> consumers;
 };
 
 }  // namespace zoomq

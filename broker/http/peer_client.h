@@ -1,0 +1,37 @@
+// HttpPeerClient: cluster::PeerClient over the other brokers' public HTTP routes, each request
+// marked with X-Zoomq-Forwarded: 1 (the receiving broker answers from its own state and never
+// forwards it again). Pooled keep-alive connections, one per request in flight.
+#pragma once
+
+#include "broker/cluster/peer_client.h"
+
+namespace zoomq::broker::http {
+
+inline constexpr const char* kForwardedHeader = "X-Zoomq-Forwarded";
+
+class HttpPeerClient : public cluster::PeerClient {
+ public:
+  Result<std::vector<ProduceResult>> Produce(const std::string& url, const std::string& topic,
+                                             const std::vector<const ProduceMessage*>& messages,
+                                             TimeMs timeout_ms) override;
+  Result<cluster::PeerPullAnswer> Pull(const std::string& url, const cluster::PeerPull& pull,
+                                       TimeMs timeout_ms) override;
+  Result<size_t> InFlight(const std::string& url, const std::string& topic,
+                          const std::string& group, const std::string& consumer,
+                          TimeMs timeout_ms) override;
+  Result<AckResult> Lease(const std::string& url, const cluster::PeerLease& lease,
+                           TimeMs timeout_ms) override;
+  Result<GroupInfo> DescribeGroup(const std::string& url, const std::string& topic,
+                                  const std::string& group, TimeMs timeout_ms) override;
+  Result<bool> CreateGroup(const std::string& url, const std::string& topic,
+                           const std::string& group, bool latest, TimeMs timeout_ms) override;
+  Result<StreamRead> Read(const std::string& url, const cluster::PeerRead& read,
+                          TimeMs timeout_ms) override;
+  Result<CreateOutcome> CreateTopic(const std::string& url, const TopicSpec& spec,
+                                    TimeMs timeout_ms) override;
+  Status DeleteTopic(const std::string& url, const std::string& topic,
+                     TimeMs timeout_ms) override;
+  Status ControlledShutdown(const std::string& url, int32_t broker, TimeMs timeout_ms) override;
+};
+
+}  // namespace zoomq::broker::http
