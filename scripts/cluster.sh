@@ -38,7 +38,8 @@ zk_connect() {
   echo "$s/zoomq"
 }
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-srvr() { (exec 3<>"/dev/tcp/127.0.0.1/$1" && echo srvr >&3 && cat <&3) 2>/dev/null || true; }
+# Bounded: a server that accepts but never answers (starting up) must not hold the caller.
+srvr() { timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && echo srvr >&3 && cat <&3' _ "$1" 2>/dev/null || true; }
 
 wait_zk() {  # ready when `srvr` answers with a Mode: line (not ruok: it says imok too early)
   local n deadline=$((SECONDS + 30))
