@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "checker.h"
-#include "cluster_harness.h"  // WaitFor, MakeTempDir, ... (tests/cluster)
+#include "cluster_harness.h"  // WaitFor, MakeTempDir, ... (tests/support)
 #include "hosts.h"
 
 namespace zoomq::chaos {

@@ -17,7 +17,7 @@
 #include <map>
 #include <sstream>
 
-#include "cluster_harness.h"  // Cluster, ZooKeeperServer, ChildProcess (tests/cluster)
+#include "cluster_harness.h"  // Cluster, ZooKeeperServer, ChildProcess (tests/support)
 #include "zookeeper.h"  // ZooKeeper config and command (tests/support)
 
 namespace zoomq::chaos {

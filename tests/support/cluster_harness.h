@@ -34,7 +34,7 @@
 #include <thread>
 #include <vector>
 
-#include "broker_process.h"  // Http, HttpResponse, WaitFor, PickFreePort, ... (tests/integration)
+#include "broker_process.h"  // Http, HttpResponse, WaitFor, PickFreePort, ...
 #include "child.h"           // Child (tests/support)
 #include "zookeeper.h"       // ZooKeeper config, command, readiness (tests/support)
 
