@@ -89,16 +89,7 @@ void RemoveDir(const std::string& dir) {
   std::filesystem::remove_all(dir, ec);
 }
 
-std::string BrokerBinary() {
-  if (const char* env = std::getenv("ZOOMQ_BROKER_BIN"); env != nullptr && *env != '\0') {
-    return env;
-  }
-#ifdef ZOOMQ_BROKER_BIN
-  return ZOOMQ_BROKER_BIN;
-#else
-  return "";
-#endif
-}
+using zoomq::testing::BrokerBinary;  // broker_process.h
 
 std::vector<int> IntList(const Json& j) {
   std::vector<int> out;
