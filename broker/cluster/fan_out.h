@@ -113,13 +113,6 @@ Result<std::vector<PartOutcome<R>>> FanOut(
   for (int round = 0; round < 2 && !pending.empty(); ++round) {
     if (round == 1) fi::AwaitLeaders(router, topic, moved);
     moved.clear();
-    // Watched from before the split: a move after it is seen while waiting.
-    auto state = std::make_shared<fi::Round<R>>();
-    fi::LeadershipWatch watch(router, [state] {
-      std::lock_guard<std::mutex> lock(state->mu);
-      ++state->leadership_changes;
-      state->cv.notify_all();
-    });
     // Split by leader.
     std::map<int32_t, std::string> leader_of;
     std::map<std::string, std::vector<size_t>> by_url;
@@ -147,7 +140,19 @@ Result<std::vector<PartOutcome<R>>> FanOut(
         remote.push_back(std::move(part));
       }
     }
+    // Only a request with remote shares watches leadership (a request served here alone
+    // costs nothing more); a move between the split and the watch is caught by the first
+    // check below, which always runs.
+    auto state = std::make_shared<fi::Round<R>>();
     state->answers.resize(remote.size());
+    std::optional<fi::LeadershipWatch> watch;
+    if (!remote.empty()) {
+      watch.emplace(router, [state] {
+        std::lock_guard<std::mutex> lock(state->mu);
+        ++state->leadership_changes;
+        state->cv.notify_all();
+      });
+    }
     std::vector<std::set<int32_t>> partitions(remote.size());  // of each remote share
     for (size_t k = 0; k < remote.size(); ++k) {
       for (size_t i : remote[k].items) partitions[k].insert(partition_of(i));
@@ -178,7 +183,7 @@ Result<std::vector<PartOutcome<R>>> FanOut(
     std::vector<std::optional<Result<R>>> answers(remote.size());
     {
       std::unique_lock<std::mutex> lock(state->mu);
-      uint64_t seen_changes = 0;
+      uint64_t seen_changes = ~uint64_t{0};  // never equal at first: check the leaders once
       for (;;) {
         bool waiting = false;
         for (size_t k = 0; k < remote.size(); ++k) {

@@ -381,7 +381,7 @@ void HttpServer::Pull(const httplib::Request& req, httplib::Response& res) {
   if (!wait.ok()) return Error(res, wait.status());
   auto visibility = VisibilityParam(req);
   if (!visibility.ok()) return Error(res, visibility.status());
-  // Extension: only the leaders of these partitions are asked (forwarding.h).
+  // Extension: only the leaders of these partitions are asked (broker/cluster/frontend.h).
   std::set<int32_t> only;
   if (auto list = Param(req, "partitions")) {
     auto parsed = ParsePartitionList(*list);
