@@ -13,8 +13,9 @@ namespace {
 constexpr uint64_t kScanBudget = 10'000;
 }  // namespace
 
-void GroupPartition::Pull(const PartitionIndex& log, const std::string& consumer, size_t max,
-                          TimeMs now, TimeMs visibility_ms, std::vector<Delivery>* out,
+void GroupPartition::Pull(const PartitionIndex& log, uint64_t high_watermark,
+                          const std::string& consumer, size_t max, TimeMs now,
+                          TimeMs visibility_ms, std::vector<Delivery>* out,
                           std::vector<GroupChange>* changes) {
   if (log.first_offset() > floor_) OnHeadTruncated(log.first_offset());
   size_t taken = 0;
@@ -25,7 +26,7 @@ void GroupPartition::Pull(const PartitionIndex& log, const std::string& consumer
     Lease(offset, pending_.at(offset), consumer, now, visibility_ms, out, changes);
     ++taken;
   }
-  const uint64_t hwm = log.high_watermark();
+  const uint64_t hwm = std::min(high_watermark, log.log_end());
   uint64_t budget = kScanBudget + max;
   while (taken < max && cursor_ < hwm && budget-- > 0) {
     uint64_t offset = cursor_++;

@@ -55,10 +55,12 @@ class GroupPartition {
   }
 
   // --- Operations; `now` is read once by the caller ---------------------------------
-  // Leases up to `max` messages below log.high_watermark() to `consumer`, in offset order
-  // (redeliveries first), appending to `out` and recording changes in `changes`.
-  void Pull(const PartitionIndex& log, const std::string& consumer, size_t max, TimeMs now,
-            TimeMs visibility_ms, std::vector<Delivery>* out, std::vector<GroupChange>* changes);
+  // Leases up to `max` messages of `log` below `high_watermark` (its committed end) to
+  // `consumer`, in offset order (redeliveries first), appending to `out` and recording
+  // changes in `changes`.
+  void Pull(const PartitionIndex& log, uint64_t high_watermark, const std::string& consumer,
+            size_t max, TimeMs now, TimeMs visibility_ms, std::vector<Delivery>* out,
+            std::vector<GroupChange>* changes);
 
   enum class Result { kOk, kUnknown, kDeadLetter };
   // Ack of a pending (leased or waiting for redelivery) offset. kUnknown otherwise.

@@ -1,5 +1,7 @@
 #include "broker/core/partition_index.h"
 
+#include <algorithm>
+
 #include "zoomq/common/names.h"
 
 namespace zoomq::broker {
@@ -43,11 +45,11 @@ void PartitionIndex::ExpireIds(TimeMs now) {
   while (!id_order_.empty() && id_order_.front().first < now - dedup_window_ms_) PopOldestId();
 }
 
-uint64_t PartitionIndex::RetentionCut(TimeMs now, int64_t retention_ms,
-                                      int64_t retention_bytes) const {
+uint64_t PartitionIndex::RetentionCut(TimeMs now, int64_t retention_ms, int64_t retention_bytes,
+                                      uint64_t high_watermark) const {
   uint64_t cut = first_offset_;
   uint64_t bytes = retained_bytes_;
-  while (cut < high_watermark_) {
+  while (cut < std::min(high_watermark, log_end())) {
     const EntryMeta& m = Meta(cut);
     bool too_old = retention_ms > 0 && m.timestamp_ms < now - retention_ms;
     bool too_big = retention_bytes > 0 && bytes > static_cast<uint64_t>(retention_bytes);
@@ -72,7 +74,6 @@ void PartitionIndex::TruncateTail(uint64_t new_end) {
     retained_bytes_ -= entries_.back().bytes;
     entries_.pop_back();
   }
-  if (high_watermark_ > new_end) high_watermark_ = new_end;
   std::erase_if(ids_, [new_end](const auto& e) { return e.second.offset >= new_end; });
 }
 

@@ -2,7 +2,8 @@
 //
 // The message bodies live in SQLite; this keeps, per retained offset, what the decisions
 // need without a read: the key hash (per-key order), the timestamp and size (retention).
-// It also holds the dedup window (message id -> offset).
+// It also holds the dedup window (message id -> offset). How far the log is replicated and
+// committed (the high watermark) is its ReplicaLog's.
 //
 // Thread-safety: none; the owner (broker::Partition) guards it with its mutex.
 #pragma once
@@ -36,8 +37,6 @@ class PartitionIndex {
 
   uint64_t first_offset() const { return first_offset_; }
   uint64_t log_end() const { return first_offset_ + entries_.size(); }
-  // Offset after the last committed entry; readers never see past it.
-  uint64_t high_watermark() const { return high_watermark_; }
   uint64_t retained_bytes() const { return retained_bytes_; }
 
   // REQUIRES: first_offset <= offset < log_end().
@@ -52,25 +51,21 @@ class PartitionIndex {
   // Used while loading from disk: the log starts at `first` (empty so far).
   void ResetStart(uint64_t first) {
     first_offset_ = first;
-    high_watermark_ = first;
     entries_.clear();
     retained_bytes_ = 0;
   }
   // Registers an id loaded from disk (same as Append's, without appending).
   void RememberId(const std::string& id, uint64_t offset, TimeMs ts);
 
-  // The high watermark moves up only. REQUIRES: end <= log_end().
-  void Commit(uint64_t end) {
-    if (end > high_watermark_) high_watermark_ = end;
-  }
-
-  // The first offset to keep under the retention rules (<= high watermark: nothing
-  // uncommitted is ever dropped). retention_ms/bytes <= 0 disable a rule.
-  uint64_t RetentionCut(TimeMs now, int64_t retention_ms, int64_t retention_bytes) const;
-  // Drops entries below `new_first`. REQUIRES: new_first <= high_watermark().
+  // The first offset to keep under the retention rules (<= high_watermark, the log's
+  // committed end: nothing uncommitted is ever dropped). retention_ms/bytes <= 0 disable a
+  // rule.
+  uint64_t RetentionCut(TimeMs now, int64_t retention_ms, int64_t retention_bytes,
+                        uint64_t high_watermark) const;
+  // Drops entries below `new_first`. REQUIRES: new_first is committed.
   void TruncateHead(uint64_t new_first);
   // Drops entries at and above `new_end` (a follower removing a divergent suffix) and
-  // forgets their ids. The high watermark is lowered to new_end if above it.
+  // forgets their ids.
   void TruncateTail(uint64_t new_end);
 
  private:
@@ -80,7 +75,6 @@ class PartitionIndex {
   const TimeMs dedup_window_ms_;
   const size_t max_ids_;
   uint64_t first_offset_ = 0;
-  uint64_t high_watermark_ = 0;
   uint64_t retained_bytes_ = 0;
   std::deque<EntryMeta> entries_;  // offsets [first_offset_, log_end())
 

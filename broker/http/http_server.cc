@@ -540,7 +540,7 @@ void HttpServer::InternalLog(const httplib::Request& req, httplib::Response& res
   auto partition = ParseNumber(Param(req, "partition"), "partition", 0, 1 << 30, 0);
   if (!partition.ok()) return Error(res, partition.status());
   uint64_t hwm = 0;
-  auto r = svc.ReplicaLog(topic, static_cast<int32_t>(partition.value()), &hwm);
+  auto r = svc.CommittedLog(topic, static_cast<int32_t>(partition.value()), &hwm);
   if (!r.ok()) return Error(res, r.status());
   FetchResponse f;
   f.high_watermark = hwm;

@@ -69,17 +69,20 @@ Status BrokerService::Load() {
           }
           index.ResetStart(m.offset);
         }
-        part->epochs.Assign(m.epoch, m.offset);
+        part->log.Assign(m.epoch, m.offset);
         index.Append({m.key_hash, m.timestamp_ms, m.bytes}, m.id ? &*m.id : nullptr);
         ++messages;
       }));
       ZOOMQ_RETURN_IF_ERROR(gap);
-      part->durable_end = index.log_end();
+      // Everything on disk is durable. A standalone broker was its only replica, so all of
+      // it is committed; in a cluster the high watermark comes back from the leader (or,
+      // leading, from the followers' fetches): a local suffix may not be committed.
+      part->log.Recover(index.first_offset(), index.log_end(), options_.standalone);
       std::vector<std::pair<int64_t, uint64_t>> group_epochs;
       ZOOMQ_RETURN_IF_ERROR(
           store_->GroupLogEpochs(t->id, p, &group_epochs, &part->group_end));
-      for (auto [e, seq] : group_epochs) part->group_epochs.Assign(e, seq);
-      part->group_durable = part->group_end;
+      for (auto [e, seq] : group_epochs) part->group_log.Assign(e, seq);
+      part->group_log.Recover(0, part->group_end, options_.standalone);
       // Entries not applied to the group tables yet: replayed when groups are loaded.
       auto applied = store_->GroupApplied(t->id, p);
       if (!applied.ok()) return applied.status();
@@ -93,13 +96,9 @@ Status BrokerService::Load() {
         part->group_unapplied.assign(entries.begin(), entries.end());
       }
       if (options_.standalone) {
-        // Everything on disk was committed: a standalone broker was its only replica.
-        index.Commit(index.log_end());
         MakeLeaderLocked(*part, 0, {options_.broker_id}, {options_.broker_id});
         part->groups_ready = true;  // groups are loaded below, before anything is served
       }
-      // In a cluster the high watermark comes back from the leader (or, leading, from the
-      // followers' fetches): a local suffix may not be committed.
       t->partitions.push_back(std::move(part));
     }
     std::vector<LoadedGroup> groups;
@@ -184,7 +183,7 @@ int32_t BrokerService::StickyPartition(Topic& t) {
   for (int32_t k = 0; k < n; ++k) {
     Partition& p = *t.partitions[(start + k) % n];
     std::lock_guard<std::mutex> lock(p.mu);
-    if (p.leading) return p.number;
+    if (p.leading()) return p.number;
   }
   return start;
 }
@@ -197,14 +196,14 @@ uint32_t BrokerService::MaxDeliveries(const Topic& t, int32_t partition) {
     std::lock_guard<std::mutex> lock(dp.mu);
     // Dead-lettering appends to the DLQ partition, which must be led here; until it is,
     // the message stays in the group and is redelivered (never lost).
-    if (!dp.leading) return 0;
+    if (!dp.leading()) return 0;
   }
   return static_cast<uint32_t>(t.config.max_deliveries);
 }
 
 bool BrokerService::ServesGroups(Partition& p) {
   std::lock_guard<std::mutex> lock(p.mu);
-  return p.leading && p.groups_ready;
+  return p.leading() && p.groups_ready;
 }
 
 static Status TopicNotFound(const std::string& name) {
@@ -218,7 +217,7 @@ TopicInfo BrokerService::InfoLocked(const Topic& t) {
   TopicInfo info{t.name, t.config, t.created_ms, {}, {}};
   for (auto& p : t.partitions) {
     std::lock_guard<std::mutex> lock(p->mu);
-    info.partitions.push_back({p->number, p->index.first_offset(), p->index.high_watermark(),
+    info.partitions.push_back({p->number, p->index.first_offset(), p->log.high_watermark(),
                                p->index.log_end()});
   }
   std::lock_guard<std::mutex> lock(const_cast<Topic&>(t).groups_mu);
@@ -407,12 +406,12 @@ Result<std::vector<ProduceResult>> BrokerService::Produce(const std::string& top
     for (int32_t p : involved) {
       Partition& part = *t->partitions[p];
       generation[p] = part.role_generation;
-      if (!part.leading) {
+      if (!part.leading()) {
         return Status(Code::kNotLeader, "this broker does not lead " + topic_name + "/" +
                                             std::to_string(p) + " (leader: broker " +
                                             std::to_string(part.leader_id) + ")");
       }
-      const size_t isr = part.leader->isr().size();
+      const size_t isr = part.log.isr_size();
       if (isr < static_cast<size_t>(t->config.min_insync_replicas)) {
         return Status(Code::kNotEnoughReplicas,
                       topic_name + "/" + std::to_string(p) + " has " + std::to_string(isr) +
@@ -437,7 +436,7 @@ Result<std::vector<ProduceResult>> BrokerService::Produce(const std::string& top
       sm.key_hash = KeyHash(m.key ? &*m.key : nullptr);
       sm.offset = index.Append({sm.key_hash, now, m.bytes}, m.id ? &*m.id : nullptr);
       sm.epoch = t->partitions[p]->epoch;
-      t->partitions[p]->epochs.Assign(sm.epoch, sm.offset);
+      t->partitions[p]->log.Assign(sm.epoch, sm.offset);
       sm.topic_id = t->id;
       sm.partition = p;
       sm.timestamp_ms = now;
@@ -480,7 +479,7 @@ Result<std::vector<ProduceResult>> BrokerService::Produce(const std::string& top
                                             " changed while the write was replicated; it may "
                                             "or may not be written: retry with the same ids");
       }
-      if (part.index.high_watermark() >= need_end[p]) {
+      if (part.log.high_watermark() >= need_end[p]) {
         ZOOMQ_RETURN_IF_ERROR(CheckEnoughReplicasLocked(part, t->config, topic_name));
         break;
       }
@@ -515,7 +514,7 @@ Result<std::shared_ptr<BrokerService::ConsumerGroup>> BrokerService::GetGroup(
   std::vector<uint64_t> floors;
   for (auto& p : t->partitions) {
     std::lock_guard<std::mutex> plock(p->mu);
-    floors.push_back(latest ? p->index.high_watermark() : p->index.first_offset());
+    floors.push_back(latest ? p->log.high_watermark() : p->index.first_offset());
   }
   for (uint64_t f : floors) g->parts.emplace_back(f);
   g->persisted_floor = floors;
@@ -619,7 +618,7 @@ void BrokerService::DeadLetterLocked(const std::shared_ptr<Topic>& t, ConsumerGr
     m.timestamp_ms = now;
     Partition* dp = dlq->partitions[m.partition].get();
     std::lock_guard<std::mutex> lock(dp->mu);
-    if (!dp->leading) {
+    if (!dp->leading()) {
       // MaxDeliveries() prevents this; reaching it means the leadership moved in between.
       spdlog::error("topic={} partition={} offset={} group={} dead-lettered while {}/{} is "
                     "led by broker {}: the copy is missing from the dead-letter topic",
@@ -628,7 +627,7 @@ void BrokerService::DeadLetterLocked(const std::shared_ptr<Topic>& t, ConsumerGr
     }
     m.offset = dp->index.Append({m.key_hash, now, m.bytes}, nullptr);
     m.epoch = dp->epoch;
-    dp->epochs.Assign(m.epoch, m.offset);
+    dp->log.Assign(m.epoch, m.offset);
     RememberLocked(*dp, m);
     dp->fetch_cv.notify_all();
     commits->push_back({dlq, dp, dp->index.log_end()});
@@ -676,7 +675,7 @@ Result<std::vector<DeliveredMessage>> BrokerService::TryPull(const std::shared_p
       if (total < max) {
         Partition& part = *t->partitions[p];
         std::lock_guard<std::mutex> plock(part.mu);
-        gp.Pull(part.index, consumer, max - total, now, visibility_ms, &got[p], &changes);
+        gp.Pull(part.index, part.log.high_watermark(), consumer, max - total, now, visibility_ms, &got[p], &changes);
         total += got[p].size();
       }
       SplitDead(&changes, &dead);
@@ -905,9 +904,9 @@ Result<GroupInfo> BrokerService::DescribeGroup(const std::string& topic,
     {
       std::lock_guard<std::mutex> plock(t->partitions[p]->mu);
       // Only the leader's view of a partition's group state is current.
-      if (!(t->partitions[p]->leading && t->partitions[p]->groups_ready)) continue;
+      if (!(t->partitions[p]->leading() && t->partitions[p]->groups_ready)) continue;
       first = t->partitions[p]->index.first_offset();
-      hwm = t->partitions[p]->index.high_watermark();
+      hwm = t->partitions[p]->log.high_watermark();
     }
     GroupPartition& gp = g.parts[p];
     gp.OnHeadTruncated(first);
@@ -966,7 +965,7 @@ Result<StreamRead> BrokerService::Read(const std::string& topic, int64_t partiti
     {
       std::lock_guard<std::mutex> lock(part.mu);
       r.first_offset = part.index.first_offset();
-      r.high_watermark = part.index.high_watermark();
+      r.high_watermark = part.log.high_watermark();
     }
     const uint64_t start = std::max(from, r.first_offset);
     if (start < r.high_watermark || stopping_ || t->deleted ||
@@ -1048,7 +1047,8 @@ void BrokerService::RetentionOnce() {
     for (auto& part : t->partitions) {
       std::lock_guard<std::mutex> lock(part->mu);
       PartitionIndex& index = part->index;
-      uint64_t cut = index.RetentionCut(now, t->config.retention_ms, t->config.retention_bytes);
+      uint64_t cut = index.RetentionCut(now, t->config.retention_ms, t->config.retention_bytes,
+                                        part->log.high_watermark());
       if (cut <= index.first_offset() || t->deleted) continue;
       spdlog::info("topic={} partition={} retention removed offsets [{}, {})",
                    t->name, part->number, index.first_offset(), cut);

@@ -248,8 +248,8 @@ class BrokerService {
   // The cluster layer did not write the proposal (the partition state moved on).
   void OnIsrAbandoned(const std::string& topic, int32_t partition, int64_t epoch);
   // Every stored entry of a partition up to its high watermark (checks and tests).
-  Result<std::vector<StoredMessage>> ReplicaLog(const std::string& topic, int32_t partition,
-                                                uint64_t* high_watermark);
+  Result<std::vector<StoredMessage>> CommittedLog(const std::string& topic, int32_t partition,
+                                                  uint64_t* high_watermark);
 
   Counters counters() const;
   const BrokerOptions& options() const { return options_; }

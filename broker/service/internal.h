@@ -14,7 +14,7 @@
 
 #include "broker/core/group_partition.h"
 #include "broker/core/partition_index.h"
-#include "broker/core/replication.h"
+#include "broker/core/replica_log.h"
 #include "broker/service/broker_service.h"
 
 namespace zoomq::broker {
@@ -29,36 +29,33 @@ struct BrokerService::Partition {
   // woken by every change of the topic.
   std::condition_variable hwm_cv;
   // Everything below is guarded by mu.
-  PartitionIndex index;      // index.high_watermark() is what readers may see
-  EpochCache epochs;         // leader epoch -> first offset, for truncation by epoch
-  uint64_t durable_end = 0;  // entries below are committed to the local SQLite
-  bool leading = false;
+  // The message log: its entries (index) and how far they are replicated (log);
+  // log.high_watermark() is what readers may see.
+  PartitionIndex index;
+  ReplicaLog log;
   int64_t epoch = -1;        // leader epoch of the current role (-1: no role yet)
   int32_t leader_id = 0;
   std::string leader_url;    // follower: where to fetch from
-  uint64_t leader_hwm = 0;   // follower: the leader's high watermark, as last fetched
-  std::optional<LeaderState> leader;  // while leading
   // The group log (acks, dead-letters, floors of this partition's groups), replicated the
-  // same way: its own sequence numbers, epochs and high watermark.
-  uint64_t group_end = 0;          // next sequence number
-  uint64_t group_durable = 0;      // entries below are committed locally
-  uint64_t group_hwm = 0;          // entries below are held by the whole ISR
-  uint64_t leader_group_hwm = 0;   // follower: as last fetched
-  EpochCache group_epochs;
+  // same way: entries [0, group_end) with their own sequence numbers, and group_log for how
+  // far they are replicated.
+  uint64_t group_end = 0;  // next sequence number
+  ReplicaLog group_log;
   // Entries below group_applied are applied to this broker's group tables; only committed
-  // entries are (min(group_hwm, group_durable)): a cut entry never reaches the tables, so
+  // entries are (min(high watermark, durable)): a cut entry never reaches the tables, so
   // every replica's tables hold the same prefix of the log. group_unapplied holds the
   // entries [group_applied, group_end) (ops text), replayed in memory when groups are loaded.
   uint64_t group_applied = 0;
   std::deque<GroupLogEntry> group_unapplied;
-  std::optional<LeaderState> group_leader;  // while leading
+  // Both logs are led together: this broker leads the partition.
+  bool leading() const { return log.leading(); }
   bool groups_ready = false;       // leader: group state rebuilt for this role
   uint64_t role_generation = 0;       // bumped on every role change; fetchers of an older
                                       // generation stop
   // Leader with followers: copies of the latest entries [tail_start, tail_start + tail.size())
   // (up to the log end), so followers fetch them from memory, before the local commit too
   // (pipelining: the leader's fsync and the followers' fetch + fsync overlap). Only entries
-  // below durable_end are dropped (those are in SQLite).
+  // below log.durable() are dropped (those are in SQLite).
   std::deque<StoredMessage> tail;
   uint64_t tail_start = 0;
   size_t tail_bytes = 0;

@@ -38,7 +38,7 @@ Status BrokerService::CheckEnoughReplicasLocked(const Partition& p, const TopicC
   // acknowledged: 503 UNAVAILABLE, "maybe written" like a write timeout (NOT_ENOUGH_REPLICAS
   // means nothing was written); the client retries with the same ids, and the dedup window
   // answers the retry once the ISR is back.
-  const size_t isr = p.leader ? p.leader->isr().size() : 0;
+  const size_t isr = p.log.isr_size();
   if (isr >= static_cast<size_t>(config.min_insync_replicas)) return Status::Ok();
   return Status::Unavailable(Tp(topic, p.number) + " has " + std::to_string(isr) +
                              " in-sync replica(s) now, min_insync_replicas is " +
@@ -53,37 +53,30 @@ void BrokerService::OnDurableLocked(Partition& p, uint64_t end, uint64_t group_e
   group_end = std::min(group_end, p.group_end);
   // Fetches wait for new group log entries, and for log entries not in the tail (a new
   // leader's uncommitted entries are served from SQLite once committed).
-  if (group_end > p.group_durable || (end > p.durable_end && p.durable_end < p.tail_start)) {
+  const uint64_t durable = p.log.durable();
+  if (group_end > p.group_log.durable() || (end > durable && durable < p.tail_start)) {
     WakeFetchersLocked(p);
   }
-  if (end > p.durable_end) p.durable_end = end;
-  if (group_end > p.group_durable) p.group_durable = group_end;
-  const uint64_t before = p.index.high_watermark(), group_before = p.group_hwm;
-  if (p.leader) {
-    p.index.Commit(p.leader->OnDurable(p.durable_end));
-    p.group_hwm = p.group_leader->OnDurable(p.group_durable);
-  } else {
-    p.index.Commit(std::min(p.leader_hwm, p.durable_end));
-    p.group_hwm = std::max(p.group_hwm, std::min(p.leader_group_hwm, p.group_durable));
-  }
+  const bool moved = p.log.OnDurable(end, p.index.log_end());
+  const bool group_moved = p.group_log.OnDurable(group_end, p.group_end);
   // Waiters only care about the high watermarks (role and health changes notify on their
   // own): waking them for nothing costs a context switch each.
-  if (p.index.high_watermark() != before || p.group_hwm != group_before) p.hwm_cv.notify_all();
+  if (moved || group_moved) p.hwm_cv.notify_all();
 }
 
 void BrokerService::RememberLocked(Partition& p, const StoredMessage& m) {
-  if (!p.leader || p.leader->replicas().size() <= 1) return;  // nobody fetches
+  if (!p.leading() || p.log.leader().replicas().size() <= 1) return;  // nobody fetches
   if (p.tail_start + p.tail.size() != m.offset) ResetTailLocked(p);
   if (p.tail.empty()) p.tail_start = m.offset;
   p.tail.push_back(m);
   p.tail_bytes += EntryBytes(m);
-  while (p.tail_start < p.durable_end &&
+  while (p.tail_start < p.log.durable() &&
          (p.tail.size() > kTailMaxEntries || p.tail_bytes > kTailMaxBytes)) {
     p.tail_bytes -= EntryBytes(p.tail.front());
     p.tail.pop_front();
     ++p.tail_start;
   }
-  p.leader->OnAppend(m.offset + 1);
+  p.log.OnAppend(m.offset + 1);
   ++p.fetch_signal;  // the caller notifies fetch_cv after unlocking
 }
 
@@ -104,9 +97,9 @@ uint64_t BrokerService::AppendGroupLog(const std::shared_ptr<Topic>& t, int32_t 
   if (ops.empty()) return 0;
   Partition& p = *t->partitions[partition];
   std::lock_guard<std::mutex> lock(p.mu);
-  if (!p.leading) return kNotLeading;  // only the leader writes the group log
+  if (!p.leading()) return kNotLeading;  // only the leader writes the group log
   const uint64_t seq = p.group_end++;
-  p.group_epochs.Assign(p.epoch, seq);
+  p.group_log.Assign(p.epoch, seq);
   std::string text = EncodeGroupOps(ops);
   p.group_unapplied.push_back({seq, p.epoch, text});
   batch->ops.push_back(OpGroupLog{t->id, partition, seq, p.epoch, std::move(text)});
@@ -115,7 +108,7 @@ uint64_t BrokerService::AppendGroupLog(const std::shared_ptr<Topic>& t, int32_t 
 }
 
 void BrokerService::CollectAppliesLocked(const Topic& t, Partition& p, WriteBatch* batch) {
-  const uint64_t committed = std::min(p.group_hwm, p.group_durable);
+  const uint64_t committed = std::min(p.group_log.high_watermark(), p.group_log.durable());
   const uint64_t before = p.group_applied;
   while (!p.group_unapplied.empty() && p.group_unapplied.front().seq < committed) {
     const GroupLogEntry& e = p.group_unapplied.front();
@@ -147,11 +140,11 @@ Status BrokerService::WaitGroupLog(const std::shared_ptr<Topic>& t,
     Partition& part = *t->partitions[p];
     std::unique_lock<std::mutex> lock(part.mu);
     for (;;) {
-      if (part.role_generation != generation[p] || !part.leading) {
+      if (part.role_generation != generation[p] || !part.leading()) {
         return Status(Code::kNotLeader, "leadership changed before the in-sync replicas "
                                         "confirmed; retry");
       }
-      if (part.group_hwm >= need[p]) {
+      if (part.group_log.high_watermark() >= need[p]) {
         ZOOMQ_RETURN_IF_ERROR(CheckEnoughReplicasLocked(part, t->config, t->name));
         break;
       }
@@ -229,25 +222,18 @@ Status BrokerService::RebuildGroups(const std::shared_ptr<Topic>& t, int32_t par
 
 void BrokerService::MakeLeaderLocked(Partition& p, int64_t epoch, std::vector<int32_t> replicas,
                                      std::vector<int32_t> isr) {
-  p.leading = true;
   p.epoch = epoch;
   p.leader_id = options_.broker_id;
   p.leader_url = options_.advertised_url;
   ++p.role_generation;
-  // Entries from here on carry the new epoch (KIP-101: the epoch starts at the log end).
-  p.epochs.Assign(epoch, p.index.log_end());
-  p.group_epochs.Assign(epoch, p.group_end);
   p.groups_ready = false;  // until RebuildGroups (standalone: loaded at start)
-  p.group_leader.emplace(options_.broker_id, epoch, replicas, isr, p.group_end, p.group_durable,
-                         p.group_hwm, clock_->NowMs());
-  p.leader.emplace(options_.broker_id, epoch, std::move(replicas), std::move(isr),
-                   p.index.log_end(), p.durable_end, p.index.high_watermark(), clock_->NowMs());
+  const TimeMs now = clock_->NowMs();
+  p.group_log.BecomeLeader(options_.broker_id, epoch, replicas, isr, p.group_end, now);
+  p.log.BecomeLeader(options_.broker_id, epoch, std::move(replicas), std::move(isr),
+                     p.index.log_end(), now);
   // Entries appended as a follower but not committed yet are served from SQLite once they
   // are: the tail starts at the log end.
   ResetTailLocked(p);
-  p.leader->OnAppend(p.index.log_end());
-  p.index.Commit(p.leader->OnDurable(p.durable_end));
-  p.group_hwm = p.group_leader->OnDurable(p.group_durable);
   p.hwm_cv.notify_all();
   WakeFetchersLocked(p);
 }
@@ -264,7 +250,7 @@ Status BrokerService::BecomeLeader(const std::string& topic, int32_t partition, 
   ZOOMQ_RETURN_IF_ERROR(store_->Write(WriteBatch{}));
   {
     std::lock_guard<std::mutex> lock(p.mu);
-    if (epoch == p.epoch && p.leading) return Status::Ok();
+    if (epoch == p.epoch && p.leading()) return Status::Ok();
     if (epoch < p.epoch) {
       return Status(Code::kStaleEpoch, "epoch " + std::to_string(epoch) + " is older than " +
                                            std::to_string(p.epoch));
@@ -272,17 +258,17 @@ Status BrokerService::BecomeLeader(const std::string& topic, int32_t partition, 
     // An epoch is led once, by one incarnation: a grant must be newer than every epoch this
     // replica has seen, in its role or in its logs (defence in depth behind the controller's
     // incarnation check, docs/replication.md "One leader per epoch").
-    if (!CanLeadEpoch(epoch, p.epoch, p.epochs, p.group_epochs)) {
+    if (!CanLeadEpoch(epoch, p.epoch, p.log.epochs(), p.group_log.epochs())) {
       spdlog::error("topic={} partition={} epoch={} refused: not newer than this replica's "
                     "epochs (role {}, log {}, group log {})",
-                    topic, partition, epoch, p.epoch, p.epochs.LatestEpoch(),
-                    p.group_epochs.LatestEpoch());
+                    topic, partition, epoch, p.epoch, p.log.epochs().LatestEpoch(),
+                    p.group_log.epochs().LatestEpoch());
       return Status(Code::kStaleEpoch, "epoch " + std::to_string(epoch) +
                                            " was already seen by this replica");
     }
     MakeLeaderLocked(p, epoch, std::move(replicas), std::move(isr));
     spdlog::info("topic={} partition={} epoch={} leading: log_end={} hwm={} group_log_end={}",
-                 topic, partition, epoch, p.index.log_end(), p.index.high_watermark(),
+                 topic, partition, epoch, p.index.log_end(), p.log.high_watermark(),
                  p.group_end);
   }
   Status st = RebuildGroups(t, partition);
@@ -305,10 +291,9 @@ Status BrokerService::BecomeFollower(const std::string& topic, int32_t partition
       return Status(Code::kStaleEpoch, "epoch " + std::to_string(epoch) + " is older than " +
                                            std::to_string(p.epoch));
     }
-    if (epoch == p.epoch && !p.leading && p.leader_id == leader_id) return Status::Ok();
-    p.leading = false;
-    p.leader.reset();
-    p.group_leader.reset();
+    if (epoch == p.epoch && !p.leading() && p.leader_id == leader_id) return Status::Ok();
+    p.log.StopLeading();
+    p.group_log.StopLeading();
     p.groups_ready = false;
     ResetTailLocked(p);
     p.epoch = epoch;
@@ -341,10 +326,9 @@ Status BrokerService::Resign(const std::string& topic, int32_t partition, int64_
   {
     std::lock_guard<std::mutex> lock(p.mu);
     if (epoch < p.epoch) return Status(Code::kStaleEpoch, "older epoch");
-    if (!p.leading && p.epoch == epoch) return Status::Ok();
-    p.leading = false;
-    p.leader.reset();
-    p.group_leader.reset();
+    if (!p.leading() && p.epoch == epoch) return Status::Ok();
+    p.log.StopLeading();
+    p.group_log.StopLeading();
     p.groups_ready = false;
     ResetTailLocked(p);
     p.epoch = epoch;
@@ -373,7 +357,7 @@ Status BrokerService::TruncateByEpoch(const std::shared_ptr<Topic>& t, Partition
   EpochCache mine;
   {
     std::lock_guard<std::mutex> lock(p->mu);
-    mine = group_log ? p->group_epochs : p->epochs;
+    mine = (group_log ? p->group_log : p->log).epochs();
     ask = mine.LatestEpoch();
     log_end = group_log ? p->group_end : p->index.log_end();
   }
@@ -406,12 +390,10 @@ Status BrokerService::TruncateByEpoch(const std::shared_ptr<Topic>& t, Partition
         p->group_unapplied.pop_back();
       }
       p->group_end = std::min(p->group_end, point);
-      p->group_epochs.TruncateTo(point);
-      p->group_durable = std::min(p->group_durable, point);
+      p->group_log.TruncateTo(point);
     } else {
       p->index.TruncateTail(point);
-      p->epochs.TruncateTo(point);
-      if (p->durable_end > point) p->durable_end = point;
+      p->log.TruncateTo(point);
     }
   }
   if (group_log) return store_->Write(WriteBatch{{OpTruncateGroupLog{t->id, p->number, point}}});
@@ -452,8 +434,8 @@ void BrokerService::FollowerLoop(std::shared_ptr<Topic> t, Partition* p, uint64_
   while (RoleCurrent(p, generation) && !t->deleted) {
     {
       std::lock_guard<std::mutex> lock(p->mu);
-      req.offset = p->durable_end;
-      req.group_offset = p->group_durable;
+      req.offset = p->log.durable();
+      req.group_offset = p->group_log.durable();
     }
     auto r = transport_->Fetch(leader_url, req);
     if (!r.ok()) {
@@ -473,8 +455,7 @@ void BrokerService::FollowerLoop(std::shared_ptr<Topic> t, Partition* p, uint64_
         // We are behind the leader's retention: start over at its first offset.
         p->index.TruncateTail(p->index.first_offset());
         p->index.ResetStart(resp.log_start);
-        p->epochs = EpochCache();
-        p->durable_end = resp.log_start;
+        p->log.Restart(resp.log_start);
         batch.ops.push_back(OpTruncateTail{t->id, p->number, 0});
         batch.ops.push_back(OpTruncateHead{t->id, p->number, resp.log_start});
       }
@@ -483,7 +464,7 @@ void BrokerService::FollowerLoop(std::shared_ptr<Topic> t, Partition* p, uint64_
         m.topic_id = t->id;
         m.partition = p->number;
         p->index.Append({m.key_hash, m.timestamp_ms, m.bytes}, m.id ? &*m.id : nullptr);
-        p->epochs.Assign(m.epoch, m.offset);
+        p->log.Assign(m.epoch, m.offset);
         batch.ops.push_back(OpAppend{std::move(m)});
       }
       end = p->index.log_end();
@@ -491,13 +472,13 @@ void BrokerService::FollowerLoop(std::shared_ptr<Topic> t, Partition* p, uint64_
         if (e.seq != p->group_end) break;
         // Applied to the tables once committed (CollectAppliesLocked), never before: an
         // entry cut later never reaches them.
-        p->group_epochs.Assign(e.epoch, e.seq);
+        p->group_log.Assign(e.epoch, e.seq);
         p->group_unapplied.push_back(e);
         batch.ops.push_back(OpGroupLog{t->id, p->number, e.seq, e.epoch, std::move(e.ops)});
         ++p->group_end;
       }
-      p->leader_hwm = std::max(p->leader_hwm, resp.high_watermark);
-      p->leader_group_hwm = std::max(p->leader_group_hwm, resp.group_high_watermark);
+      p->log.OnLeaderHighWatermark(resp.high_watermark);
+      p->group_log.OnLeaderHighWatermark(resp.group_high_watermark);
       CollectAppliesLocked(*t, *p, &batch);
       if (batch.ops.empty()) {
         OnDurableLocked(*p, 0, 0);
@@ -528,7 +509,7 @@ Result<FetchResponse> BrokerService::Fetch(const FetchRequest& req) {
     bool advanced = false;
     {
       std::lock_guard<std::mutex> lock(p.mu);
-      if (!p.leading) {
+      if (!p.leading()) {
         return Status(Code::kNotLeader, "broker " + std::to_string(options_.broker_id) +
                                             " does not lead " + Tp(req.topic, req.partition));
       }
@@ -539,18 +520,15 @@ Result<FetchResponse> BrokerService::Fetch(const FetchRequest& req) {
       }
       seen = p.fetch_signal;
       const TimeMs now = clock_->NowMs();
-      uint64_t before = p.index.high_watermark();
-      uint64_t group_before = p.group_hwm;
-      p.index.Commit(p.leader->OnFetch(req.replica, req.offset, now));
-      p.group_hwm = p.group_leader->OnFetch(req.replica, req.group_offset, now);
-      advanced = p.index.high_watermark() != before || p.group_hwm != group_before;
+      advanced = p.log.OnFetch(req.replica, req.offset, now);
+      advanced = p.group_log.OnFetch(req.replica, req.group_offset, now) || advanced;
       if (advanced) p.hwm_cv.notify_all();
       resp.epoch = p.epoch;
-      resp.high_watermark = p.index.high_watermark();
-      resp.group_high_watermark = p.group_hwm;
+      resp.high_watermark = p.log.high_watermark();
+      resp.group_high_watermark = p.group_log.high_watermark();
       resp.log_start = p.index.first_offset();
       start = std::max(req.offset, resp.log_start);
-      end = p.durable_end;
+      end = p.log.durable();
       if (start >= p.tail_start && start < p.tail_start + p.tail.size()) {
         // Pipelining: from memory, up to the log end, committed here or not (the high
         // watermark still waits for this broker's own commit).
@@ -564,7 +542,7 @@ Result<FetchResponse> BrokerService::Fetch(const FetchRequest& req) {
         end = start;  // nothing more from SQLite
       }
       group_start = req.group_offset;
-      group_end = p.group_durable;
+      group_end = p.group_log.durable();
     }
     if (advanced) t->Notify();  // producers and ackers waiting for these high watermarks
     if (group_start < group_end) {
@@ -600,14 +578,14 @@ Result<std::pair<int64_t, uint64_t>> BrokerService::EpochEnd(const std::string& 
   ZOOMQ_RETURN_IF_ERROR(CheckPartition(t.get(), topic, partition));
   Partition& p = *t->partitions[partition];
   std::lock_guard<std::mutex> lock(p.mu);
-  if (!p.leading) return Status(Code::kNotLeader, "not the leader of " + Tp(topic, partition));
+  if (!p.leading()) return Status(Code::kNotLeader, "not the leader of " + Tp(topic, partition));
   // The latest epoch ends at the log end, committed here or not (as Kafka's leader answers
   // with its log end offset): a follower keeps what it fetched from this leader's tail. An
   // answer at the durable end made a restarted follower drop entries the leader still
   // counted it for (its position from before the restart), so the high watermark passed
   // entries that replica no longer held (found by the simulation, seed 1985).
-  if (group_log) return p.group_epochs.EndOffsetFor(epoch, p.group_end);
-  return p.epochs.EndOffsetFor(epoch, p.index.log_end());
+  if (group_log) return p.group_log.EpochEnd(epoch, p.group_end);
+  return p.log.EpochEnd(epoch, p.index.log_end());
 }
 
 Status BrokerService::EnsureTopic(int64_t id, const std::string& name, const TopicConfig& config,
@@ -644,14 +622,14 @@ std::vector<BrokerService::IsrChange> BrokerService::ProposedIsrChanges() {
   for (auto& t : topics) {
     for (auto& p : t->partitions) {
       std::lock_guard<std::mutex> lock(p->mu);
-      if (!p->leader) continue;
-      if (auto want = ProposedIsr(*p->leader, *p->group_leader, now,
+      if (!p->leading()) continue;
+      if (auto want = ProposedIsr(p->log.leader(), p->group_log.leader(), now,
                                   options_.replica_lag_max_ms)) {
         // From now until it is committed or abandoned, the high watermarks also wait for
         // the replicas the proposal adds.
-        p->leader->OnIsrProposed(*want);
-        p->group_leader->OnIsrProposed(*want);
-        out.push_back({t->name, p->number, p->epoch, std::move(*want), p->leader->isr()});
+        p->log.OnIsrProposed(*want);
+        p->group_log.OnIsrProposed(*want);
+        out.push_back({t->name, p->number, p->epoch, std::move(*want), p->log.leader().isr()});
       }
     }
   }
@@ -665,12 +643,12 @@ void BrokerService::OnIsrCommitted(const std::string& topic, int32_t partition, 
   Partition& p = *t->partitions[partition];
   {
     std::lock_guard<std::mutex> lock(p.mu);
-    if (!p.leader || p.epoch != epoch) return;
+    if (!p.leading() || p.epoch != epoch) return;
     std::string list;
     for (int32_t r : isr) list += (list.empty() ? "" : ",") + std::to_string(r);
     spdlog::info("topic={} partition={} epoch={} isr=[{}]", topic, partition, epoch, list);
-    p.group_hwm = p.group_leader->OnIsrCommitted(isr);
-    p.index.Commit(p.leader->OnIsrCommitted(std::move(isr)));
+    p.group_log.OnIsrCommitted(isr);
+    p.log.OnIsrCommitted(isr);
     p.hwm_cv.notify_all();
   }
   t->Notify();
@@ -682,24 +660,24 @@ void BrokerService::OnIsrAbandoned(const std::string& topic, int32_t partition, 
   Partition& p = *t->partitions[partition];
   {
     std::lock_guard<std::mutex> lock(p.mu);
-    if (!p.leader || p.epoch != epoch) return;
-    p.group_hwm = p.group_leader->OnIsrAbandoned();
-    p.index.Commit(p.leader->OnIsrAbandoned());
+    if (!p.leading() || p.epoch != epoch) return;
+    p.group_log.OnIsrAbandoned();
+    p.log.OnIsrAbandoned();
     p.hwm_cv.notify_all();
   }
   t->Notify();
 }
 
-Result<std::vector<StoredMessage>> BrokerService::ReplicaLog(const std::string& topic,
-                                                             int32_t partition,
-                                                             uint64_t* high_watermark) {
+Result<std::vector<StoredMessage>> BrokerService::CommittedLog(const std::string& topic,
+                                                               int32_t partition,
+                                                               uint64_t* high_watermark) {
   auto t = FindTopic(topic);
   ZOOMQ_RETURN_IF_ERROR(CheckPartition(t.get(), topic, partition));
   uint64_t first, hwm;
   {
     std::lock_guard<std::mutex> lock(t->partitions[partition]->mu);
     first = t->partitions[partition]->index.first_offset();
-    hwm = t->partitions[partition]->index.high_watermark();
+    hwm = t->partitions[partition]->log.high_watermark();
   }
   *high_watermark = hwm;
   std::vector<StoredMessage> out;

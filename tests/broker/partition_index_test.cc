@@ -7,16 +7,13 @@ namespace {
 
 constexpr TimeMs kT0 = 1'000'000;
 
-TEST(PartitionIndexTest, OffsetsAreDenseAndReadersStopAtTheHighWatermark) {
+TEST(PartitionIndexTest, OffsetsAreDense) {
   PartitionIndex idx(60'000);
   EXPECT_EQ(idx.Append({kNoKey, kT0, 10}, nullptr), 0u);
   EXPECT_EQ(idx.Append({kNoKey, kT0, 10}, nullptr), 1u);
   EXPECT_EQ(idx.log_end(), 2u);
-  EXPECT_EQ(idx.high_watermark(), 0u);
-  idx.Commit(1);
-  EXPECT_EQ(idx.high_watermark(), 1u);
-  idx.Commit(0);  // never moves back
-  EXPECT_EQ(idx.high_watermark(), 1u);
+  idx.ResetStart(7);
+  EXPECT_EQ(idx.Append({kNoKey, kT0, 10}, nullptr), 7u);
 }
 
 TEST(PartitionIndexTest, DedupWindowRemembersIdsThenForgets) {
@@ -44,10 +41,9 @@ TEST(PartitionIndexTest, DedupMemoryIsBounded) {
 TEST(PartitionIndexTest, RetentionByTimeNeverPassesTheHighWatermark) {
   PartitionIndex idx(1000);
   for (int i = 0; i < 5; ++i) idx.Append({kNoKey, kT0 + i * 1000, 10}, nullptr);
-  idx.Commit(3);
   // Everything older than now - 500 would go, but only committed entries may.
-  EXPECT_EQ(idx.RetentionCut(kT0 + 100'000, 500, 0), 3u);
-  EXPECT_EQ(idx.RetentionCut(kT0 + 2'500, 1'000, 0), 2u);  // ts < 1500 relative
+  EXPECT_EQ(idx.RetentionCut(kT0 + 100'000, 500, 0, /*high_watermark=*/3), 3u);
+  EXPECT_EQ(idx.RetentionCut(kT0 + 2'500, 1'000, 0, 3), 2u);  // ts < 1500 relative
   idx.TruncateHead(2);
   EXPECT_EQ(idx.first_offset(), 2u);
   EXPECT_EQ(idx.log_end(), 5u);
@@ -57,9 +53,9 @@ TEST(PartitionIndexTest, RetentionByTimeNeverPassesTheHighWatermark) {
 TEST(PartitionIndexTest, RetentionByBytesKeepsTheNewest) {
   PartitionIndex idx(1000);
   for (int i = 0; i < 10; ++i) idx.Append({kNoKey, kT0, 100}, nullptr);
-  idx.Commit(10);
-  EXPECT_EQ(idx.RetentionCut(kT0, 0, 350), 7u);  // keeps 3 x 100 bytes <= 350
-  EXPECT_EQ(idx.RetentionCut(kT0, 0, 0), 0u);    // both rules off
+  EXPECT_EQ(idx.RetentionCut(kT0, 0, 350, 10), 7u);  // keeps 3 x 100 bytes <= 350
+  EXPECT_EQ(idx.RetentionCut(kT0, 0, 0, 10), 0u);    // both rules off
+  EXPECT_EQ(idx.RetentionCut(kT0, 0, 350, 99), 7u);  // a bound past the log end is the end
   idx.TruncateHead(7);
   EXPECT_EQ(idx.Append({kNoKey, kT0, 1}, nullptr), 10u);  // offsets never restart
 }
@@ -84,10 +80,8 @@ TEST(PartitionIndexTest, TruncateTailForgetsEntriesAndTheirIds) {
     std::string id = "id" + std::to_string(i);
     idx.Append({kNoKey, 1000, 10}, &id);
   }
-  idx.Commit(5);
   idx.TruncateTail(3);
   EXPECT_EQ(idx.log_end(), 3u);
-  EXPECT_EQ(idx.high_watermark(), 3u);
   EXPECT_EQ(idx.retained_bytes(), 30u);
   EXPECT_FALSE(idx.FindId("id3", 1000).has_value());
   EXPECT_EQ(*idx.FindId("id2", 1000), 2u);

@@ -77,7 +77,7 @@ class ReplicationServiceTest : public ::testing::Test {
     return B(id).Produce("t", {m});
   }
   std::vector<std::string> Log(int id, uint64_t* hwm) {
-    auto r = B(id).ReplicaLog("t", 0, hwm);
+    auto r = B(id).CommittedLog("t", 0, hwm);
     EXPECT_TRUE(r.ok());
     std::vector<std::string> values;
     for (auto& m : r.value()) values.push_back(m.value);
