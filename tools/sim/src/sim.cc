@@ -139,7 +139,7 @@ struct Broker {
   SimTime last_contact = 0;  // last heartbeat answered (SessionLease)
   bool expired_seen = true;  // it knows its session is gone (needs a new one)
 
-  // Role (BrokerService::Partition)
+  // Role (broker/service/topic_state.h Partition)
   uint64_t gen = 0;  // role_generation
   bool leading = false;
   int64_t epoch = -1;
@@ -156,7 +156,7 @@ struct Broker {
   std::vector<ParkedFetch> parked;
   std::deque<std::function<void()>> held;  // delivered while paused
 
-  // BrokerService::BecomeLeader's store barrier: the lead waits for this many queued commits
+  // ReplicaManager::BecomeLeader's store barrier: the lead waits for this many queued commits
   std::optional<PartitionState> lead_after;
   int barrier_left = 0;
 
@@ -594,7 +594,7 @@ void Sim::MetadataTick(int32_t id) {
 }
 
 // =========================================================================================
-// BrokerService: roles (broker/service/replication.cc)
+// BrokerService: roles (broker/service/replica_manager.cc, replica_follower.cc)
 
 void Sim::NewRole(Broker& b) {
   ++b.gen;
@@ -731,7 +731,7 @@ void Sim::CommitNext(int32_t id, int l) {
   }
 }
 
-// BrokerService::OnDurableLocked
+// Partition::OnDurableLocked (broker/service/topic_state.cc)
 void Sim::OnDurable(Broker& b, int l, uint64_t end) {
   auto& lg = b.logs[l];
   end = std::min<uint64_t>(end, lg.mem.size());
@@ -895,7 +895,7 @@ void Sim::SendFetch(Broker& b) {
   ArmRpcTimeout(self, rpc, gen);
 }
 
-// BrokerService::Fetch: record the follower's position, answer from the log end (committed
+// ReplicaManager::Fetch: record the follower's position, answer from the log end (committed
 // here or not: pipelining), long-poll while there is nothing new.
 void Sim::HandleFetch(Broker& ld, ParkedFetch f, bool parked_before) {
   if (!ld.leading || f.epoch != ld.epoch) {

@@ -10,7 +10,7 @@
 // EpochCache and NextTruncationStep (truncation by epoch), CanLeadEpoch
 // (broker/core/replication.h), DecidePartition and RoleFor (coordinator/cluster_metadata.h).
 // The glue around them (who sends what when, the fetch and commit loops) follows
-// broker/service/replication.cc and broker/cluster/cluster_node.cc step by step.
+// broker/service/replica_manager.cc, replica_follower.cc and broker/cluster/cluster_node.cc step by step.
 //
 // After every event the checker asserts Log Matching, no divergence below any high
 // watermark, leader completeness (every committed entry is in the log of every broker that
