@@ -20,3 +20,11 @@ if(NOT TARGET zookeeper::zookeeper_mt)
     INTERFACE_COMPILE_DEFINITIONS THREADED
     INTERFACE_LINK_LIBRARIES Threads::Threads)
 endif()
+# A ZooKeeper server to run (java and Debian's zookeeper jar, not linked): the cluster tests'
+# harness (tests/support) and zoomq-chaos (tools/chaos) are built only where it exists.
+find_program(ZOOMQ_JAVA java)
+if(ZOOMQ_JAVA AND EXISTS /usr/share/java/zookeeper.jar)
+  set(ZOOMQ_ZOOKEEPER_SERVER_FOUND TRUE)
+else()
+  set(ZOOMQ_ZOOKEEPER_SERVER_FOUND FALSE)
+endif()

@@ -293,7 +293,7 @@ TEST_F(CliTest, BrokersComeFromTheEnvironment) {
 TEST_F(CliTest, FollowPrintsNewMessagesAndStopsCleanlyOnSigint) {
   const std::string topic = UniqueName("f");
   CreateTopic(topic);
-  const std::string dir = MakeTestDir("zoomq-cli-follow");
+  const std::string dir = MakeTempDir("zoomq-cli-follow");
   ChildProcess follow(dir);
   ASSERT_TRUE(follow.Start(ZOOMQCTL_BIN, {"--brokers", broker_.url(), "consume", topic,
                                           "--group", "g", "--follow", "--json"}));

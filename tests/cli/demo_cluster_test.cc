@@ -30,7 +30,7 @@ TEST(DemoClusterTest, NothingIsLostWhenTheSensorsLeaderIsKilled) {
   std::string brokers;
   for (const auto& [id, url] : cluster.Urls()) brokers += (brokers.empty() ? "" : ",") + url;
 
-  const std::string dir = MakeTestDir("zoomq-demo-cluster");
+  const std::string dir = MakeTempDir("zoomq-demo-cluster");
   ChildProcess a(dir + "/a"), b(dir + "/b"), sensor(dir + "/sensor");
   ASSERT_TRUE(a.Start(ZOOMQ_CONTROLLER_BIN, {topic, "--name", "ca", "--brokers", brokers}));
   ASSERT_TRUE(b.Start(ZOOMQ_CONTROLLER_BIN, {topic, "--name", "cb", "--brokers", brokers}));

@@ -19,7 +19,7 @@ namespace {
 TEST(DemoTest, TwoControllersShareOneSensorsReadingsExactlyOnce) {
   BrokerProcess broker;
   ASSERT_TRUE(broker.Start());
-  const std::string dir = MakeTestDir("zoomq-demo");
+  const std::string dir = MakeTempDir("zoomq-demo");
   const std::string id = "9";
   const std::string topic = "temperature_" + id;
 

@@ -1,6 +1,7 @@
 #include "zk_test_server.h"
 
-#include "zookeeper.h"  // tests/support
+#include "zoomq/proc/ports.h"      // PickFreePort (tools/proc)
+#include "zoomq/proc/zookeeper.h"  // tools/proc
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -27,23 +28,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 ZkTestServer* g_server = nullptr;
-
-int PickFreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
 
 }  // namespace
 
@@ -73,22 +57,22 @@ bool ZkTestServer::StartOnce(std::string* why) {
     return false;
   }
   dir_ = tmpl;
-  port_ = PickFreePort();
-  zoomq::testing::ZooKeeperConfig config;
+  port_ = zoomq::proc::PickFreePort();
+  zoomq::proc::ZooKeeperConfig config;
   config.dir = dir_;
   config.client_port = port_;
-  const std::string cfg = zoomq::testing::WriteZooKeeperConfig(config);
+  const std::string cfg = zoomq::proc::WriteZooKeeperConfig(config);
   if (cfg.empty()) {
     *why = "cannot write " + dir_ + "/zoo.cfg";
     return false;
   }
   const std::string log = dir_ + "/zk.log";
-  const auto args = zoomq::testing::ZooKeeperCommand(cfg, /*ensemble=*/false);
+  const auto args = zoomq::proc::ZooKeeperCommand(cfg, /*ensemble=*/false);
   if (args.empty()) {
     *why = "java not found (PATH, ZOOMQ_JAVA)";
     return false;
   }
-  zoomq::testing::SpawnOptions spawn;
+  zoomq::proc::SpawnOptions spawn;
   spawn.argv = args;
   spawn.stdout_path = log;
   if (!process_.Start(spawn, why)) return false;
@@ -100,7 +84,7 @@ bool ZkTestServer::StartOnce(std::string* why) {
       *why = "ZooKeeper exited during startup:\n" + LogTail();
       return false;
     }
-    if (zoomq::testing::ZooKeeperServing("127.0.0.1", port_)) return true;
+    if (zoomq::proc::ZooKeeperServing("127.0.0.1", port_)) return true;
     std::this_thread::sleep_for(milliseconds(50));  // ok: polling an external process until a deadline
   }
   *why = "ZooKeeper not ready after 30 s:\n" + LogTail();

@@ -21,7 +21,7 @@
 
 #include <gtest/gtest.h>
 
-#include "child.h"  // Child (tests/support)
+#include "zoomq/proc/child.h"  // Child (tools/proc)
 
 namespace zoomq::coordinator::testing {
 
@@ -54,7 +54,7 @@ class ZkTestServer {
   bool StartOnce(std::string* why);
   void Shutdown();
 
-  zoomq::testing::Child process_;
+  zoomq::proc::Child process_;
   int port_ = 0;
   std::string dir_;
   std::string error_;

@@ -1,12 +1,6 @@
 #include "broker_process.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,91 +13,34 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <sstream>
 #include <thread>
 
-extern char** environ;
+#include "zoomq/proc/files.h"  // MakeTempDir, RemoveTempDir (tools/proc)
 
 namespace zoomq::testing {
-
-bool WaitFor(const std::function<bool()>& predicate, milliseconds timeout, milliseconds poll) {
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (predicate()) return true;
-    std::this_thread::sleep_for(poll);  // ok: see comment / poll with deadline
-  }
-  return predicate();
-}
 
 int64_t MillisSince(Clock::time_point start) {
   return std::chrono::duration_cast<milliseconds>(Clock::now() - start).count();
 }
 
-int PickFreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    socklen_t len = sizeof(addr);
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port = ntohs(addr.sin_port);
-    }
-  }
-  ::close(fd);
-  return port;
-}
-
-void IgnoreSigpipe() {
-  static std::once_flag once;
-  std::call_once(once, [] { ::signal(SIGPIPE, SIG_IGN); });
-}
-
-std::string BrokerBinary() {
-  if (const char* env = std::getenv("ZOOMQ_BROKER_BIN"); env != nullptr && *env != '\0') {
-    return env;
-  }
-#ifdef ZOOMQ_BROKER_BIN
-  return ZOOMQ_BROKER_BIN;
-#else
-  return "";
-#endif
-}
-
 namespace {
 
-std::string MakeTempDir() {
-  std::string tmpl = "/tmp/zoomq-it-XXXXXX";
-  if (const char* base = std::getenv("TMPDIR"); base != nullptr && *base != '\0') {
-    tmpl = std::string(base) + "/zoomq-it-XXXXXX";
-  }
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  if (::mkdtemp(buf.data()) == nullptr) return "";
-  return std::string(buf.data());
-}
-
-std::string ReadFileTail(const std::string& path, size_t max_bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string all = ss.str();
-  if (all.size() > max_bytes) all = "..." + all.substr(all.size() - max_bytes);
-  return all;
+zoomq::proc::BrokerCommand CommandFor(const BrokerOptions& options, const std::string& dir) {
+  zoomq::proc::BrokerCommand c;
+  c.id = options.id;
+  c.dir = dir;
+  c.args = options.extra_args;
+  c.banner = "zoomq-it";
+  return c;
 }
 
 }  // namespace
 
-BrokerProcess::BrokerProcess(BrokerOptions options) : options_(std::move(options)) {
-  IgnoreSigpipe();
-  dir_ = MakeTempDir();
-  if (!dir_.empty()) ::mkdir(data_dir().c_str(), 0755);
-}
+BrokerProcess::BrokerProcess(BrokerOptions options)
+    : options_(std::move(options)),
+      dir_(zoomq::proc::MakeTempDir("zoomq-it")),
+      broker_(CommandFor(options_, dir_)) {}
 
 BrokerProcess::~BrokerProcess() {
   Kill();
@@ -112,122 +49,34 @@ BrokerProcess::~BrokerProcess() {
     std::fprintf(stderr, "---- broker %d log (%s), last bytes ----\n%s\n---- end of log ----\n",
                  options_.id, log_path().c_str(), LogTail(6000).c_str());
   }
-  if (dir_.empty()) return;
-  if (std::getenv("ZOOMQ_IT_KEEP") != nullptr) {
-    std::fprintf(stderr, "keeping broker dir %s\n", dir_.c_str());
-    return;
-  }
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
+  zoomq::proc::RemoveTempDir(dir_);
 }
 
-std::string BrokerProcess::LogTail(size_t max_bytes) const {
-  return ReadFileTail(log_path(), max_bytes);
-}
-
-bool BrokerProcess::Spawn(std::string* error) {
-  const std::string bin = BrokerBinary();
-  if (bin.empty()) {
-    *error = "no broker binary (ZOOMQ_BROKER_BIN)";
-    return false;
-  }
-  if (::access(bin.c_str(), X_OK) != 0) {
-    *error = "broker binary not executable: " + bin;
-    return false;
-  }
-  std::vector<std::string> args = {bin,
-                                   "--id",
-                                   std::to_string(options_.id),
-                                   "--listen",
-                                   "127.0.0.1:" + std::to_string(port_),
-                                   "--data-dir",
-                                   data_dir()};
-  args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
-  // The child does not pick up ZOOMQ_* settings from the test's environment (Child).
-  return process_.Spawn(args, log_path(), error, "zoomq-it");
-}
-
-bool BrokerProcess::Running() { return process_.Running(); }
-
-::testing::AssertionResult BrokerProcess::WaitReady(milliseconds timeout) {
-  bool exited = false;
-  const bool ready = WaitFor(
-      [&] {
-        if (!process_.Running()) {
-          exited = true;
-          return true;
-        }
-        httplib::Client client("127.0.0.1", port_);
-        client.set_connection_timeout(std::chrono::milliseconds(200));
-        client.set_read_timeout(std::chrono::milliseconds(1000));
-        auto res = client.Get("/v1/health");
-        return res && res->status == 200;
-      },
-      timeout, milliseconds(20));
-  if (exited) {
-    return ::testing::AssertionFailure()
-           << "broker " << options_.id << " " << DescribeWaitStatus(process_.last_status())
-           << " before becoming ready; log:\n"
-           << LogTail();
-  }
-  if (!ready) {
-    return ::testing::AssertionFailure() << "broker " << options_.id << " not healthy within "
-                                         << timeout.count() << " ms on port " << port_ << "; log:\n"
-                                         << LogTail();
-  }
-  return ::testing::AssertionSuccess();
+::testing::AssertionResult BrokerProcess::Started(const std::string& error) {
+  if (error.empty()) return ::testing::AssertionSuccess();
+  if (broker_.Running()) Kill();
+  return ::testing::AssertionFailure() << error;
 }
 
 ::testing::AssertionResult BrokerProcess::Start(milliseconds ready_timeout) {
   if (dir_.empty()) return ::testing::AssertionFailure() << "mkdtemp failed";
-  if (process_.pid() > 0) return ::testing::AssertionFailure() << "already running";
-  ::testing::AssertionResult result = ::testing::AssertionFailure();
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    port_ = PickFreePort();
-    if (port_ == 0) return ::testing::AssertionFailure() << "no free port";
-    std::string error;
-    if (!Spawn(&error)) return ::testing::AssertionFailure() << error;
-    result = WaitReady(ready_timeout);
-    if (result) return result;
-    // Exited early: most likely the port was taken in the meantime; try another one.
-    if (process_.pid() > 0) {
-      Kill();
-      return result;
-    }
-  }
-  return result;
+  if (broker_.pid() > 0) return ::testing::AssertionFailure() << "already running";
+  return Started(broker_.StartOnFreePort(ready_timeout));
 }
 
 ::testing::AssertionResult BrokerProcess::Restart(milliseconds ready_timeout) {
-  if (process_.pid() > 0) return ::testing::AssertionFailure() << "still running";
-  const auto deadline = Clock::now() + ready_timeout;
-  ::testing::AssertionResult result = ::testing::AssertionFailure();
-  // Retry while the broker exits at once (e.g. the port is briefly unavailable after kill -9).
-  do {
-    std::string error;
-    if (!Spawn(&error)) return ::testing::AssertionFailure() << error;
-    const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-    result = WaitReady(std::max(left, milliseconds(100)));
-    if (result) return result;
-    if (process_.pid() > 0) {
-      Kill();
-      return result;
-    }
-  } while (Clock::now() < deadline);
-  return result;
+  if (broker_.pid() > 0) return ::testing::AssertionFailure() << "still running";
+  return Started(broker_.Restart(ready_timeout));
 }
 
-void BrokerProcess::Kill() { process_.Kill(); }
+bool BrokerProcess::Running() { return broker_.Running(); }
+
+void BrokerProcess::Kill() { broker_.Kill(); }
 
 std::optional<int> BrokerProcess::Term(milliseconds timeout) {
-  if (process_.pid() <= 0) return std::nullopt;
-  process_.Signal(SIGTERM);
-  auto status = process_.WaitExit(timeout);
-  if (!status) {
-    Kill();
-    return std::nullopt;
-  }
-  if (WIFEXITED(*status)) return WEXITSTATUS(*status);
+  if (broker_.pid() <= 0) return std::nullopt;
+  auto status = broker_.Term(timeout);  // SIGKILLed at the deadline
+  if (status && WIFEXITED(*status)) return WEXITSTATUS(*status);
   return std::nullopt;
 }
 

@@ -1,5 +1,6 @@
 // Test harness for integration tests: runs a real zoomq-broker process on a free loopback
-// port with its own temp dir, and talks to it over HTTP.
+// port with its own temp dir (a BrokerChild, tools/proc), as gtest assertions, and talks to
+// it over HTTP.
 //
 // Thread-safety: a BrokerProcess is used from the test's main thread only (Start/Restart set
 // PR_SET_PDEATHSIG, which is tied to the forking thread). A Http object serializes its own
@@ -21,7 +22,9 @@
 #include <string>
 #include <vector>
 
-#include "child.h"  // Child (tests/support)
+#include "zoomq/proc/broker_child.h"  // BrokerChild (tools/proc)
+#include "zoomq/proc/ports.h"
+#include "zoomq/proc/wait.h"
 
 namespace zoomq::testing {
 
@@ -29,22 +32,13 @@ using Json = nlohmann::json;
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
-// Polls `predicate` every `poll` until it returns true or `timeout` has passed. Returns the last
-// value of `predicate` (evaluated once more at the deadline).
-bool WaitFor(const std::function<bool()>& predicate, milliseconds timeout,
-             milliseconds poll = milliseconds(20));
+// The process-level pieces (tools/proc), under the names the tests use.
+using zoomq::proc::IgnoreSigpipe;
+using zoomq::proc::PickFreePort;    // a free loopback port
+using zoomq::proc::WaitFor;         // poll a predicate until a deadline
 
 // Milliseconds elapsed since `start`.
 int64_t MillisSince(Clock::time_point start);
-
-// Binds 127.0.0.1:0, reads the port back and closes the socket.
-int PickFreePort();
-
-// Ignores SIGPIPE in this process once (a process with only httplib Clients must do it itself).
-void IgnoreSigpipe();
-
-// Path of the broker binary: env ZOOMQ_BROKER_BIN, else the compiled-in ZOOMQ_BROKER_BIN.
-std::string BrokerBinary();
 
 struct BrokerOptions {
   int id = 1;
@@ -74,23 +68,22 @@ class BrokerProcess {
   // True while the process has not been reaped.
   bool Running();
 
-  int port() const { return port_; }
+  int port() const { return broker_.port(); }
   int id() const { return options_.id; }
-  pid_t pid() const { return process_.pid(); }
+  pid_t pid() const { return broker_.pid(); }
   const std::string& dir() const { return dir_; }
-  std::string data_dir() const { return dir_ + "/data"; }
-  std::string log_path() const { return dir_ + "/broker.log"; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::string LogTail(size_t max_bytes = 4000) const;
+  std::string data_dir() const { return broker_.data_dir(); }
+  std::string log_path() const { return broker_.log_path(); }
+  std::string url() const { return broker_.url(); }
+  std::string LogTail(size_t max_bytes = 4000) const { return broker_.LogTail(max_bytes); }
 
  private:
-  bool Spawn(std::string* error);
-  ::testing::AssertionResult WaitReady(milliseconds timeout);
+  // A broker still running after a failed start did not answer in time: it goes.
+  ::testing::AssertionResult Started(const std::string& error);
 
   BrokerOptions options_;
   std::string dir_;
-  int port_ = 0;
-  Child process_;
+  zoomq::proc::BrokerChild broker_;
 };
 
 struct HttpResponse {

@@ -30,16 +30,6 @@ std::string Tail(const std::string& text, size_t max) {
 
 }  // namespace
 
-std::string MakeTestDir(const std::string& prefix) {
-  const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/" +
-                     prefix + "-XXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  if (::mkdtemp(buf.data()) == nullptr) return "";
-  return buf.data();
-}
-
 ChildProcess::ChildProcess(std::string dir) : dir_(std::move(dir)) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
@@ -54,7 +44,7 @@ bool ChildProcess::Start(const std::string& binary, const std::vector<std::strin
     std::ofstream in(dir_ + "/stdin", std::ios::binary | std::ios::trunc);
     in << input;
   }
-  SpawnOptions o;
+  zoomq::proc::SpawnOptions o;
   o.argv = {binary};
   o.argv.insert(o.argv.end(), args.begin(), args.end());
   o.env = env;
@@ -97,7 +87,7 @@ RunResult RunToCompletion(const std::string& binary, const std::vector<std::stri
                           const std::string& input, std::chrono::milliseconds timeout,
                           const std::vector<std::string>& env) {
   static std::atomic<int> counter{0};
-  const std::string dir = MakeTestDir("zoomq-cli");
+  const std::string dir = MakeTempDir("zoomq-cli");
   RunResult result;
   {
     ChildProcess child(dir + "/run" + std::to_string(counter++));

@@ -11,7 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "child.h"  // Child (tests/support)
+#include "zoomq/proc/child.h"  // Child (tools/proc)
+#include "zoomq/proc/files.h"  // MakeTempDir (tools/proc)
 
 namespace zoomq::testing {
 
@@ -42,7 +43,7 @@ class ChildProcess {
   std::string dir_;
   std::string command_;
   bool started_ = false;
-  Child child_;
+  zoomq::proc::Child child_;
 };
 
 // Runs to completion (SIGKILL after `timeout`, then exit_code is -1).
@@ -57,7 +58,7 @@ RunResult RunToCompletion(const std::string& binary, const std::vector<std::stri
                           std::chrono::milliseconds timeout = std::chrono::milliseconds(20000),
                           const std::vector<std::string>& env = {});
 
-// A fresh directory under $TMPDIR or /tmp ("" on failure).
-std::string MakeTestDir(const std::string& prefix);
+// A fresh directory "<prefix>-XXXXXX" under $TMPDIR or /tmp ("" on failure).
+using zoomq::proc::MakeTempDir;
 
 }  // namespace zoomq::testing

@@ -1,13 +1,6 @@
 #include "cluster_harness.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,80 +9,29 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-extern char** environ;
+#include "zoomq/proc/zookeeper.h"  // ZooKeeper config, command, readiness (tools/proc)
 
 namespace zoomq::cluster_testing {
 
-using zoomq::testing::IgnoreSigpipe;
-using zoomq::testing::PickFreePort;
+using zoomq::proc::IgnoreSigpipe;
+using zoomq::proc::PickFreePort;
+using zoomq::proc::RemoveTempDir;
 
 int64_t MillisBetween(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration_cast<milliseconds>(to - from).count();
 }
 
-std::string StackDump(pid_t pid) {
-  if (pid <= 0 || ::access("/usr/bin/gdb", X_OK) != 0) return "";
-  const std::string cmd = "/usr/bin/gdb -p " + std::to_string(pid) +
-                          " -batch -nx -ex 'set pagination off' -ex 'thread apply all bt' "
-                          "</dev/null 2>&1";
-  std::string out;
-  if (FILE* f = ::popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
-    ::pclose(f);
-  }
-  // Keep the interesting part: the thread stacks.
-  const size_t first = out.find("\nThread ");
-  if (first != std::string::npos) out = out.substr(first + 1);
-  return out;
-}
-
-std::string ReadFileTail(const std::string& path, size_t max_bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "(no log at " + path + ")";
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string all = ss.str();
-  if (all.size() > max_bytes) {
-    all = all.substr(all.size() - max_bytes);
-    const size_t nl = all.find('\n');
-    if (nl != std::string::npos && nl + 1 < all.size()) all = all.substr(nl + 1);
-    all = "...\n" + all;
-  }
-  return all;
-}
-
-std::string MakeTempDir(const std::string& prefix) {
-  std::string base = "/tmp";
-  if (const char* t = std::getenv("TMPDIR"); t != nullptr && *t != '\0') base = t;
-  std::string tmpl = base + "/" + prefix + "-XXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  if (::mkdtemp(buf.data()) == nullptr) return "";
-  return std::string(buf.data());
-}
-
 namespace {
 
-bool KeepDirs() { return std::getenv("ZOOMQ_IT_KEEP") != nullptr; }
-
-void RemoveDir(const std::string& dir) {
-  if (dir.empty()) return;
-  if (KeepDirs()) {
-    std::fprintf(stderr, "keeping %s\n", dir.c_str());
-    return;
-  }
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
+// A wait status as an exit code: nullopt for none (timeout) or a death by a signal.
+std::optional<int> ExitCode(std::optional<int> status) {
+  if (status && WIFEXITED(*status)) return WEXITSTATUS(*status);
+  return std::nullopt;
 }
-
-using zoomq::testing::BrokerBinary;  // broker_process.h
 
 std::vector<int> IntList(const Json& j) {
   std::vector<int> out;
@@ -119,66 +61,6 @@ std::unique_ptr<httplib::Client> ShortClient(int port, milliseconds connect, mil
 
 // ---- ZooKeeper -------------------------------------------------------------------------
 
-ZooKeeperServer::ZooKeeperServer() : dir_(MakeTempDir("zoomq-zk")) {}
-
-ZooKeeperServer::~ZooKeeperServer() {
-  Kill();
-  RemoveDir(dir_);
-}
-
-bool ZooKeeperServer::Serving() {
-  return zoomq::testing::ZooKeeperServing("127.0.0.1", port_);
-}
-
-::testing::AssertionResult ZooKeeperServer::Start(milliseconds timeout) {
-  if (dir_.empty()) return ::testing::AssertionFailure() << "mkdtemp failed";
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    if (!restarting_) port_ = PickFreePort();
-    zoomq::testing::ZooKeeperConfig config;
-    config.dir = dir_;
-    config.client_port = port_;
-    const std::string cfg = zoomq::testing::WriteZooKeeperConfig(config);
-    if (cfg.empty()) return ::testing::AssertionFailure() << "cannot write " << dir_ << "/zoo.cfg";
-    const auto command = zoomq::testing::ZooKeeperCommand(cfg, /*ensemble=*/false);
-    if (command.empty()) return ::testing::AssertionFailure() << "java not found in PATH";
-    std::string error;
-    if (!process_.Spawn(command, log_path(), &error)) {
-      return ::testing::AssertionFailure() << error;
-    }
-    bool exited = false;
-    const bool ok = WaitFor(
-        [&] {
-          if (!process_.Running()) {
-            exited = true;
-            return true;
-          }
-          return Serving();
-        },
-        timeout, milliseconds(50));
-    if (ok && !exited) return ::testing::AssertionSuccess();
-    process_.Kill();
-    if (!exited) {
-      return ::testing::AssertionFailure()
-             << "ZooKeeper not serving on port " << port_ << " within " << timeout.count()
-             << " ms; log:\n"
-             << ReadFileTail(log_path(), 4000);
-    }
-    // Exited at once: probably the port was taken meanwhile; try another one.
-  }
-  return ::testing::AssertionFailure() << "ZooKeeper exited before serving; log:\n"
-                                       << ReadFileTail(log_path(), 4000);
-}
-
-void ZooKeeperServer::Kill() { process_.Kill(); }
-
-::testing::AssertionResult ZooKeeperServer::Restart(milliseconds timeout) {
-  process_.Kill();
-  restarting_ = true;  // keep the port: the brokers' connect string names it
-  auto r = Start(timeout);
-  restarting_ = false;
-  return r;
-}
-
 ZooKeeperServer* SharedZooKeeper() {
   static std::unique_ptr<ZooKeeperServer> server;
   static bool failed = false;
@@ -189,10 +71,9 @@ ZooKeeperServer* SharedZooKeeper() {
   }
   server = std::make_unique<ZooKeeperServer>();
   const auto start = Clock::now();
-  auto started = server->Start();
-  if (!started) {
+  if (std::string error = server->Start(); !error.empty()) {
     failed = true;
-    ADD_FAILURE() << started.message();
+    ADD_FAILURE() << error;
     server.reset();
     return nullptr;
   }
@@ -222,25 +103,25 @@ Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
   IgnoreSigpipe();
   dir_ = MakeTempDir("zoomq-cluster");
   for (int id = 1; id <= options_.brokers; ++id) {
-    auto b = std::make_unique<Broker>();
-    b->id = id;
-    b->dir = dir_ + "/broker-" + std::to_string(id);
-    std::filesystem::create_directories(b->dir + "/data");
-    brokers_[id] = std::move(b);
+    zoomq::proc::BrokerCommand c;
+    c.id = id;
+    c.dir = dir_ + "/broker-" + std::to_string(id);
+    c.banner = "zoomq-cluster-test";
+    brokers_[id] = std::make_unique<zoomq::proc::BrokerChild>(std::move(c));
   }
 }
 
 Cluster::~Cluster() {
   // Resume stopped brokers so that SIGKILL is delivered at once.
-  for (auto& [id, b] : brokers_) b->process.Kill();
+  for (auto& [id, b] : brokers_) b->Kill();
   if (::testing::Test::HasFailure()) DumpLogs(12000);
-  RemoveDir(dir_);
+  RemoveTempDir(dir_);
 }
 
-Cluster::Broker& Cluster::B(int id) { return *brokers_.at(id); }
-const Cluster::Broker& Cluster::B(int id) const { return *brokers_.at(id); }
+zoomq::proc::BrokerChild& Cluster::B(int id) { return *brokers_.at(id); }
+const zoomq::proc::BrokerChild& Cluster::B(int id) const { return *brokers_.at(id); }
 
-std::string Cluster::LogPath(int id) const { return B(id).dir + "/broker.log"; }
+std::string Cluster::LogPath(int id) const { return B(id).log_path(); }
 std::string Cluster::LogTail(int id, size_t max_bytes) const {
   return ReadFileTail(LogPath(id), max_bytes);
 }
@@ -252,63 +133,16 @@ void Cluster::DumpLogs(size_t max_bytes) const {
   }
 }
 
-bool Cluster::Spawn(Broker& b, std::string* error) {
-  const std::string bin = BrokerBinary();
-  if (bin.empty() || ::access(bin.c_str(), X_OK) != 0) {
-    *error = "broker binary not executable: '" + bin + "'";
-    return false;
-  }
-  std::vector<std::string> args = {bin,
-                                   "--id",
-                                   std::to_string(b.id),
-                                   "--listen",
-                                   "127.0.0.1:" + std::to_string(b.port),
-                                   "--data-dir",
-                                   b.dir + "/data",
-                                   "--zk",
-                                   zk_connect_,
-                                   "--zk-session-ms",
+std::vector<std::string> Cluster::BrokerArgs(int id) const {
+  std::vector<std::string> args = {"--zk", zk_connect_, "--zk-session-ms",
                                    std::to_string(options_.session_ms)};
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
-  if (auto it = options_.broker_args.find(b.id); it != options_.broker_args.end()) {
+  if (auto it = options_.broker_args.find(id); it != options_.broker_args.end()) {
     args.insert(args.end(), it->second.begin(), it->second.end());
   }
-  // For debugging runs: e.g. ZOOMQ_CLUSTER_BROKER_ARGS="--log-level debug".
-  if (const char* extra = std::getenv("ZOOMQ_CLUSTER_BROKER_ARGS"); extra != nullptr) {
-    std::stringstream ss(extra);
-    std::string word;
-    while (ss >> word) args.push_back(word);
-  }
-  b.stopped = false;
-  return b.process.Spawn(args, b.dir + "/broker.log", error, "zoomq-cluster-test");
-}
-
-::testing::AssertionResult Cluster::WaitHealthy(Broker& b, milliseconds timeout) {
-  bool exited = false;
-  const bool ok = WaitFor(
-      [&] {
-        if (!b.process.Running()) {
-          exited = true;
-          return true;
-        }
-        auto c = ShortClient(b.port, milliseconds(200), milliseconds(1000));
-        auto res = c->Get("/v1/health");
-        return res && res->status == 200;
-      },
-      timeout, milliseconds(20));
-  if (exited) {
-    return ::testing::AssertionFailure()
-           << "broker " << b.id << " " << DescribeWaitStatus(b.process.last_status())
-           << " before becoming healthy; log:\n"
-           << ReadFileTail(b.dir + "/broker.log", 4000);
-  }
-  if (!ok) {
-    return ::testing::AssertionFailure() << "broker " << b.id << " not healthy within "
-                                         << timeout.count() << " ms on port " << b.port
-                                         << "; log:\n"
-                                         << ReadFileTail(b.dir + "/broker.log", 4000);
-  }
-  return ::testing::AssertionSuccess();
+  const auto debug = zoomq::proc::DebugBrokerArgs();
+  args.insert(args.end(), debug.begin(), debug.end());
+  return args;
 }
 
 ::testing::AssertionResult Cluster::WaitMembership(milliseconds timeout) {
@@ -365,8 +199,7 @@ ZooKeeperEnsemble::ZooKeeperEnsemble(int n) : dir_(MakeTempDir("zoomq-zk-ensembl
 
 ZooKeeperEnsemble::~ZooKeeperEnsemble() {
   for (auto& p : processes_) p->Kill();
-  std::error_code ec;
-  if (!dir_.empty() && !std::getenv("ZOOMQ_IT_KEEP")) std::filesystem::remove_all(dir_, ec);
+  RemoveTempDir(dir_);
 }
 
 std::string ZooKeeperEnsemble::hosts() const {
@@ -377,7 +210,7 @@ std::string ZooKeeperEnsemble::hosts() const {
 }
 
 bool ZooKeeperEnsemble::Serving(int i) {
-  return zoomq::testing::ZooKeeperServing("127.0.0.1", client_ports_[i]);
+  return zoomq::proc::ZooKeeperServing("127.0.0.1", client_ports_[i]);
 }
 
 void ZooKeeperEnsemble::Kill(int i) { processes_[i]->Kill(); }
@@ -390,14 +223,14 @@ void ZooKeeperEnsemble::Kill(int i) { processes_[i]->Kill(); }
                       std::to_string(election_ports_[j]));
   }
   for (int i = 0; i < size(); ++i) {
-    zoomq::testing::ZooKeeperConfig config;
+    zoomq::proc::ZooKeeperConfig config;
     config.dir = dir_ + "/zk" + std::to_string(i + 1);
     config.client_port = client_ports_[i];
     config.id = i + 1;
     config.members = members;
-    const std::string cfg = zoomq::testing::WriteZooKeeperConfig(config);
+    const std::string cfg = zoomq::proc::WriteZooKeeperConfig(config);
     if (cfg.empty()) return ::testing::AssertionFailure() << "cannot write " << config.dir;
-    const auto command = zoomq::testing::ZooKeeperCommand(cfg, /*ensemble=*/true);
+    const auto command = zoomq::proc::ZooKeeperCommand(cfg, /*ensemble=*/true);
     if (command.empty()) return ::testing::AssertionFailure() << "java not found in PATH";
     std::string error;
     if (!processes_[i]->Spawn(command, config.dir + "/zk.log", &error)) {
@@ -435,16 +268,10 @@ void ZooKeeperEnsemble::Kill(int i) { processes_[i]->Kill(); }
                 std::to_string(counter.fetch_add(1)) + "-" + test;
   const auto start = Clock::now();
   for (auto& [id, b] : brokers_) {
-    // A port race with another process makes the broker exit at once: try another port.
-    ::testing::AssertionResult healthy = ::testing::AssertionFailure();
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      b->port = PickFreePort();
-      std::string error;
-      if (!Spawn(*b, &error)) return ::testing::AssertionFailure() << error;
-      healthy = WaitHealthy(*b, timeout);
-      if (healthy || b->process.Running()) break;
+    b->command().args = BrokerArgs(id);
+    if (std::string error = b->StartOnFreePort(timeout); !error.empty()) {
+      return ::testing::AssertionFailure() << error;
     }
-    if (!healthy) return healthy;
   }
   auto members = WaitMembership(timeout);
   if (!members) return members;
@@ -454,67 +281,36 @@ void ZooKeeperEnsemble::Kill(int i) { processes_[i]->Kill(); }
   return ::testing::AssertionSuccess();
 }
 
-void Cluster::Kill(int id) {
-  B(id).process.Kill();
-  B(id).stopped = false;
-}
+void Cluster::Kill(int id) { B(id).Kill(); }
 
 std::optional<int> Cluster::Term(int id, milliseconds timeout) {
-  Broker& b = B(id);
-  if (b.stopped) Cont(id);
-  b.process.Signal(SIGTERM);
-  return WaitExit(id, timeout);
+  return ExitCode(B(id).Term(timeout));
 }
 
-void Cluster::SendSignal(int id, int sig) { B(id).process.Signal(sig); }
+void Cluster::SendSignal(int id, int sig) { B(id).Signal(sig); }
 
 std::optional<int> Cluster::WaitExit(int id, milliseconds timeout) {
-  Broker& b = B(id);
-  auto status = b.process.WaitExit(timeout);
-  if (!status) {
-    std::fprintf(stderr, "---- broker %d (pid %d) did not exit within %lld ms; its threads ----\n%s"
-                 "---- end of stacks ----\n", id, static_cast<int>(b.process.pid()),
-                 static_cast<long long>(timeout.count()), StackDump(b.process.pid()).c_str());
-    b.process.Kill();
-    return std::nullopt;
-  }
-  if (WIFEXITED(*status)) return WEXITSTATUS(*status);
-  return std::nullopt;
+  return ExitCode(B(id).WaitExit(timeout));
 }
 
-void Cluster::Stop(int id) {
-  B(id).process.Signal(SIGSTOP);
-  B(id).stopped = true;
-}
+void Cluster::Stop(int id) { B(id).Stop(); }
 
-void Cluster::Cont(int id) {
-  B(id).process.Signal(SIGCONT);
-  B(id).stopped = false;
-}
+void Cluster::Cont(int id) { B(id).Cont(); }
 
 ::testing::AssertionResult Cluster::Restart(int id, milliseconds timeout) {
-  Broker& b = B(id);
-  if (b.process.Running()) return ::testing::AssertionFailure() << "broker " << id << " is running";
-  const auto deadline = Clock::now() + timeout;
-  ::testing::AssertionResult result = ::testing::AssertionFailure();
-  // Retry while the broker exits at once (e.g. the port is briefly unavailable).
-  do {
-    std::string error;
-    if (!Spawn(b, &error)) return ::testing::AssertionFailure() << error;
-    const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-    result = WaitHealthy(b, std::max(left, milliseconds(100)));
-    if (result || b.process.Running()) return result;
-  } while (Clock::now() < deadline);
-  return result;
+  if (std::string error = B(id).Restart(timeout); !error.empty()) {
+    return ::testing::AssertionFailure() << error;
+  }
+  return ::testing::AssertionSuccess();
 }
 
-bool Cluster::Running(int id) { return B(id).process.Running(); }
-bool Cluster::Stopped(int id) const { return B(id).stopped; }
+bool Cluster::Running(int id) { return B(id).Running(); }
+bool Cluster::Stopped(int id) const { return B(id).stopped(); }
 
 std::vector<int> Cluster::LiveIds() {
   std::vector<int> out;
   for (auto& [id, b] : brokers_) {
-    if (!b->stopped && b->process.Running()) out.push_back(id);
+    if (!b->stopped() && b->Running()) out.push_back(id);
   }
   return out;
 }
@@ -525,10 +321,8 @@ std::vector<int> Cluster::ids() const {
   return out;
 }
 
-std::string Cluster::Url(int id) const {
-  return "http://127.0.0.1:" + std::to_string(B(id).port);
-}
-int Cluster::Port(int id) const { return B(id).port; }
+std::string Cluster::Url(int id) const { return B(id).url(); }
+int Cluster::Port(int id) const { return B(id).port(); }
 
 std::map<int, std::string> Cluster::Urls() const {
   std::map<int, std::string> out;
@@ -1041,18 +835,6 @@ int64_t Producer::MaxAckLatencyMs() const {
 }
 
 // ---- Checks ----------------------------------------------------------------------------
-
-std::string WallClockNow() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t secs = std::chrono::system_clock::to_time_t(now);
-  const int ms = static_cast<int>(
-      std::chrono::duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000);
-  std::tm tm{};
-  ::localtime_r(&secs, &tm);
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  return buf;
-}
 
 std::string MessageId(const Json& m) {
   if (!m.is_object()) return "";

@@ -1,6 +1,7 @@
 // Harness for cluster tests: one real ZooKeeper server (java, loopback, free port, temp
 // dataDir) per test process and N real zoomq-broker processes joined to it under a chroot of
-// their own, plus the tools the tests need to break them and to judge what is left:
+// their own (the processes themselves are tools/proc's ZooKeeperServer and BrokerChild, shared
+// with zoomq-chaos), plus the tools the tests need to break them and to judge what is left:
 //   - process control: Kill (SIGKILL), Term (SIGTERM), Stop (SIGSTOP), Cont (SIGCONT),
 //     Restart (same port, same data dir);
 //   - the cluster as the brokers see it: GET /v1/cluster of every reachable broker, the
@@ -35,8 +36,11 @@
 #include <vector>
 
 #include "broker_process.h"  // Http, HttpResponse, WaitFor, PickFreePort, ...
-#include "child.h"           // Child (tests/support)
-#include "zookeeper.h"       // ZooKeeper config, command, readiness (tests/support)
+#include "zoomq/proc/broker_child.h"      // BrokerChild (tools/proc)
+#include "zoomq/proc/child.h"             // Child (tools/proc)
+#include "zoomq/proc/files.h"             // MakeTempDir, ReadFileTail (tools/proc)
+#include "zoomq/proc/wall_clock.h"        // WallClockNow (tools/proc)
+#include "zoomq/proc/zookeeper_server.h"  // ZooKeeperServer (tools/proc)
 
 namespace zoomq::cluster_testing {
 
@@ -49,35 +53,15 @@ using zoomq::testing::WaitFor;
 
 int64_t MillisBetween(Clock::time_point from, Clock::time_point to);
 
-// Child processes: the shared test support (tests/support/child.h).
-using ChildProcess = zoomq::testing::Child;
-using zoomq::testing::DescribeWaitStatus;
-
-// Every thread's backtrace of a live process (gdb -batch), for hangs; "" without gdb.
-std::string StackDump(pid_t pid);
-std::string ReadFileTail(const std::string& path, size_t max_bytes);
-std::string MakeTempDir(const std::string& prefix);
-
+// The process-level pieces (tools/proc), under the names the tests use.
+using ChildProcess = zoomq::proc::Child;
+using zoomq::proc::DescribeWaitStatus;
+using zoomq::proc::MakeTempDir;
+using zoomq::proc::ReadFileTail;
+using zoomq::proc::StackDump;
+using zoomq::proc::WallClockNow;
 // One standalone ZooKeeper server: tickTime=500, forceSync=no, loopback, free port.
-class ZooKeeperServer {
- public:
-  ZooKeeperServer();
-  ~ZooKeeperServer();
-  ::testing::AssertionResult Start(milliseconds timeout = milliseconds(30000));
-  void Kill();
-  // Starts it again on the same port and data dir (after Kill) and waits until it serves.
-  ::testing::AssertionResult Restart(milliseconds timeout = milliseconds(30000));
-  bool Serving();  // `srvr` answers with a Mode: line
-  int port() const { return port_; }
-  std::string hosts() const { return "127.0.0.1:" + std::to_string(port_); }
-  std::string log_path() const { return dir_ + "/zk.log"; }
-
- private:
-  std::string dir_;
-  int port_ = 0;
-  bool restarting_ = false;
-  ChildProcess process_;
-};
+using zoomq::proc::ZooKeeperServer;
 
 // The ZooKeeper server of this test process, started on first use (tests use a chroot each).
 // Returns nullptr (and records a gtest failure) if it cannot be started.
@@ -208,23 +192,16 @@ class Cluster {
   void DumpLogs(size_t max_bytes = 8000) const;
 
  private:
-  struct Broker {
-    int id = 0;
-    int port = 0;
-    std::string dir;
-    ChildProcess process;
-    bool stopped = false;
-  };
-  Broker& B(int id);
-  const Broker& B(int id) const;
-  bool Spawn(Broker& b, std::string* error);
-  ::testing::AssertionResult WaitHealthy(Broker& b, milliseconds timeout);
+  zoomq::proc::BrokerChild& B(int id);
+  const zoomq::proc::BrokerChild& B(int id) const;
+  // Broker `id`'s flags: ZooKeeper, session, extra_args, broker_args, DebugBrokerArgs().
+  std::vector<std::string> BrokerArgs(int id) const;
   ::testing::AssertionResult WaitMembership(milliseconds timeout);
 
   ClusterOptions options_;
   std::string dir_;
   std::string zk_connect_;
-  std::map<int, std::unique_ptr<Broker>> brokers_;
+  std::map<int, std::unique_ptr<zoomq::proc::BrokerChild>> brokers_;
 };
 
 // ---- Producer ---------------------------------------------------------------------------
@@ -333,9 +310,6 @@ class Producer {
 
 // The producer id of a stream-read message ("message_id", else value.id), "" if none.
 std::string MessageId(const Json& message);
-
-// Local wall-clock time "HH:MM:SS.mmm" (the brokers' log timestamps use the same clock).
-std::string WallClockNow();
 
 // Every acked record is in `log` exactly once, at the acked offset; no id occurs twice.
 ::testing::AssertionResult AckedExactlyOnce(const std::vector<SendRecord>& records,

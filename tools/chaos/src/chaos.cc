@@ -23,14 +23,17 @@
 #include <vector>
 
 #include "checker.h"
-#include "cluster_harness.h"  // WaitFor, MakeTempDir, ... (tests/support)
 #include "hosts.h"
+#include "zoomq/proc/child.h"       // IgnoreSigpipe (tools/proc)
+#include "zoomq/proc/files.h"       // MakeTempDir
+#include "zoomq/proc/wait.h"        // WaitFor
+#include "zoomq/proc/wall_clock.h"  // WallClockNow
 
 namespace zoomq::chaos {
 
 namespace {
 
-using zoomq::testing::WaitFor;
+using zoomq::proc::WaitFor;
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
@@ -530,7 +533,7 @@ class Nemesis {
     const int follower = followers[Between(0, static_cast<int>(followers.size()) - 1)];
     f.broker = f.kind.find("follower") != std::string::npos ? follower : leader;
     f.at_ms = clock_.Ms();
-    f.wall = cluster_testing::WallClockNow();  // the brokers' log time
+    f.wall = zoomq::proc::WallClockNow();  // the brokers' log time
     const int cut_ms = session_ms_ + Between(500, 3000);
     if (f.kind == "kill-leader" || f.kind == "kill-follower") {
       hosts_.Kill(f.broker);
@@ -759,7 +762,7 @@ int Drive(const Options& options, Hosts& hosts, const std::string& run_dir, std:
 }  // namespace
 
 int Run(const Options& options, std::ostream& out, std::ostream& log) {
-  zoomq::testing::IgnoreSigpipe();
+  zoomq::proc::IgnoreSigpipe();
   // Every temp dir (ZooKeeper, brokers) goes under the run's dir.
   std::string parent = options.dir;
   if (parent.empty()) {
@@ -769,7 +772,7 @@ int Run(const Options& options, std::ostream& out, std::ostream& log) {
   std::error_code ec;
   std::filesystem::create_directories(parent, ec);
   ::setenv("TMPDIR", parent.c_str(), 1);
-  const std::string run_dir = cluster_testing::MakeTempDir("zoomq-chaos");
+  const std::string run_dir = zoomq::proc::MakeTempDir("zoomq-chaos");
   if (run_dir.empty()) {
     log << "zoomq-chaos: cannot create a temp dir under " << parent << "\n";
     return 2;
@@ -795,7 +798,7 @@ int Run(const Options& options, std::ostream& out, std::ostream& log) {
         return 2;
       }
     } else {
-      hosts = MakeLoopbackHosts();
+      hosts = MakeLoopbackHosts(run_dir + "/hosts");
     }
     if (std::string e = hosts->Start(3, options.session_ms); !e.empty()) {
       log << "zoomq-chaos: " << e << "\n";
@@ -839,8 +842,8 @@ int Main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  // The harness prints progress on stdout: send it to stderr during the run, so that stdout
-  // carries the table (or the JSON) alone.
+  // Whatever prints on stdout during the run goes to stderr, so that stdout carries the table
+  // (or the JSON) alone.
   std::fflush(stdout);
   const int saved_stdout = ::dup(STDOUT_FILENO);
   ::dup2(STDERR_FILENO, STDOUT_FILENO);

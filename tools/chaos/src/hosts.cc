@@ -1,7 +1,6 @@
 #include "hosts.h"
 
 #include <fcntl.h>
-#include <httplib.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -9,25 +8,20 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 
-#include "cluster_harness.h"  // Cluster, ZooKeeperServer, ChildProcess (tests/support)
-#include "zookeeper.h"  // ZooKeeper config and command (tests/support)
+#include "zoomq/proc/broker_child.h"      // BrokerChild (tools/proc)
+#include "zoomq/proc/zookeeper_server.h"  // ZooKeeperServer (tools/proc)
 
 namespace zoomq::chaos {
 
-using cluster_testing::ChildProcess;
-using cluster_testing::Cluster;
-using cluster_testing::ClusterOptions;
-using cluster_testing::ZooKeeperServer;
 using std::chrono::milliseconds;
-using zoomq::testing::WaitFor;
 
 std::vector<int> Hosts::LiveIds() {
   std::vector<int> out;
@@ -39,49 +33,103 @@ std::vector<int> Hosts::LiveIds() {
 
 namespace {
 
-// ---- Loopback: the cluster test harness --------------------------------------------------
+// ---- Processes: ZooKeeper and the brokers, the same way on every kind of hosts ------------
 
-class LoopbackHosts : public Hosts {
+// ZooKeeper and the brokers as child processes (tools/proc, the code the cluster tests run
+// them with) with their files under `dir`. The kinds of hosts differ only in where the
+// processes are: addresses, ports, a command prefix.
+class ProcessHosts : public Hosts {
  public:
+  explicit ProcessHosts(std::string dir) : dir_(std::move(dir)) {}
+  ~ProcessHosts() override {
+    KillAll();
+    if (!keep_) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
+  }
+
   std::string Start(int brokers, int session_ms) override {
-    zk_ = std::make_unique<ZooKeeperServer>();
-    if (auto r = zk_->Start(); !r) return "ZooKeeper: " + std::string(r.message());
-    ClusterOptions o;
-    o.brokers = brokers;
-    o.session_ms = session_ms;
-    o.zk_hosts = zk_->hosts();
-    cluster_ = std::make_unique<Cluster>(o);
-    if (auto r = cluster_->Start(milliseconds(60000)); !r) {
-      return "brokers: " + std::string(r.message());
+    proc::ZooKeeperServerOptions zo = ZooKeeperAt();
+    zo.dir = dir_ + "/zk";
+    zk_ = std::make_unique<proc::ZooKeeperServer>(std::move(zo));
+    if (std::string e = zk_->Start(); !e.empty()) return "ZooKeeper: " + e;
+    for (int id = 1; id <= brokers; ++id) {
+      proc::BrokerCommand c = BrokerAt(id);
+      c.id = id;
+      c.dir = dir_ + "/broker" + std::to_string(id);
+      c.args.insert(c.args.end(), {"--zk", zk_->hosts() + "/chaos", "--zk-session-ms",
+                                   std::to_string(session_ms)});
+      const auto debug = proc::DebugBrokerArgs();
+      c.args.insert(c.args.end(), debug.begin(), debug.end());
+      c.banner = "zoomq-chaos";
+      auto& b = brokers_[id] = std::make_unique<proc::BrokerChild>(std::move(c));
+      const milliseconds ready(60000);
+      const std::string e = b->port() == 0 ? b->StartOnFreePort(ready) : b->Start(ready);
+      if (!e.empty()) return e;
     }
     return "";
   }
-  std::vector<int> ids() const override { return cluster_->ids(); }
-  Endpoint endpoint(int id) const override { return {id, "127.0.0.1", cluster_->Port(id)}; }
-  void Kill(int id) override { cluster_->Kill(id); }
+
+  std::vector<int> ids() const override {
+    std::vector<int> out;
+    for (auto& [id, b] : brokers_) out.push_back(id);
+    return out;
+  }
+  Endpoint endpoint(int id) const override {
+    return {id, brokers_.at(id)->host(), brokers_.at(id)->port()};
+  }
+  void Kill(int id) override { B(id).Kill(); }
   std::string Term(int id) override {
-    auto code = cluster_->Term(id, milliseconds(15000));
-    return code ? "exit " + std::to_string(*code) : "no clean exit";
+    auto status = B(id).Term(milliseconds(15000));  // SIGKILLed at the deadline
+    return status ? proc::DescribeWaitStatus(*status) : "no exit within 15 s: killed";
   }
-  void Stop(int id) override { cluster_->Stop(id); }
-  void Cont(int id) override { cluster_->Cont(id); }
-  bool Stopped(int id) const override { return cluster_->Stopped(id); }
-  bool Running(int id) override { return cluster_->Running(id); }
-  std::string Restart(int id) override {
-    auto r = cluster_->Restart(id, milliseconds(30000));
-    return r ? "" : "restart of broker " + std::to_string(id) + ": " + r.message();
-  }
+  void Stop(int id) override { B(id).Stop(); }
+  void Cont(int id) override { B(id).Cont(); }
+  bool Stopped(int id) const override { return brokers_.at(id)->stopped(); }
+  bool Running(int id) override { return B(id).Running(); }
+  std::string Restart(int id) override { return B(id).Restart(milliseconds(30000)); }
   void KillZooKeeper() override { zk_->Kill(); }
   std::string RestartZooKeeper() override {
-    auto r = zk_->Restart();
-    return r ? "" : "ZooKeeper restart: " + std::string(r.message());
+    const std::string e = zk_->Restart();
+    return e.empty() ? "" : "ZooKeeper restart: " + e;
   }
   bool ZooKeeperUp() override { return zk_->Serving(); }
-  void KeepFiles() override { ::setenv("ZOOMQ_IT_KEEP", "1", 1); }
+  void KeepFiles() override { keep_ = true; }
+
+ protected:
+  // Where ZooKeeper runs: address, port (0: a free loopback port), command prefix.
+  virtual proc::ZooKeeperServerOptions ZooKeeperAt() const = 0;
+  // Where broker `id` runs: host, port (0: a free loopback port), command prefix, flags.
+  virtual proc::BrokerCommand BrokerAt(int id) const = 0;
+
+  // Before anything the processes live in goes.
+  void KillAll() {
+    brokers_.clear();
+    zk_.reset();
+  }
+
+  std::map<int, std::unique_ptr<proc::BrokerChild>> brokers_;
 
  private:
-  std::unique_ptr<ZooKeeperServer> zk_;  // declared first: goes after the brokers
-  std::unique_ptr<Cluster> cluster_;
+  proc::BrokerChild& B(int id) { return *brokers_.at(id); }
+
+  const std::string dir_;
+  bool keep_ = false;
+  std::unique_ptr<proc::ZooKeeperServer> zk_;
+};
+
+// ---- Loopback ------------------------------------------------------------------------------
+
+// Everything on 127.0.0.1, on free ports: what ZooKeeperServerOptions and BrokerCommand say
+// when nothing is set.
+class LoopbackHosts : public ProcessHosts {
+ public:
+  using ProcessHosts::ProcessHosts;
+
+ protected:
+  proc::ZooKeeperServerOptions ZooKeeperAt() const override { return {}; }
+  proc::BrokerCommand BrokerAt(int id) const override { return {}; }
 };
 
 // ---- Network namespaces ------------------------------------------------------------------
@@ -112,41 +160,16 @@ int RunIp(const std::string& args, std::string* output = nullptr) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-bool HealthOk(const std::string& host, int port) {
-  httplib::Client c(host, port);
-  c.set_connection_timeout(milliseconds(300));
-  c.set_read_timeout(milliseconds(1000));
-  auto r = c.Get("/v1/health");
-  return r && r->status == 200;
-}
-
-// A TCP connection to host:port can be opened (ZooKeeper listens once it serves).
-bool Accepts(const std::string& host, int port) {
-  httplib::Client c(host, port);
-  c.set_connection_timeout(milliseconds(300));
-  c.set_read_timeout(milliseconds(300));
-  // Not HTTP: any answer or a read timeout after connecting means the port is open; only a
-  // failed connect says it is not.
-  auto r = c.Get("/");
-  return r || r.error() != httplib::Error::Connection;
-}
-
-
-class NetnsHosts : public Hosts {
+class NetnsHosts : public ProcessHosts {
  public:
   explicit NetnsHosts(std::string dir)
-      : dir_(std::move(dir)), prefix_(kNetPrefix + std::to_string(::getpid()) + "-") {}
+      : ProcessHosts(std::move(dir)), prefix_(kNetPrefix + std::to_string(::getpid()) + "-") {}
 
   ~NetnsHosts() override {
-    for (auto& [id, b] : brokers_) b->process.Kill();
-    zk_.Kill();
+    KillAll();
     // Deleting the hub takes every veth pair with it; the others go with their names.
     for (auto it = namespaces_.rbegin(); it != namespaces_.rend(); ++it) {
       RunIp("netns del " + *it);
-    }
-    if (!keep_) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
     }
   }
 
@@ -187,90 +210,6 @@ class NetnsHosts : public Hosts {
     return "";
   }
 
-  std::string Start(int brokers, int session_ms) override {
-    session_ms_ = session_ms;
-    if (std::string e = StartZooKeeper(); !e.empty()) return e;
-    for (int id = 1; id <= brokers; ++id) {
-      auto b = std::make_unique<Broker>();
-      b->id = id;
-      b->dir = dir_ + "/broker" + std::to_string(id);
-      std::filesystem::create_directories(b->dir + "/data");
-      brokers_[id] = std::move(b);
-    }
-    for (int id = 1; id <= brokers; ++id) {
-      if (std::string e = Restart(id); !e.empty()) return e;
-    }
-    return "";
-  }
-
-  std::vector<int> ids() const override {
-    std::vector<int> out;
-    for (auto& [id, b] : brokers_) out.push_back(id);
-    return out;
-  }
-  Endpoint endpoint(int id) const override {
-    return {id, Address("b" + std::to_string(id)), kBrokerPort};
-  }
-  void Kill(int id) override {
-    brokers_.at(id)->process.Kill();
-    brokers_.at(id)->stopped = false;
-  }
-  std::string Term(int id) override {
-    Broker& b = *brokers_.at(id);
-    if (b.stopped) Cont(id);
-    b.process.Signal(SIGTERM);
-    auto status = b.process.WaitExit(milliseconds(15000));
-    if (!status) {
-      b.process.Kill();
-      return "no exit within 15 s: killed";
-    }
-    return cluster_testing::DescribeWaitStatus(*status);
-  }
-  void Stop(int id) override {
-    brokers_.at(id)->process.Signal(SIGSTOP);
-    brokers_.at(id)->stopped = true;
-  }
-  void Cont(int id) override {
-    brokers_.at(id)->process.Signal(SIGCONT);
-    brokers_.at(id)->stopped = false;
-  }
-  bool Stopped(int id) const override { return brokers_.at(id)->stopped; }
-  bool Running(int id) override { return brokers_.at(id)->process.Running(); }
-
-  std::string Restart(int id) override {
-    Broker& b = *brokers_.at(id);
-    const Endpoint e = endpoint(id);
-    const std::string url = "http://" + e.host + ":" + std::to_string(e.port);
-    std::string error;
-    if (!b.process.Spawn({IpBinary(), "netns", "exec", prefix_ + "b" + std::to_string(id),
-                          BrokerBinary(), "--id", std::to_string(id), "--listen",
-                          e.host + ":" + std::to_string(e.port), "--advertise-url", url,
-                          "--data-dir", b.dir + "/data", "--zk",
-                          Address("zk") + ":" + std::to_string(kZooKeeperPort) + "/chaos",
-                          "--zk-session-ms", std::to_string(session_ms_)},
-                         b.dir + "/broker.log", &error)) {
-      return "broker " + std::to_string(id) + ": " + error;
-    }
-    b.stopped = false;
-    bool exited = false;
-    const bool ok = WaitFor(
-        [&] {
-          exited = !b.process.Running();
-          return exited || HealthOk(e.host, e.port);
-        },
-        milliseconds(30000), milliseconds(50));
-    if (ok && !exited) return "";
-    return "broker " + std::to_string(id) + (exited ? " exited" : " not healthy in 30 s") +
-           "; log:\n" + cluster_testing::ReadFileTail(b.dir + "/broker.log", 2000);
-  }
-
-  void KillZooKeeper() override { zk_.Kill(); }
-  std::string RestartZooKeeper() override {
-    zk_.Kill();
-    return StartZooKeeper();
-  }
-  bool ZooKeeperUp() override { return zk_.Running() && Accepts(Address("zk"), kZooKeeperPort); }
-
   bool CanPartition() const override { return true; }
 
   // Blackhole routes both ways: packets between the two are dropped, as on a cut cable.
@@ -307,16 +246,25 @@ class NetnsHosts : public Hosts {
     routes_.clear();
   }
 
-  void KeepFiles() override { keep_ = true; }
+ protected:
+  // Each in its own namespace, on a fixed address and port, through `ip netns exec`.
+  proc::ZooKeeperServerOptions ZooKeeperAt() const override {
+    proc::ZooKeeperServerOptions o;
+    o.address = Address("zk");
+    o.port = kZooKeeperPort;
+    o.prefix = {IpBinary(), "netns", "exec", prefix_ + "zk"};
+    return o;
+  }
+  proc::BrokerCommand BrokerAt(int id) const override {
+    proc::BrokerCommand c;
+    c.host = Address(Leaf(id));
+    c.port = kBrokerPort;
+    c.prefix = {IpBinary(), "netns", "exec", prefix_ + Leaf(id)};
+    c.args = {"--advertise-url", "http://" + c.host + ":" + std::to_string(c.port)};
+    return c;
+  }
 
  private:
-  struct Broker {
-    int id = 0;
-    std::string dir;
-    ChildProcess process;
-    bool stopped = false;
-  };
-
   static std::string Leaf(int id) { return id == 0 ? "zk" : "b" + std::to_string(id); }
   // 10.213.0.0/24 exists only inside this run's namespaces.
   static std::string Address(const std::string& leaf) {
@@ -330,49 +278,17 @@ class NetnsHosts : public Hosts {
     out.erase(std::remove(out.begin(), out.end(), leaf), out.end());
     return out;
   }
-  static std::string BrokerBinary() {
-    if (const char* env = std::getenv("ZOOMQ_BROKER_BIN"); env != nullptr && *env != '\0') {
-      return env;
-    }
-    return ZOOMQ_CHAOS_BROKER_BIN;
-  }
 
-  std::string StartZooKeeper() {
-    const std::string d = dir_ + "/zk";
-    zoomq::testing::ZooKeeperConfig config;
-    config.dir = d;
-    config.client_address = Address("zk");
-    config.client_port = kZooKeeperPort;
-    const std::string cfg = zoomq::testing::WriteZooKeeperConfig(config);
-    if (cfg.empty()) return "cannot write " + d + "/zoo.cfg";
-    std::vector<std::string> command = {IpBinary(), "netns", "exec", prefix_ + "zk"};
-    const auto java = zoomq::testing::ZooKeeperCommand(cfg, /*ensemble=*/false);
-    if (java.empty()) return "java not found in PATH";
-    command.insert(command.end(), java.begin(), java.end());
-    std::string error;
-    if (!zk_.Spawn(command, d + "/zk.log", &error)) return "ZooKeeper: " + error;
-    if (!WaitFor([&] { return !zk_.Running() || Accepts(Address("zk"), kZooKeeperPort); },
-                 milliseconds(30000), milliseconds(100)) ||
-        !zk_.Running()) {
-      return "ZooKeeper did not serve; log:\n" +
-             cluster_testing::ReadFileTail(d + "/zk.log", 2000);
-    }
-    return "";
-  }
-
-  const std::string dir_;
   const std::string prefix_;
-  int session_ms_ = 2000;
-  bool keep_ = false;
   std::vector<std::string> namespaces_;
-  ChildProcess zk_;
-  std::map<int, std::unique_ptr<Broker>> brokers_;
   std::vector<std::pair<std::string, std::string>> routes_;  // (namespace, blackholed ip)
 };
 
 }  // namespace
 
-std::unique_ptr<Hosts> MakeLoopbackHosts() { return std::make_unique<LoopbackHosts>(); }
+std::unique_ptr<Hosts> MakeLoopbackHosts(const std::string& dir) {
+  return std::make_unique<LoopbackHosts>(dir);
+}
 
 std::unique_ptr<Hosts> MakeNetnsHosts(const std::string& dir, std::string* error) {
   if (::geteuid() != 0) {

@@ -1,5 +1,7 @@
-// Where a chaos run's ZooKeeper and brokers live, and how the nemesis hurts them:
-//   - LoopbackHosts: everything on 127.0.0.1 (the cluster test harness);
+// Where a chaos run's ZooKeeper and brokers live, and how the nemesis hurts them. Both kinds
+// run and signal the processes the same way (tools/proc: ZooKeeperServer, BrokerChild, the
+// code the cluster tests use):
+//   - LoopbackHosts: everything on 127.0.0.1, free ports;
 //   - NetnsHosts (--netns, root): every broker, ZooKeeper and the clients in network
 //     namespaces of their own joined by a bridge, so that network partitions are real.
 //
@@ -57,8 +59,8 @@ class Hosts {
   std::vector<int> LiveIds();
 };
 
-// 127.0.0.1, free ports, under $TMPDIR.
-std::unique_ptr<Hosts> MakeLoopbackHosts();
+// 127.0.0.1, free ports. Files (logs, data) under `dir`.
+std::unique_ptr<Hosts> MakeLoopbackHosts(const std::string& dir);
 
 // Network namespaces zoomq-chaos-<pid>-{hub,zk,cl,b1,...}; calls setns() on the calling
 // thread (the clients' namespace), so it must be created before any client thread. Files

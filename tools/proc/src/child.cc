@@ -1,4 +1,4 @@
-#include "child.h"
+#include "zoomq/proc/child.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -8,12 +8,16 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <thread>
+
+#include "zoomq/proc/wait.h"
 
 extern char** environ;
 
-namespace zoomq::testing {
+namespace zoomq::proc {
 namespace {
 
 // A name without '/' is looked up in PATH, before fork (the child only calls
@@ -47,9 +51,9 @@ bool Child::Start(const SpawnOptions& options, std::string* error) {
     return false;
   };
   if (pid_ > 0) return fail("already running");
-  // The test ignores SIGPIPE (a child that dies mid-request must not kill it); the child
+  // The parent ignores SIGPIPE (a child that dies mid-request must not kill it); the child
   // gets the default disposition back after fork.
-  ::signal(SIGPIPE, SIG_IGN);
+  IgnoreSigpipe();
   if (options.argv.empty()) return fail("no command");
   std::vector<std::string> args = options.argv;
   args[0] = Resolve(args[0]);
@@ -97,7 +101,7 @@ bool Child::Start(const SpawnOptions& options, std::string* error) {
     ::dup2(in_fd, STDIN_FILENO);
     ::dup2(out_fd, STDOUT_FILENO);
     ::dup2(err_fd >= 0 ? err_fd : out_fd, STDERR_FILENO);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the parent
     if (::getppid() != parent) ::_exit(127);
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
@@ -162,10 +166,47 @@ std::optional<int> Child::WaitExit(std::chrono::milliseconds timeout) {
   }
 }
 
+Child::Readiness Child::WaitReady(const std::function<bool()>& ready,
+                                  std::chrono::milliseconds timeout,
+                                  std::chrono::milliseconds poll) {
+  bool exited = false;
+  const bool done = WaitFor(
+      [&] {
+        exited = !Running();
+        return exited || ready();
+      },
+      timeout, poll);
+  if (exited) return Readiness::kExited;
+  return done ? Readiness::kReady : Readiness::kTimedOut;
+}
+
 std::string DescribeWaitStatus(int status) {
   if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
   return "status " + std::to_string(status);
 }
 
-}  // namespace zoomq::testing
+void IgnoreSigpipe() {
+  static std::once_flag once;
+  std::call_once(once, [] { ::signal(SIGPIPE, SIG_IGN); });
+}
+
+std::string StackDump(pid_t pid) {
+  if (pid <= 0 || ::access("/usr/bin/gdb", X_OK) != 0) return "";
+  const std::string cmd = "/usr/bin/gdb -p " + std::to_string(pid) +
+                          " -batch -nx -ex 'set pagination off' -ex 'thread apply all bt' "
+                          "</dev/null 2>&1";
+  std::string out;
+  if (FILE* f = ::popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
+    ::pclose(f);
+  }
+  // Keep the interesting part: the thread stacks.
+  const size_t first = out.find("\nThread ");
+  if (first != std::string::npos) out = out.substr(first + 1);
+  return out;
+}
+
+}  // namespace zoomq::proc

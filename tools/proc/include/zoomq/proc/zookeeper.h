@@ -1,12 +1,13 @@
 // ZooKeeper servers for tests and the chaos tool, in one place: the configuration file, the
-// command line (Debian's jars) and whether a server serves. The harnesses own the processes
-// (tests/support/child.h) and their lifecycles.
+// command line (Debian's jars) and whether a server serves. ZooKeeperServer
+// (zookeeper_server.h) runs a standalone one; the ensemble of the cluster tests and the
+// coordinator tests' server own their processes (child.h) and lifecycles.
 #pragma once
 
 #include <string>
 #include <vector>
 
-namespace zoomq::testing {
+namespace zoomq::proc {
 
 struct ZooKeeperConfig {
   std::string dir;                           // holds zoo.cfg and data/ (created)
@@ -32,4 +33,4 @@ std::string FourLetterWord(const std::string& host, int port, const std::string&
 // True when `srvr` answers with a Mode: line (ruok answers before the server serves).
 bool ZooKeeperServing(const std::string& host, int port);
 
-}  // namespace zoomq::testing
+}  // namespace zoomq::proc

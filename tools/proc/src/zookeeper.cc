@@ -1,4 +1,4 @@
-#include "zookeeper.h"
+#include "zoomq/proc/zookeeper.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,7 +12,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace zoomq::testing {
+namespace zoomq::proc {
 namespace {
 
 std::string Env(const char* name) {
@@ -102,4 +102,4 @@ bool ZooKeeperServing(const std::string& host, int port) {
   return port > 0 && FourLetterWord(host, port, "srvr").find("Mode:") != std::string::npos;
 }
 
-}  // namespace zoomq::testing
+}  // namespace zoomq::proc
