@@ -6,6 +6,7 @@ find_package(GTest 1.12 REQUIRED)             # GTest::gtest, GTest::gtest_main
 find_package(CLI11 CONFIG REQUIRED)           # CLI11::CLI11 (flags, with ZOOMQ_* env fallbacks)
 find_package(spdlog CONFIG REQUIRED)          # spdlog::spdlog (one line per event)
 find_package(prometheus-cpp CONFIG REQUIRED)  # prometheus-cpp::core (registry + text format)
+find_package(OpenSSL 3 REQUIRED)               # OpenSSL::Crypto (tokens: CSPRNG, SHA-256)
 find_package(PkgConfig REQUIRED)
 # Debian's cpp-httplib is a compiled library: always go through its pkg-config flags
 # (they define CPPHTTPLIB_OPENSSL_SUPPORT etc.; without them the ABI silently differs).

@@ -110,6 +110,7 @@ HttpServer::HttpServer(BrokerService* service, const HttpOptions& options)
   server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     Status st;
+    int status = 0;  // the library's own 4xx status, kept; else the code's
     bool known = false;
     for (const auto& re : KnownPaths()) known = known || std::regex_match(req.path, re);
     static const std::set<std::string> kMethods = {"GET", "POST", "PUT", "DELETE"};
@@ -120,10 +121,16 @@ HttpServer::HttpServer(BrokerService* service, const HttpOptions& options)
       st = Status(Code::kPayloadTooLarge, "request body is over the 16 MiB limit");
     } else if (res.status == 400) {
       st = Status::Invalid("malformed HTTP request");
+    } else if (res.status == 414) {
+      st = Status::Invalid("the request line is over 8,192 bytes");
+      status = 414;
+    } else if (res.status > 400 && res.status < 500) {
+      st = Status::Invalid("HTTP error " + std::to_string(res.status));
+      status = res.status;
     } else {
       st = Status(Code::kInternal, "HTTP error " + std::to_string(res.status));
     }
-    Reply(res, HttpStatus(st.code()), ErrorBody(st));
+    Reply(res, status ? status : HttpStatus(st.code()), ErrorBody(st));
   });
   server_->set_exception_handler(
       [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {

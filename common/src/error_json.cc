@@ -21,6 +21,8 @@ Code CodeFromName(const std::string& name) {
 Code CodeFromHttp(int status) {
   switch (status) {
     case 400: return Code::kInvalidRequest;
+    case 401: return Code::kUnauthenticated;
+    case 403: return Code::kForbidden;
     case 404: return Code::kNotFound;
     case 405: return Code::kMethodNotAllowed;
     case 409: return Code::kTopicExists;

@@ -11,6 +11,8 @@ CodeInfo Info(Code code) {
   switch (code) {
     case Code::kOk: return {"OK", 200};
     case Code::kInvalidRequest: return {"INVALID_REQUEST", 400};
+    case Code::kUnauthenticated: return {"UNAUTHENTICATED", 401};
+    case Code::kForbidden: return {"FORBIDDEN", 403};
     case Code::kTopicNotFound: return {"TOPIC_NOT_FOUND", 404};
     case Code::kGroupNotFound: return {"GROUP_NOT_FOUND", 404};
     case Code::kPartitionNotFound: return {"PARTITION_NOT_FOUND", 404};

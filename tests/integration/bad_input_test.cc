@@ -274,6 +274,18 @@ TEST_F(BadInputTest, OutOfRangeOrNonNumericQueryNumbersAre400) {
   ExpectGroupUntouched();
 }
 
+TEST_F(BadInputTest, OverlongUrlIs414WithAJsonErrorAndChangesNothing) {
+  // cpp-httplib answers a request line over 8,192 bytes itself; its status must survive.
+  for (const std::string& path :
+       {"/v1/topics/" + std::string(64 * 1024, 'a'),
+        "/v1/topics/t/groups/g/messages?consumer=" + std::string(9000, 'c')}) {
+    auto r = Http(broker(), milliseconds(5000)).Get(path);
+    EXPECT_TRUE(IsError(r, 414, "INVALID_REQUEST")) << r.Describe();
+  }
+  EXPECT_TRUE(IsStatus(http().Get("/v1/health"), 200));
+  ExpectGroupUntouched();
+}
+
 TEST_F(BadInputTest, OversizedMessageIs413) {
   const std::string big(kMaxMessageBytes + 100, 'x');
   const std::vector<Json> too_big = {

@@ -13,6 +13,8 @@ namespace zoomq {
 enum class Code {
   kOk = 0,
   kInvalidRequest,     // 400
+  kUnauthenticated,    // 401: no token, or one no principal holds
+  kForbidden,          // 403: the principal may not do this
   kTopicNotFound,      // 404
   kGroupNotFound,      // 404
   kPartitionNotFound,  // 404
