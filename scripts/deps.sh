@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages zoomq needs, only those that are missing.
-# Used by scripts/test.sh and scripts/run.sh; safe to run again.
+# Used by scripts/test.sh and scripts/run.sh; safe to run again. `scripts/deps.sh fuzz` adds
+# clang and its fuzzer runtime (scripts/fuzz.sh).
 set -euo pipefail
 
 PACKAGES=(
@@ -14,6 +15,7 @@ PACKAGES=(
   libzookeeper-mt-dev
   zookeeper                  # the server, run with java by scripts/cluster.sh and the tests
 )
+[ "${1:-}" = fuzz ] && PACKAGES+=(clang libclang-rt-14-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
