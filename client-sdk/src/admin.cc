@@ -33,7 +33,7 @@ class Admin::Impl {
  public:
   explicit Impl(ClientOptions options)
       : options_(std::move(options)),
-        transport_(options_.transport ? options_.transport : MakeHttpTransport()),
+        transport_(options_.transport ? options_.transport : MakeHttpTransport(options_.security)),
         view_(options_, transport_) {}
 
   // One request to any live broker, failing over to the next on no answer or a 503, within

@@ -28,7 +28,7 @@ void AddUnique(std::vector<std::string>& list, const std::string& url) {
 
 ClusterView::ClusterView(ClientOptions options, std::shared_ptr<Transport> transport)
     : options_(std::move(options)),
-      transport_(transport ? std::move(transport) : MakeHttpTransport()) {
+      transport_(transport ? std::move(transport) : MakeHttpTransport(options_.security)) {
   for (const std::string& url : options_.brokers) AddUnique(known_urls_, TrimSlash(url));
 }
 

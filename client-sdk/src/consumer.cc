@@ -158,7 +158,7 @@ Consumer::Impl::Impl(ConsumerOptions options)
             : !options_.client.client_id.empty() ? options_.client.client_id
                                                  : RandomName()),
       stream_(options_.group.empty()),
-      transport_(options_.client.transport ? options_.client.transport : MakeHttpTransport()),
+      transport_(options_.client.transport ? options_.client.transport : MakeHttpTransport(options_.client.security)),
       view_(std::make_unique<ClusterView>(options_.client, transport_)) {}
 
 Consumer::Impl::~Impl() {

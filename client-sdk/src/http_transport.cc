@@ -18,6 +18,7 @@
 #include <httplib.h>
 
 #include "zoomq/client/transport.h"
+#include "zoomq/net/http_client.h"
 
 namespace zoomq {
 
@@ -62,6 +63,9 @@ class SigpipeGuard {
 
 class HttpTransport : public Transport {
  public:
+  explicit HttpTransport(const TransportSecurity& s)
+      : credentials_{s.token, s.ca_file, s.cert_file, s.key_file} {}
+
   HttpResponse Send(const HttpRequest& request) override {
     std::unique_ptr<httplib::Client> client = Take(request.base_url);
     if (!client->is_valid()) {
@@ -113,10 +117,7 @@ class HttpTransport : public Transport {
         return c;
       }
     }
-    auto c = std::make_unique<httplib::Client>(url);
-    c->set_keep_alive(true);
-    c->set_tcp_nodelay(true);
-    return c;
+    return net::MakeHttpClient(url, credentials_);
   }
 
   void Give(const std::string& url, std::unique_ptr<httplib::Client> client) {
@@ -126,6 +127,7 @@ class HttpTransport : public Transport {
     // else: `client` is destroyed after the lock is released (the guard dies first).
   }
 
+  const net::ClientCredentials credentials_;
   std::mutex mu_;
   // Idle keep-alive clients per base URL. Guarded by mu_.
   std::map<std::string, std::vector<std::unique_ptr<httplib::Client>>> idle_;
@@ -133,6 +135,8 @@ class HttpTransport : public Transport {
 
 }  // namespace
 
-std::shared_ptr<Transport> MakeHttpTransport() { return std::make_shared<HttpTransport>(); }
+std::shared_ptr<Transport> MakeHttpTransport(const TransportSecurity& security) {
+  return std::make_shared<HttpTransport>(security);
+}
 
 }  // namespace zoomq

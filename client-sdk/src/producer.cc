@@ -105,7 +105,7 @@ class Producer::Impl {
       : options_(std::move(options)),
         producer_id_((options_.client.client_id.empty() ? "p" : options_.client.client_id) +
                      "-" + RandomHex(12)),
-        transport_(options_.client.transport ? options_.client.transport : MakeHttpTransport()),
+        transport_(options_.client.transport ? options_.client.transport : MakeHttpTransport(options_.client.security)),
         view_(options_.client, transport_),
         rng_(std::random_device{}()) {
     if (options_.max_in_flight_per_partition < 1) options_.max_in_flight_per_partition = 1;

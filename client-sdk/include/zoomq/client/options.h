@@ -23,7 +23,10 @@ struct ClientOptions {
   std::chrono::milliseconds metadata_max_age{30000};
   // A name for logs and generated ids ("" → random).
   std::string client_id;
-  // nullptr → MakeHttpTransport(). Tests put a fake here.
+  // Credentials for brokers with security on (docs/security.md): a token, and for https://
+  // broker URLs the CA file (and a client certificate when brokers ask for one).
+  TransportSecurity security;
+  // nullptr → MakeHttpTransport(security). Tests put a fake here.
   std::shared_ptr<Transport> transport;
 };
 

@@ -35,6 +35,14 @@ class Transport {
   virtual HttpResponse Send(const HttpRequest& request) = 0;
 };
 
-std::shared_ptr<Transport> MakeHttpTransport();
+// What the real transport presents and trusts (docs/security.md). Empty fields: not used.
+struct TransportSecurity {
+  std::string token;      // "Authorization: Bearer <token>" on every request
+  std::string ca_file;    // PEM CAs that https:// brokers' certificates must chain to
+  std::string cert_file;  // PEM client certificate and key, for brokers that ask for one
+  std::string key_file;
+};
+
+std::shared_ptr<Transport> MakeHttpTransport(const TransportSecurity& security = {});
 
 }  // namespace zoomq

@@ -12,6 +12,9 @@ inline constexpr char kControllerElection[] =
     "/controller/election";                                      // ephemeral sequential candidates
 inline constexpr char kControllerEpoch[] = "/controller/epoch";  // decimal counter
 inline constexpr char kElectionPrefix[] = "n_";  // candidate names: n_<session hex>-<sequence>
+// Users, token hashes and access rules (docs/security.md): secret, never world-readable.
+inline constexpr char kSecurityRoot[] = "/security";
+inline constexpr char kSecurityState[] = "/security/state";  // one JSON document, CAS by version
 
 inline std::string BrokerIdPath(int32_t id) {
   return std::string(kBrokerIds) + "/" + std::to_string(id);
