@@ -20,6 +20,7 @@ CodeInfo Info(Code code) {
     case Code::kMethodNotAllowed: return {"METHOD_NOT_ALLOWED", 405};
     case Code::kTopicExists: return {"TOPIC_EXISTS", 409};
     case Code::kStaleEpoch: return {"STALE_EPOCH", 409};
+    case Code::kAlreadyExists: return {"ALREADY_EXISTS", 409};
     case Code::kPayloadTooLarge: return {"PAYLOAD_TOO_LARGE", 413};
     case Code::kOverloaded: return {"OVERLOADED", 429};
     case Code::kInternal: return {"INTERNAL", 500};

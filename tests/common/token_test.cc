@@ -58,5 +58,31 @@ TEST(TokenTest, AnythingElseIsUnauthenticatedWithAReason) {
   EXPECT_NE(long_one.status().message().find("over"), std::string::npos);
 }
 
+TEST(TokenTest, BrokerCredentialProvesItsBrokerAndNothingElse) {
+  const std::string secret = "zq_" + std::string(64, 'a');
+  const std::string c2 = BrokerCredential(secret, 2);
+  EXPECT_TRUE(c2.starts_with("zqb.2."));
+  EXPECT_EQ(VerifyBrokerCredential(secret, c2), std::optional<int32_t>(2));
+  // The MAC differs per broker and per secret, and a changed MAC or id is refused.
+  EXPECT_NE(BrokerCredential(secret, 3).substr(6), c2.substr(6));
+  EXPECT_NE(BrokerCredential(secret + "b", 2), c2);
+  std::string forged = c2;
+  forged.back() = forged.back() == '0' ? '1' : '0';
+  EXPECT_EQ(VerifyBrokerCredential(secret, forged), std::nullopt);
+  std::string other_id = c2;
+  other_id[4] = '3';  // claims broker 3 with broker 2's MAC
+  EXPECT_EQ(VerifyBrokerCredential(secret, other_id), std::nullopt);
+  EXPECT_EQ(VerifyBrokerCredential(secret + "b", c2), std::nullopt);
+  EXPECT_EQ(VerifyBrokerCredential("", c2), std::nullopt);
+  for (const char* bad : {"", "zqb.", "zqb..", "zqb.x.00", "zqb.-1.00", "zq_abc", "zqb.2",
+                          "zqb.99999999999.00"}) {
+    EXPECT_EQ(VerifyBrokerCredential(secret, bad), std::nullopt) << bad;
+  }
+  // A client token never verifies as a broker's.
+  auto t = GenerateToken();
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(VerifyBrokerCredential(secret, t.value()), std::nullopt);
+}
+
 }  // namespace
 }  // namespace zoomq::security

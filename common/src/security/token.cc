@@ -2,9 +2,11 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <cctype>
+#include <charconv>
 
 namespace zoomq::security {
 
@@ -73,6 +75,32 @@ Result<std::string> ParseBearer(std::string_view header) {
     if (!TokenChar(c)) return Unauthenticated("the token has a character no token has");
   }
   return std::string(token);
+}
+
+std::string BrokerCredential(std::string_view secret, int32_t broker_id) {
+  const std::string message = "zoomq broker " + std::to_string(broker_id);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &n);
+  return std::string(kBrokerCredentialPrefix) + std::to_string(broker_id) + "." + Hex(mac, n);
+}
+
+std::optional<int32_t> VerifyBrokerCredential(std::string_view secret,
+                                              std::string_view credential) {
+  if (secret.empty() || !credential.starts_with(kBrokerCredentialPrefix)) return std::nullopt;
+  std::string_view rest = credential.substr(kBrokerCredentialPrefix.size());
+  const size_t dot = rest.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot > 10) return std::nullopt;
+  int32_t id = 0;
+  auto [end, ec] = std::from_chars(rest.data(), rest.data() + dot, id);
+  if (ec != std::errc() || end != rest.data() + dot || id < 0) return std::nullopt;
+  const std::string expected = BrokerCredential(secret, id);
+  if (expected.size() != credential.size() ||
+      CRYPTO_memcmp(expected.data(), credential.data(), expected.size()) != 0) {
+    return std::nullopt;
+  }
+  return id;
 }
 
 }  // namespace zoomq::security

@@ -22,6 +22,7 @@ enum class Code {
   kMethodNotAllowed,   // 405
   kTopicExists,        // 409
   kStaleEpoch,         // 409: a request from a deposed leader or for an old epoch
+  kAlreadyExists,      // 409: a user, token or rule of that name exists
   kPayloadTooLarge,    // 413
   kOverloaded,         // 429
   kInternal,           // 500

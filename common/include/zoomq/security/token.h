@@ -4,6 +4,8 @@
 // guessable passwords.)
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,5 +28,15 @@ bool TokenMatches(std::string_view hash, std::string_view token);
 // UNAUTHENTICATED, saying what is wrong, for anything else: another scheme, no token, a value
 // over kMaxAuthorizationLength, characters outside [A-Za-z0-9._~+/=-].
 Result<std::string> ParseBearer(std::string_view header);
+
+// Broker credentials: what a broker presents to another (replication, forwarded requests).
+// "zqb.<id>.<64 hex of HMAC-SHA256(secret, "zoomq broker <id>")>": every broker of a cluster
+// shares `secret` (the bootstrap admin token), so each can check that a caller is broker <id>
+// and no client token can pass for one.
+inline constexpr std::string_view kBrokerCredentialPrefix = "zqb.";
+std::string BrokerCredential(std::string_view secret, int32_t broker_id);
+// The broker id `credential` proves, or nullopt (not a broker credential, or a wrong MAC).
+std::optional<int32_t> VerifyBrokerCredential(std::string_view secret,
+                                              std::string_view credential);
 
 }  // namespace zoomq::security
