@@ -11,7 +11,11 @@
 #include "broker/http/http_server.h"
 #include "broker/http/peer_client.h"
 #include "broker/http/peer_transport.h"
+#include "broker/security/admin_token.h"
+#include "broker/security/security_manager.h"
 #include "broker/service/broker_service.h"
+#include "broker/storage/security_store.h"
+#include "zoomq/coordinator/zk_state_store.h"
 
 using namespace zoomq;
 using namespace zoomq::broker;
@@ -30,6 +34,7 @@ int main(int argc, char** argv) {
   int64_t max_waiters = 900;
   std::string zk;
   int zk_session_ms = 3000;
+  std::string admin_token_file;
   auto env = [](CLI::Option* o, const char* name) { return o->envname(name); };
   env(app.add_option("--id", id, "Broker id (positive integer)")->check(CLI::Range(1, 1 << 30)),
       "ZOOMQ_ID");
@@ -96,6 +101,11 @@ int main(int argc, char** argv) {
           ->check(CLI::Range(1000, 60000))
           ->capture_default_str(),
       "ZOOMQ_ZK_SESSION_MS");
+  env(app.add_option("--admin-token-file", admin_token_file,
+                     "Turns security on (docs/security.md): the file holds the bootstrap admin "
+                     "token (every broker of a cluster gets the same one); then every request "
+                     "needs a token and every operation a rule"),
+      "ZOOMQ_ADMIN_TOKEN_FILE");
   app.add_option("--fault-hold-commits-while", opts.fault_hold_commits_file,
                  "Testing only: while this file exists, the broker's commits wait (an fsync "
                  "that does not return; a kill -9 then loses what waits)")
@@ -132,6 +142,25 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  auth::SecurityOptions sopts;
+  sopts.broker_id = id;
+  if (!admin_token_file.empty()) {
+    std::string warning;
+    auto token = auth::ReadAdminTokenFile(admin_token_file, &warning);
+    if (!token.ok()) {
+      spdlog::critical("{}", token.status().message());
+      return 2;
+    }
+    if (!warning.empty()) spdlog::warn("{}", warning);
+    sopts.admin_token = token.value();
+  } else {
+    spdlog::warn("security is off (no --admin-token-file): anyone who reaches {} may produce, "
+                 "consume, delete topics and call the routes between brokers (docs/security.md)",
+                 listen);
+  }
+  auth::SecurityManager security(sopts, SystemClock::Default());
+  const net::ClientCredentials peer_credentials{security.OwnCredential(), "", "", ""};
+
   opts.broker_id = id;
   opts.max_waiters = static_cast<size_t>(max_waiters);
   opts.advertised_url = advertise.empty() ? "http://" + listen : advertise;
@@ -144,16 +173,26 @@ int main(int argc, char** argv) {
     return 1;
   }
   BrokerService& service = *svc.value();
-  http::HttpPeerTransport transport;
+  http::HttpPeerTransport transport(peer_credentials);
   service.SetPeerTransport(&transport);
   http::HttpServer server(&service, hopts);
+  server.SetSecurity(&security);
+  if (security.enabled() && zk.empty()) {
+    auto store = SqliteStateStore::Open(data_dir + "/security.db");
+    Status st = store.ok() ? security.Start(std::move(store).value()) : store.status();
+    if (!st.ok()) {
+      spdlog::critical("cannot load the users and access rules: {}", st.ToString());
+      return 1;
+    }
+  }
   // Bind before joining the cluster: a broker that cannot serve must never be advertised.
   if (Status st = server.Bind(); !st.ok()) {
     spdlog::critical("{}", st.ToString());
     return 1;
   }
   service.Start();
-  http::HttpPeerClient peers;  // the frontend's and the node's calls to other brokers
+  // The frontend's and the node's calls to other brokers.
+  http::HttpPeerClient peers(peer_credentials);
   std::unique_ptr<ClusterNode> node;
   std::unique_ptr<cluster::Frontend> frontend;
   if (!zk.empty()) {
@@ -168,13 +207,24 @@ int main(int argc, char** argv) {
       service.Stop();
       return 1;
     }
+    if (security.enabled()) {
+      Status st = security.Start(std::make_unique<coordinator::ZkStateStore>(node->session()));
+      if (!st.ok()) {
+        spdlog::critical("cannot load the users and access rules from ZooKeeper: {}",
+                         st.ToString());
+        node->Stop();
+        service.Stop();
+        return 1;
+      }
+    }
     frontend = std::make_unique<cluster::Frontend>(service, *node, peers);
-    server.SetFrontend(frontend.get());
+    server.SetFrontend(frontend.get(), &peers);
   }
   std::thread signals([&] {
     int sig = 0;
     sigwait(&sigs, &sig);
     spdlog::info("received {}, stopping: answering in-flight requests", strsignal(sig));
+    security.Stop();  // requests keep the last users and rules
     if (node) node->Stop();  // leaderships move to other brokers first
     service.Stop();  // waiters answer now; the store commits what is queued and closes
     server.Stop();

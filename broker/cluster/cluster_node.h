@@ -57,6 +57,9 @@ class ClusterNode : public cluster::ClusterRouter {
   // Graceful: asks the controller to move this broker's leaderships away (waits for it),
   // then leaves the election and closes the session. Idempotent.
   void Stop();
+  // The ZooKeeper session (after Start()), for what else the broker keeps there (the
+  // security document). Owned by the node: valid until it is destroyed.
+  coordinator::ZkSession* session() { return session_.get(); }
 
   // --- ClusterRouter ---
   int32_t self_id() const override { return options_.broker_id; }

@@ -43,6 +43,9 @@ class Frontend {
       : svc_(service), router_(router), peers_(peers), budgets_(budgets) {}
 
   ClusterRouter& router() { return router_; }
+  // The same frontend calling other brokers through `peers` (which must outlive it): a
+  // request's own PeerClient carries its caller's identity (docs/security.md).
+  Frontend With(PeerClient& peers) const { return Frontend(svc_, router_, peers, budgets_); }
 
   // --- Topics: run on the controller, or sent to it. A forwarded request reaching a broker
   // that is not the controller (any more) is answered NOT_LEADER.

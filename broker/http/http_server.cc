@@ -12,6 +12,7 @@
 #include "broker/http/metrics.h"
 #include "broker/http/peer_client.h"
 #include "broker/http/peer_transport.h"
+#include "broker/http/reply.h"
 #include "broker/http/sse.h"
 #include "zoomq/common/api_codec.h"
 #include "zoomq/common/error_json.h"
@@ -23,24 +24,9 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kJson = "application/json";
 // The longest visibility (lease) and nack delay a request may ask for: 12 hours.
 constexpr int64_t kMaxLeaseDelayMs = 43'200'000;
 const std::string kName = "([^/]+)";
-
-void Reply(httplib::Response& res, int status, const std::string& body) {
-  res.status = status;
-  res.set_content(body, kJson);
-}
-
-void Reply(httplib::Response& res, int status, const json& j) {
-  Reply(res, status, j.dump(-1, ' ', false, json::error_handler_t::replace));
-}
-
-void Error(httplib::Response& res, const Status& st) {
-  if (st.code() == Code::kOverloaded) res.set_header("Retry-After", "1");
-  Reply(res, HttpStatus(st.code()), ErrorBody(st));
-}
 
 std::optional<std::string> Param(const httplib::Request& req, const char* name) {
   if (!req.has_param(name)) return std::nullopt;
@@ -51,10 +37,13 @@ std::optional<std::string> Param(const httplib::Request& req, const char* name) 
 const std::vector<std::regex>& KnownPaths() {
   static const std::vector<std::regex> paths = [] {
     std::vector<std::regex> v;
-    for (const char* p : {"/v1/health", "/v1/cluster", "/metrics", "/v1/topics", "/v1/topics/[^/]+",
-                          "/v1/topics/[^/]+/messages", "/v1/topics/[^/]+/groups/[^/]+",
-                          "/v1/topics/[^/]+/groups/[^/]+/(messages|subscribe|ack|nack|extend)",
-                          "/v1/topics/[^/]+/partitions/[^/]+/messages"}) {
+    for (const char* p :
+         {"/v1/health", "/v1/cluster", "/metrics", "/v1/topics", "/v1/topics/[^/]+",
+          "/v1/topics/[^/]+/messages", "/v1/topics/[^/]+/groups/[^/]+",
+          "/v1/topics/[^/]+/groups/[^/]+/(messages|subscribe|ack|nack|extend)",
+          "/v1/topics/[^/]+/partitions/[^/]+/messages", "/v1/security/whoami", "/v1/security/users",
+          "/v1/security/users/[^/]+", "/v1/security/users/[^/]+/tokens", "/v1/security/tokens",
+          "/v1/security/tokens/[^/]+", "/v1/security/acls", "/v1/security/acls/[^/]+"}) {
       v.emplace_back(p);
     }
     return v;
@@ -179,68 +168,160 @@ void HttpServer::Stop() {
   if (server_) server_->stop();
 }
 
-cluster::Frontend* HttpServer::Fanout(const httplib::Request& req) {
+std::shared_ptr<cluster::Frontend> HttpServer::Fanout(const httplib::Request& req,
+                                                      const Identity& who) {
   // Requests another broker forwarded are never forwarded again.
-  return IsForwarded(req) ? nullptr : frontend_.load();
+  return IsForwarded(req) ? nullptr : FrontendFor(who);
+}
+
+std::shared_ptr<cluster::Frontend> HttpServer::FrontendFor(const Identity& who) {
+  cluster::Frontend* shared = frontend_.load();
+  if (shared == nullptr) return nullptr;
+  if (!security_->enabled() || peers_ == nullptr) {
+    return std::shared_ptr<cluster::Frontend>(shared, [](cluster::Frontend*) {});
+  }
+  // With security on, the calls to other brokers name the caller, who is checked there again.
+  struct Acting {
+    Acting(const HttpPeerClient& base, const std::string& principal,
+           const cluster::Frontend& shared)
+        : peers(base.As(principal)), frontend(shared.With(peers)) {}
+    HttpPeerClient peers;
+    cluster::Frontend frontend;
+  };
+  auto acting = std::make_shared<Acting>(*peers_, who.principal, *shared);
+  return std::shared_ptr<cluster::Frontend>(acting, &acting->frontend);
 }
 
 void HttpServer::Routes() {
   httplib::Server& s = *server_;
-  // Every route: its handler, counted and timed under its name in /metrics.
-  auto route = [this](const char* name, auto handler) {
-    return [this, name, handler](const httplib::Request& req, httplib::Response& res) {
+  using Op = auth::Operation;
+  // Every route: who may call it, then its handler, counted and timed under its name in
+  // /metrics (refusals included).
+  auto route = [this](const char* name, Access access, auto handler) {
+    return [this, name, access, handler](const httplib::Request& req, httplib::Response& res) {
       auto start = std::chrono::steady_clock::now();
-      handler(req, res);
+      Identity who;
+      if (Status st = Admit(req, access, &who); !st.ok()) {
+        Error(res, st);
+      } else {
+        handler(req, res, who);
+      }
       std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
       metrics_->Observe(name, res.status, took.count());
     };
   };
   auto member = [this](Handler handler) {
-    return [this, handler](const httplib::Request& req, httplib::Response& res) {
-      (this->*handler)(req, res);
-    };
+    return [this, handler](const httplib::Request& req, httplib::Response& res,
+                           const Identity& who) { (this->*handler)(req, res, who); };
   };
+  const Access open{Access::kOpen}, anyone{Access::kAuthenticated}, broker{Access::kBroker};
+  auto topic = [](Op op) { return Access{Access::kTopic, op}; };
+  auto group = [](Op op) { return Access{Access::kGroup, op}; };
+  const Access admin{Access::kCluster, Op::kClusterAdmin};
   const std::string group_path = "/v1/topics/" + kName + "/groups/" + kName;
   // Cluster
-  s.Get("/v1/health", route("health", member(&HttpServer::Health)));
-  s.Get("/v1/cluster", route("cluster", member(&HttpServer::Cluster)));
-  s.Get("/metrics", route("metrics", member(&HttpServer::MetricsText)));
-  // Topics
-  s.Post("/v1/topics", route("create_topic", member(&HttpServer::CreateTopic)));
-  s.Get("/v1/topics", route("list_topics", member(&HttpServer::ListTopics)));
-  s.Get("/v1/topics/" + kName, route("describe_topic", member(&HttpServer::DescribeTopic)));
-  s.Delete("/v1/topics/" + kName, route("delete_topic", member(&HttpServer::DeleteTopic)));
+  s.Get("/v1/health", route("health", open, member(&HttpServer::Health)));
+  s.Get("/v1/cluster", route("cluster", anyone, member(&HttpServer::Cluster)));
+  s.Get("/metrics", route("metrics", Access{Access::kCluster, Op::kDescribe},
+                          member(&HttpServer::MetricsText)));
+  // Topics (creation: the handler checks create on the topic or the cluster)
+  s.Post("/v1/topics", route("create_topic", anyone, member(&HttpServer::CreateTopic)));
+  s.Get("/v1/topics", route("list_topics", anyone, member(&HttpServer::ListTopics)));
+  s.Get("/v1/topics/" + kName,
+        route("describe_topic", topic(Op::kDescribe), member(&HttpServer::DescribeTopic)));
+  s.Delete("/v1/topics/" + kName,
+           route("delete_topic", topic(Op::kDelete), member(&HttpServer::DeleteTopic)));
   // Produce
-  s.Post("/v1/topics/" + kName + "/messages", route("produce", member(&HttpServer::Produce)));
+  s.Post("/v1/topics/" + kName + "/messages",
+         route("produce", topic(Op::kProduce), member(&HttpServer::Produce)));
   // Groups
-  s.Put(group_path, route("create_group", member(&HttpServer::CreateGroup)));
-  s.Get(group_path, route("describe_group", member(&HttpServer::DescribeGroup)));
-  s.Get(group_path + "/messages", route("pull", member(&HttpServer::Pull)));
-  s.Get(group_path + "/subscribe", route("subscribe", member(&HttpServer::Subscribe)));
+  s.Put(group_path, route("create_group", group(Op::kConsume), member(&HttpServer::CreateGroup)));
+  s.Get(group_path,
+        route("describe_group", group(Op::kDescribe), member(&HttpServer::DescribeGroup)));
+  s.Get(group_path + "/messages", route("pull", group(Op::kConsume), member(&HttpServer::Pull)));
+  s.Get(group_path + "/subscribe",
+        route("subscribe", group(Op::kConsume), member(&HttpServer::Subscribe)));
   for (LeaseVerb verb : {LeaseVerb::kAck, LeaseVerb::kNack, LeaseVerb::kExtend}) {
     s.Post(group_path + "/" + LeaseVerbPath(verb),
-           route(LeaseVerbPath(verb),
-                 [this, verb](const httplib::Request& req, httplib::Response& res) {
-                   LeaseVerbs(verb, req, res);
-                 }));
+           route(LeaseVerbPath(verb), group(Op::kConsume),
+                 [this, verb](const httplib::Request& req, httplib::Response& res,
+                              const Identity& who) { LeaseVerbs(verb, req, res, who); }));
   }
-  // Between brokers (docs/replication.md)
-  s.Post("/internal/v1/controlled_shutdown",
-         route("internal_controlled_shutdown", member(&HttpServer::InternalControlledShutdown)));
-  s.Get("/internal/v1/in_flight",
-        route("internal_in_flight", member(&HttpServer::InternalInFlight)));
-  s.Get("/internal/v1/fetch", route("internal_fetch", member(&HttpServer::InternalFetch)));
-  s.Get("/internal/v1/epoch_end",
-        route("internal_epoch_end", member(&HttpServer::InternalEpochEnd)));
-  s.Get("/internal/v1/log", route("internal_log", member(&HttpServer::InternalLog)));
   // Stream
   s.Get("/v1/topics/" + kName + "/partitions/" + kName + "/messages",
-        route("read", member(&HttpServer::Read)));
+        route("read", topic(Op::kConsume), member(&HttpServer::Read)));
+  // Security administration (docs/security.md)
+  s.Get("/v1/security/whoami", route("whoami", anyone, member(&HttpServer::WhoAmI)));
+  s.Get("/v1/security/users", route("list_users", admin, member(&HttpServer::ListUsers)));
+  s.Post("/v1/security/users", route("create_user", admin, member(&HttpServer::CreateUser)));
+  s.Delete("/v1/security/users/" + kName,
+           route("delete_user", admin, member(&HttpServer::DeleteUser)));
+  s.Post("/v1/security/users/" + kName + "/tokens",
+         route("issue_token", admin, member(&HttpServer::IssueToken)));
+  s.Get("/v1/security/tokens", route("list_tokens", admin, member(&HttpServer::ListTokens)));
+  s.Delete("/v1/security/tokens/" + kName,
+           route("revoke_token", admin, member(&HttpServer::RevokeToken)));
+  s.Get("/v1/security/acls", route("list_acls", admin, member(&HttpServer::ListAcls)));
+  s.Post("/v1/security/acls", route("create_acl", admin, member(&HttpServer::CreateAcl)));
+  s.Delete("/v1/security/acls/" + kName,
+           route("delete_acl", admin, member(&HttpServer::DeleteAcl)));
+  // Between brokers (docs/replication.md)
+  s.Post("/internal/v1/controlled_shutdown",
+         route("internal_controlled_shutdown", broker,
+               member(&HttpServer::InternalControlledShutdown)));
+  s.Get("/internal/v1/in_flight",
+        route("internal_in_flight", broker, member(&HttpServer::InternalInFlight)));
+  s.Get("/internal/v1/fetch", route("internal_fetch", broker, member(&HttpServer::InternalFetch)));
+  s.Get("/internal/v1/epoch_end",
+        route("internal_epoch_end", broker, member(&HttpServer::InternalEpochEnd)));
+  s.Get("/internal/v1/log", route("internal_log", broker, member(&HttpServer::InternalLog)));
+}
+
+Status HttpServer::Admit(const httplib::Request& req, const Access& access, Identity* who) const {
+  const auth::SecurityManager& sec = *security_;
+  if (access.kind == Access::kOpen || !sec.enabled()) {
+    who->superuser = true;
+    return Status::Ok();
+  }
+  auth::Presented presented;
+  // Presented holds views: the header strings live here until Authenticate returns.
+  const std::string authorization = req.get_header_value("Authorization");
+  const std::string on_behalf_of = req.get_header_value(kPrincipalHeader);
+  if (req.has_header("Authorization")) presented.authorization = authorization;
+  if (req.has_header(kPrincipalHeader)) presented.on_behalf_of = on_behalf_of;
+  auto identity = sec.Authenticate(presented);
+  if (!identity.ok()) return identity.status();
+  *who = std::move(identity).value();
+  // Only brokers forward: the mark changes how a request is served (never forwarded again,
+  // reserved consumer names).
+  if (IsForwarded(req) && !who->broker) {
+    return Status(Code::kForbidden, "only brokers may send forwarded requests");
+  }
+  switch (access.kind) {
+    case Access::kOpen:
+    case Access::kAuthenticated:
+      return Status::Ok();
+    case Access::kBroker:
+      return auth::SecurityManager::RequireBroker(*who);
+    case Access::kCluster:
+      return sec.Authorize(*who, auth::ResourceType::kCluster, "", access.op);
+    case Access::kTopic: {
+      const std::string topic = req.matches[1];
+      ZOOMQ_RETURN_IF_ERROR(NamesOk(topic, nullptr));
+      return sec.Authorize(*who, auth::ResourceType::kTopic, topic, access.op);
+    }
+    case Access::kGroup: {
+      const std::string topic = req.matches[1], group = req.matches[2];
+      ZOOMQ_RETURN_IF_ERROR(NamesOk(topic, &group));
+      return sec.AuthorizeGroup(*who, topic, group, access.op);
+    }
+  }
+  return Status::Internal("unknown access kind");
 }
 
 // --- Cluster -------------------------------------------------------------------------
 
-void HttpServer::Health(const httplib::Request&, httplib::Response& res) {
+void HttpServer::Health(const httplib::Request&, httplib::Response& res, const Identity& who) {
   BrokerService& svc = *service_;
   Status st = svc.health();
   cluster::Frontend* frontend = frontend_.load();
@@ -256,10 +337,16 @@ void HttpServer::Health(const httplib::Request&, httplib::Response& res) {
   Reply(res, st.ok() ? 200 : 503, j);
 }
 
-void HttpServer::Cluster(const httplib::Request&, httplib::Response& res) {
+void HttpServer::Cluster(const httplib::Request&, httplib::Response& res, const Identity& who) {
   BrokerService& svc = *service_;
+  const auth::SecurityManager& sec = *security_;
+  auto visible = [&](std::vector<zoomq::TopicInfo>& topics) {
+    std::erase_if(topics, [&](const zoomq::TopicInfo& t) { return !sec.SeesTopic(who, t.name); });
+  };
   if (cluster::Frontend* frontend = frontend_.load()) {
-    return Reply(res, 200, api::EncodeCluster(frontend->router().View()));
+    ClusterInfo v = frontend->router().View();
+    visible(v.topics);
+    return Reply(res, 200, api::EncodeCluster(v));
   }
   // Standalone: this broker is the whole cluster.
   const int32_t id = svc.options().broker_id;
@@ -273,10 +360,11 @@ void HttpServer::Cluster(const httplib::Request&, httplib::Response& res) {
     }
     v.topics.push_back(std::move(topic));
   }
+  visible(v.topics);
   Reply(res, 200, api::EncodeCluster(v));
 }
 
-void HttpServer::MetricsText(const httplib::Request&, httplib::Response& res) {
+void HttpServer::MetricsText(const httplib::Request&, httplib::Response& res, const Identity& who) {
   BrokerService& svc = *service_;
   res.status = 200;
   res.set_content(metrics_->Render(svc), "text/plain; version=0.0.4");
@@ -284,27 +372,39 @@ void HttpServer::MetricsText(const httplib::Request&, httplib::Response& res) {
 
 // --- Topics --------------------------------------------------------------------------
 
-void HttpServer::CreateTopic(const httplib::Request& req, httplib::Response& res) {
+void HttpServer::CreateTopic(const httplib::Request& req, httplib::Response& res,
+                             const Identity& who) {
   BrokerService& svc = *service_;
   auto body = ParseObject(req.body);
   if (!body.ok()) return Error(res, body.status());
   auto spec = TopicSpec::FromJson(body.value());
   if (!spec.ok()) return Error(res, spec.status());
-  cluster::Frontend* frontend = frontend_.load();
+  // Create on the topic (its name or a prefix of it), or on the cluster.
+  const auth::SecurityManager& sec = *security_;
+  if (Status st =
+          sec.Authorize(who, auth::ResourceType::kTopic, spec->name, auth::Operation::kCreate);
+      !st.ok() &&
+      !sec.Authorize(who, auth::ResourceType::kCluster, "", auth::Operation::kCreate).ok()) {
+    return Error(res, st);
+  }
+  auto frontend = FrontendFor(who);
   auto r = frontend ? frontend->CreateTopic(spec.value(), IsForwarded(req))
                     : svc.CreateTopic(spec.value());
   if (!r.ok()) return Error(res, r.status());
   Reply(res, r->created ? 201 : 200, api::EncodeTopic(ApiTopic(r->topic)));
 }
 
-void HttpServer::ListTopics(const httplib::Request&, httplib::Response& res) {
+void HttpServer::ListTopics(const httplib::Request&, httplib::Response& res, const Identity& who) {
   BrokerService& svc = *service_;
   std::vector<zoomq::TopicInfo> list;
-  for (const TopicInfo& t : svc.ListTopics()) list.push_back(ApiTopic(t));
+  for (const TopicInfo& t : svc.ListTopics()) {
+    if (security_->SeesTopic(who, t.name)) list.push_back(ApiTopic(t));
+  }
   Reply(res, 200, api::EncodeTopicList(list));
 }
 
-void HttpServer::DescribeTopic(const httplib::Request& req, httplib::Response& res) {
+void HttpServer::DescribeTopic(const httplib::Request& req, httplib::Response& res,
+                               const Identity& who) {
   BrokerService& svc = *service_;
   std::string topic = req.matches[1];
   if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
@@ -313,11 +413,12 @@ void HttpServer::DescribeTopic(const httplib::Request& req, httplib::Response& r
   Reply(res, 200, api::EncodeTopic(ApiTopic(r.value())));
 }
 
-void HttpServer::DeleteTopic(const httplib::Request& req, httplib::Response& res) {
+void HttpServer::DeleteTopic(const httplib::Request& req, httplib::Response& res,
+                             const Identity& who) {
   BrokerService& svc = *service_;
   std::string topic = req.matches[1];
   if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
-  cluster::Frontend* frontend = frontend_.load();
+  auto frontend = FrontendFor(who);
   Status st = frontend ? frontend->DeleteTopic(topic, IsForwarded(req)) : svc.DeleteTopic(topic);
   if (!st.ok()) return Error(res, st);
   res.status = 204;
@@ -325,13 +426,13 @@ void HttpServer::DeleteTopic(const httplib::Request& req, httplib::Response& res
 
 // --- Produce -------------------------------------------------------------------------
 
-void HttpServer::Produce(const httplib::Request& req, httplib::Response& res) {
+void HttpServer::Produce(const httplib::Request& req, httplib::Response& res, const Identity& who) {
   BrokerService& svc = *service_;
   std::string topic = req.matches[1];
   if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
   auto msgs = ParseProduce(req.body);
   if (!msgs.ok()) return Error(res, msgs.status());
-  cluster::Frontend* fwd = Fanout(req);
+  auto fwd = Fanout(req, who);
   auto r = fwd ? fwd->Produce(topic, std::move(msgs).value())
                : svc.Produce(topic, std::move(msgs).value());
   if (!r.ok()) return Error(res, r.status());
@@ -340,7 +441,8 @@ void HttpServer::Produce(const httplib::Request& req, httplib::Response& res) {
 
 // --- Groups --------------------------------------------------------------------------
 
-void HttpServer::CreateGroup(const httplib::Request& req, httplib::Response& res) {
+void HttpServer::CreateGroup(const httplib::Request& req, httplib::Response& res,
+                             const Identity& who) {
   BrokerService& svc = *service_;
   std::string topic = req.matches[1], group = req.matches[2];
   if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
@@ -354,7 +456,7 @@ void HttpServer::CreateGroup(const httplib::Request& req, httplib::Response& res
       return Error(res, Status::Invalid("field 'start' must be \"earliest\" or \"latest\""));
     }
   }
-  if (cluster::Frontend* fwd = Fanout(req)) {
+  if (auto fwd = Fanout(req, who)) {
     auto r = fwd->CreateGroup(topic, group, latest);
     if (!r.ok()) return Error(res, r.status());
     return Reply(res, r->created ? 201 : 200, api::EncodeGroup(r->info));
@@ -366,17 +468,18 @@ void HttpServer::CreateGroup(const httplib::Request& req, httplib::Response& res
   Reply(res, r.value() ? 201 : 200, api::EncodeGroup(info.value()));
 }
 
-void HttpServer::DescribeGroup(const httplib::Request& req, httplib::Response& res) {
+void HttpServer::DescribeGroup(const httplib::Request& req, httplib::Response& res,
+                               const Identity& who) {
   BrokerService& svc = *service_;
   std::string topic = req.matches[1], group = req.matches[2];
   if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
-  cluster::Frontend* fwd = Fanout(req);
+  auto fwd = Fanout(req, who);
   auto info = fwd ? fwd->DescribeGroup(topic, group) : svc.DescribeGroup(topic, group);
   if (!info.ok()) return Error(res, info.status());
   Reply(res, 200, api::EncodeGroup(info.value()));
 }
 
-void HttpServer::Pull(const httplib::Request& req, httplib::Response& res) {
+void HttpServer::Pull(const httplib::Request& req, httplib::Response& res, const Identity& who) {
   BrokerService& svc = *service_;
   std::string topic = req.matches[1], group = req.matches[2];
   if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
@@ -395,7 +498,7 @@ void HttpServer::Pull(const httplib::Request& req, httplib::Response& res) {
     if (!parsed.ok()) return Error(res, parsed.status());
     only = std::move(parsed).value();
   }
-  if (cluster::Frontend* fwd = Fanout(req)) {
+  if (auto fwd = Fanout(req, who)) {
     static std::atomic<uint64_t> anon{0};
     std::string name = consumer.value();
     // One name on every hop, so the leaders see one consumer.
@@ -416,7 +519,8 @@ void HttpServer::Pull(const httplib::Request& req, httplib::Response& res) {
   Reply(res, 200, RenderMessages(r.value(), in_flight));
 }
 
-void HttpServer::Subscribe(const httplib::Request& req, httplib::Response& res) {
+void HttpServer::Subscribe(const httplib::Request& req, httplib::Response& res,
+                           const Identity& who) {
   BrokerService& svc = *service_;
   std::string topic = req.matches[1], group = req.matches[2];
   if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
@@ -431,7 +535,7 @@ void HttpServer::Subscribe(const httplib::Request& req, httplib::Response& res) 
     return Error(res, Status(Code::kOverloaded, "too many open streams; retry later"));
   }
   static std::atomic<uint64_t> anon{0};
-  cluster::Frontend* fwd = Fanout(req);
+  auto fwd = Fanout(req, who);
   std::string name = consumer.value();
   if (name.empty()) {
     // In a cluster the name travels to other brokers: make it unique there too.
@@ -445,7 +549,8 @@ void HttpServer::Subscribe(const httplib::Request& req, httplib::Response& res) 
               res);
 }
 
-void HttpServer::LeaseVerbs(LeaseVerb verb, const httplib::Request& req, httplib::Response& res) {
+void HttpServer::LeaseVerbs(LeaseVerb verb, const httplib::Request& req, httplib::Response& res,
+                            const Identity& who) {
   BrokerService& svc = *service_;
   std::string topic = req.matches[1], group = req.matches[2];
   if (Status st = NamesOk(topic, &group); !st.ok()) return Error(res, st);
@@ -453,7 +558,7 @@ void HttpServer::LeaseVerbs(LeaseVerb verb, const httplib::Request& req, httplib
                        kMaxLeaseDelayMs);
   if (!body.ok()) return Error(res, body.status());
   Result<AckResult> r = Status::Internal("unreachable");
-  if (cluster::Frontend* fwd = Fanout(req)) {
+  if (auto fwd = Fanout(req, who)) {
     r = fwd->Lease(topic, group, verb, body->ids, body->number);
   } else if (verb == LeaseVerb::kAck) {
     r = svc.Ack(topic, group, body->ids);
@@ -474,7 +579,8 @@ void HttpServer::LeaseVerbs(LeaseVerb verb, const httplib::Request& req, httplib
 
 // --- Between brokers (docs/replication.md) -------------------------------------------
 
-void HttpServer::InternalControlledShutdown(const httplib::Request& req, httplib::Response& res) {
+void HttpServer::InternalControlledShutdown(const httplib::Request& req, httplib::Response& res,
+                                            const Identity& who) {
   auto broker = ParseNumber(Param(req, "broker"), "broker", 1, 1 << 30, -1);
   if (!broker.ok()) return Error(res, broker.status());
   if (broker.value() < 0) {
@@ -487,7 +593,8 @@ void HttpServer::InternalControlledShutdown(const httplib::Request& req, httplib
   Reply(res, 200, std::string("{}"));
 }
 
-void HttpServer::InternalInFlight(const httplib::Request& req, httplib::Response& res) {
+void HttpServer::InternalInFlight(const httplib::Request& req, httplib::Response& res,
+                                  const Identity& who) {
   BrokerService& svc = *service_;
   std::string topic = req.get_param_value("topic"), group = req.get_param_value("group"),
               consumer = req.get_param_value("consumer");
@@ -496,7 +603,8 @@ void HttpServer::InternalInFlight(const httplib::Request& req, httplib::Response
   Reply(res, 200, json{{"in_flight", svc.InFlight(topic, group, consumer)}});
 }
 
-void HttpServer::InternalFetch(const httplib::Request& req, httplib::Response& res) {
+void HttpServer::InternalFetch(const httplib::Request& req, httplib::Response& res,
+                               const Identity& who) {
   BrokerService& svc = *service_;
   FetchRequest f;
   f.topic = req.get_param_value("topic");
@@ -516,6 +624,12 @@ void HttpServer::InternalFetch(const httplib::Request& req, httplib::Response& r
   }
   f.partition = static_cast<int32_t>(partition.value());
   f.replica = static_cast<int32_t>(replica.value());
+  // A fetch moves the follower position the leader trusts: a broker speaks only for itself.
+  if (who.broker && *who.broker != f.replica) {
+    return Error(res, Status(Code::kForbidden, "broker " + std::to_string(*who.broker) +
+                                                   " may not fetch as replica " +
+                                                   std::to_string(f.replica)));
+  }
   f.offset = static_cast<uint64_t>(offset.value());
   f.group_offset = static_cast<uint64_t>(group_offset.value());
   f.epoch = epoch.value();
@@ -526,7 +640,8 @@ void HttpServer::InternalFetch(const httplib::Request& req, httplib::Response& r
   Reply(res, 200, EncodeFetchResponse(r.value()));
 }
 
-void HttpServer::InternalEpochEnd(const httplib::Request& req, httplib::Response& res) {
+void HttpServer::InternalEpochEnd(const httplib::Request& req, httplib::Response& res,
+                                  const Identity& who) {
   BrokerService& svc = *service_;
   std::string topic = req.get_param_value("topic");
   if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
@@ -540,7 +655,8 @@ void HttpServer::InternalEpochEnd(const httplib::Request& req, httplib::Response
   Reply(res, 200, json{{"epoch", r->first}, {"end_offset", r->second}});
 }
 
-void HttpServer::InternalLog(const httplib::Request& req, httplib::Response& res) {
+void HttpServer::InternalLog(const httplib::Request& req, httplib::Response& res,
+                             const Identity& who) {
   BrokerService& svc = *service_;
   std::string topic = req.get_param_value("topic");
   if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
@@ -557,7 +673,7 @@ void HttpServer::InternalLog(const httplib::Request& req, httplib::Response& res
 
 // --- Stream --------------------------------------------------------------------------
 
-void HttpServer::Read(const httplib::Request& req, httplib::Response& res) {
+void HttpServer::Read(const httplib::Request& req, httplib::Response& res, const Identity& who) {
   BrokerService& svc = *service_;
   std::string topic = req.matches[1];
   if (Status st = NamesOk(topic, nullptr); !st.ok()) return Error(res, st);
@@ -570,7 +686,7 @@ void HttpServer::Read(const httplib::Request& req, httplib::Response& res) {
   auto wait = ParseNumber(Param(req, "wait_ms"), "wait_ms", 0, 60000, 0);
   if (!wait.ok()) return Error(res, wait.status());
   std::optional<Result<StreamRead>> remote;
-  if (cluster::Frontend* fwd = Fanout(req)) {
+  if (auto fwd = Fanout(req, who)) {
     remote = fwd->Read(topic, partition.value(), from.value(), max.value(), wait.value());
   }
   auto r = remote ? std::move(*remote)

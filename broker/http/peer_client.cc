@@ -19,7 +19,9 @@ using SteadyClock = std::chrono::steady_clock;
 namespace {
 
 // Idle keep-alive connections to other brokers, one per request in flight (an httplib Client
-// serializes its requests). A connection idle for longer than kMaxIdle is dropped rather than
+// serializes its requests). Every client of a process presents the same credentials (the
+// broker's own; the principal it acts for is a per-request header), so the pool is keyed by
+// URL only. A connection idle for longer than kMaxIdle is dropped rather than
 // reused: the other broker closes idle connections after its keep-alive timeout (1 s by
 // default), and a request sent into a closing connection fails.
 class ClientPool {
@@ -27,7 +29,8 @@ class ClientPool {
   static constexpr auto kMaxIdle = std::chrono::milliseconds(500);
   static constexpr size_t kMaxIdlePerUrl = 64;
 
-  std::unique_ptr<httplib::Client> Acquire(const std::string& url) {
+  std::unique_ptr<httplib::Client> Acquire(const std::string& url,
+                                           const net::ClientCredentials& credentials) {
     std::unique_ptr<httplib::Client> stale;  // closed outside the lock
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -41,9 +44,7 @@ class ClientPool {
         idle.clear();  // everything below `last` is older still
       }
     }
-    auto c = std::make_unique<httplib::Client>(url);
-    c->set_keep_alive(true);
-    c->set_tcp_nodelay(true);
+    auto c = net::MakeHttpClient(url, credentials);
     c->set_connection_timeout(1, 0);
     c->set_write_timeout(10, 0);
     return c;
@@ -70,19 +71,17 @@ ClientPool& Pool() {
   return *pool;
 }
 
-struct Answer {
-  int status = 0;
-  std::string body;
-};
+}  // namespace
 
-// One request to another broker: its answer when it is 2xx, else its error as a Status (or
-// UNAVAILABLE naming the broker when it did not answer).
-Result<Answer> Call(const std::string& url, const char* method, const std::string& target,
-                    const std::string& body, TimeMs timeout_ms) {
-  auto client = Pool().Acquire(url);
+Result<HttpPeerClient::Answer> HttpPeerClient::Call(const std::string& url, const char* method,
+                                                    const std::string& target,
+                                                    const std::string& body,
+                                                    TimeMs timeout_ms) const {
+  auto client = Pool().Acquire(url, credentials_);
   const TimeMs t = std::max<TimeMs>(timeout_ms, 1000);
   client->set_read_timeout(t / 1000, (t % 1000) * 1000);
-  const httplib::Headers headers = {{kForwardedHeader, "1"}};
+  httplib::Headers headers = {{kForwardedHeader, "1"}};
+  if (!principal_.empty()) headers.emplace(kPrincipalHeader, principal_);
   const std::string method_name = method;
   httplib::Result res = [&] {
     if (method_name == "GET") return client->Get(target, headers);
@@ -101,6 +100,8 @@ Result<Answer> Call(const std::string& url, const char* method, const std::strin
   if (Status st = StatusOfAnswer(a.status, a.body); !st.ok()) return st;
   return a;
 }
+
+namespace {
 
 // An answer that does not have its shape: the broker is not answering as a broker should.
 Status Garbled(const std::string& url, const Status& st) {
@@ -122,8 +123,8 @@ std::string GroupPath(const std::string& topic, const std::string& group) {
 Result<std::vector<ProduceResult>> HttpPeerClient::Produce(
     const std::string& url, const std::string& topic,
     const std::vector<const ProduceMessage*>& messages, TimeMs timeout_ms) {
-  auto a = Call(url, "POST", "/v1/topics/" + topic + "/messages", EncodeProduce(messages),
-                timeout_ms);
+  auto a =
+      Call(url, "POST", "/v1/topics/" + topic + "/messages", EncodeProduce(messages), timeout_ms);
   if (!a.ok()) return a.status();
   return Named(url, api::DecodeProduceResults(a->body));
 }
@@ -131,8 +132,9 @@ Result<std::vector<ProduceResult>> HttpPeerClient::Produce(
 Result<cluster::PeerPullAnswer> HttpPeerClient::Pull(const std::string& url,
                                                      const cluster::PeerPull& pull,
                                                      TimeMs timeout_ms) {
-  std::string target = GroupPath(pull.topic, pull.group) + "/messages?max=" +
-                       std::to_string(pull.max) + "&wait_ms=0&consumer=" + pull.consumer;
+  std::string target = GroupPath(pull.topic, pull.group) +
+                       "/messages?max=" + std::to_string(pull.max) +
+                       "&wait_ms=0&consumer=" + pull.consumer;
   if (pull.visibility) target += "&visibility_ms=" + std::to_string(*pull.visibility);
   auto a = Call(url, "GET", target, "", timeout_ms);
   if (!a.ok()) return a.status();
@@ -146,10 +148,10 @@ Result<cluster::PeerPullAnswer> HttpPeerClient::Pull(const std::string& url,
 Result<size_t> HttpPeerClient::InFlight(const std::string& url, const std::string& topic,
                                         const std::string& group, const std::string& consumer,
                                         TimeMs timeout_ms) {
-  auto a = Call(url, "GET",
-                "/internal/v1/in_flight?topic=" + topic + "&group=" + group +
-                    "&consumer=" + consumer,
-                "", timeout_ms);
+  auto a =
+      Call(url, "GET",
+           "/internal/v1/in_flight?topic=" + topic + "&group=" + group + "&consumer=" + consumer,
+           "", timeout_ms);
   if (!a.ok()) return a.status();
   auto j = nlohmann::json::parse(a->body, nullptr, false);
   if (!j.is_object() || !j.contains("in_flight") || !j["in_flight"].is_number_unsigned()) {
@@ -159,7 +161,7 @@ Result<size_t> HttpPeerClient::InFlight(const std::string& url, const std::strin
 }
 
 Result<AckResult> HttpPeerClient::Lease(const std::string& url, const cluster::PeerLease& lease,
-                                         TimeMs timeout_ms) {
+                                        TimeMs timeout_ms) {
   nlohmann::json req = {{"ids", lease.ids}};
   if (const char* field = LeaseVerbNumberField(lease.verb); field && lease.number) {
     req[field] = *lease.number;
@@ -178,8 +180,7 @@ Result<GroupInfo> HttpPeerClient::DescribeGroup(const std::string& url, const st
 }
 
 Result<bool> HttpPeerClient::CreateGroup(const std::string& url, const std::string& topic,
-                                         const std::string& group, bool latest,
-                                         TimeMs timeout_ms) {
+                                         const std::string& group, bool latest, TimeMs timeout_ms) {
   auto a = Call(url, "PUT", GroupPath(topic, group),
                 latest ? R"({"start":"latest"})" : R"({"start":"earliest"})", timeout_ms);
   if (!a.ok()) return a.status();
@@ -220,8 +221,8 @@ Status HttpPeerClient::DeleteTopic(const std::string& url, const std::string& to
 
 Status HttpPeerClient::ControlledShutdown(const std::string& url, int32_t broker,
                                           TimeMs timeout_ms) {
-  return Call(url, "POST", "/internal/v1/controlled_shutdown?broker=" + std::to_string(broker),
-              "", timeout_ms)
+  return Call(url, "POST", "/internal/v1/controlled_shutdown?broker=" + std::to_string(broker), "",
+              timeout_ms)
       .status();
 }
 

@@ -14,31 +14,33 @@ using nlohmann::json;
 
 namespace {
 
-httplib::Client& ClientFor(const std::string& url, TimeMs read_timeout_ms) {
+// One keep-alive client per thread and leader. Every transport of a process presents the same
+// credentials (the broker's own), so clients are not keyed by them.
+httplib::Client& ClientFor(const std::string& url, const net::ClientCredentials& credentials,
+                           TimeMs read_timeout_ms) {
   thread_local std::map<std::string, std::unique_ptr<httplib::Client>> clients;
   auto& c = clients[url];
   if (!c) {
-    c = std::make_unique<httplib::Client>(url);
-    c->set_keep_alive(true);
-    c->set_tcp_nodelay(true);
+    c = net::MakeHttpClient(url, credentials);
     c->set_connection_timeout(1, 0);
   }
   c->set_read_timeout(read_timeout_ms / 1000, (read_timeout_ms % 1000) * 1000);
   return *c;
 }
 
-Result<json> Get(const std::string& url, const std::string& path, TimeMs timeout_ms) {
-  auto res = ClientFor(url, timeout_ms).Get(path);
+Result<json> Get(const std::string& url, const net::ClientCredentials& credentials,
+                 const std::string& path, TimeMs timeout_ms) {
+  auto res = ClientFor(url, credentials, timeout_ms).Get(path);
   if (!res) return Status::Unavailable(url + path + ": " + httplib::to_string(res.error()));
   json j = json::parse(res->body, nullptr, false);
   if (j.is_discarded()) return Status::Unavailable(url + ": answer is not JSON");
   if (res->status != 200) {
     std::string code = j.contains("error") ? j["error"].value("code", "") : "";
     std::string message = j.contains("error") ? j["error"].value("message", "") : res->body;
-    Code c = code == "STALE_EPOCH"   ? Code::kStaleEpoch
-             : code == "NOT_LEADER"  ? Code::kNotLeader
+    Code c = code == "STALE_EPOCH"       ? Code::kStaleEpoch
+             : code == "NOT_LEADER"      ? Code::kNotLeader
              : code == "TOPIC_NOT_FOUND" ? Code::kTopicNotFound
-                                        : Code::kUnavailable;
+                                         : Code::kUnavailable;
     return Status(c, url + ": " + message);
   }
   return j;
@@ -49,9 +51,12 @@ Result<json> Get(const std::string& url, const std::string& path, TimeMs timeout
 std::string EncodeFetchResponse(const FetchResponse& r) {
   json entries = json::array();
   for (const StoredMessage& m : r.entries) {
-    json e = {{"offset", m.offset},       {"epoch", m.epoch},
-              {"ts", m.timestamp_ms},     {"key_hash", m.key_hash},
-              {"value_b64", Base64Encode(m.value)}, {"is_bytes", m.value_is_bytes},
+    json e = {{"offset", m.offset},
+              {"epoch", m.epoch},
+              {"ts", m.timestamp_ms},
+              {"key_hash", m.key_hash},
+              {"value_b64", Base64Encode(m.value)},
+              {"is_bytes", m.value_is_bytes},
               {"bytes", m.bytes}};
     if (m.key) e["key"] = *m.key;
     if (m.headers_json) e["headers"] = *m.headers_json;
@@ -110,20 +115,17 @@ Result<FetchResponse> DecodeFetchResponse(const std::string& body) {
 
 Result<FetchResponse> HttpPeerTransport::Fetch(const std::string& leader_url,
                                                const FetchRequest& req) {
-  std::string path = "/internal/v1/fetch?topic=" + req.topic +
-                     "&partition=" + std::to_string(req.partition) +
-                     "&replica=" + std::to_string(req.replica) +
-                     "&offset=" + std::to_string(req.offset) +
-                     "&group_offset=" + std::to_string(req.group_offset) +
-                     "&epoch=" + std::to_string(req.epoch) +
-                     "&max_bytes=" + std::to_string(req.max_bytes) +
-                     "&wait_ms=" + std::to_string(req.wait_ms);
-  auto res = ClientFor(leader_url, req.wait_ms + 5000).Get(path);
+  std::string path =
+      "/internal/v1/fetch?topic=" + req.topic + "&partition=" + std::to_string(req.partition) +
+      "&replica=" + std::to_string(req.replica) + "&offset=" + std::to_string(req.offset) +
+      "&group_offset=" + std::to_string(req.group_offset) + "&epoch=" + std::to_string(req.epoch) +
+      "&max_bytes=" + std::to_string(req.max_bytes) + "&wait_ms=" + std::to_string(req.wait_ms);
+  auto res = ClientFor(leader_url, credentials_, req.wait_ms + 5000).Get(path);
   if (!res) return Status::Unavailable(leader_url + ": " + httplib::to_string(res.error()));
   if (res->status != 200) {
     auto j = json::parse(res->body, nullptr, false);
     std::string code = j.is_object() && j.contains("error") ? j["error"].value("code", "") : "";
-    Code c = code == "STALE_EPOCH" ? Code::kStaleEpoch
+    Code c = code == "STALE_EPOCH"  ? Code::kStaleEpoch
              : code == "NOT_LEADER" ? Code::kNotLeader
                                     : Code::kUnavailable;
     return Status(c, leader_url + ": fetch answered " + std::to_string(res->status));
@@ -133,9 +135,9 @@ Result<FetchResponse> HttpPeerTransport::Fetch(const std::string& leader_url,
 
 Result<std::pair<int64_t, uint64_t>> HttpPeerTransport::EpochEnd(const std::string& leader_url,
                                                                  const std::string& topic,
-                                                                 int32_t partition,
-                                                                 int64_t epoch, bool group_log) {
-  auto j = Get(leader_url,
+                                                                 int32_t partition, int64_t epoch,
+                                                                 bool group_log) {
+  auto j = Get(leader_url, credentials_,
                "/internal/v1/epoch_end?topic=" + topic + "&partition=" + std::to_string(partition) +
                    "&epoch=" + std::to_string(epoch) + (group_log ? "&log=group" : ""),
                5000);

@@ -14,7 +14,7 @@ namespace {
 struct Stream {
   SubscribeParams params;
   std::chrono::steady_clock::time_point last_write;
-  cluster::Frontend* fwd;  // cluster: also pull from the remote leaders
+  std::shared_ptr<cluster::Frontend> fwd;  // cluster: also pull from the remote leaders
   cluster::Frontend::RemoteStream remote;
 };
 
@@ -74,10 +74,10 @@ bool Step(BrokerService& svc, Stream& st, httplib::DataSink& sink) {
 
 }  // namespace
 
-void StreamGroup(BrokerService& svc, cluster::Frontend* frontend, SubscribeParams params,
-                 httplib::Response& res) {
+void StreamGroup(BrokerService& svc, std::shared_ptr<cluster::Frontend> frontend,
+                 SubscribeParams params, httplib::Response& res) {
   auto st = std::make_shared<Stream>(
-      Stream{std::move(params), std::chrono::steady_clock::now(), frontend, {}});
+      Stream{std::move(params), std::chrono::steady_clock::now(), std::move(frontend), {}});
   res.status = 200;
   res.set_header("Cache-Control", "no-cache");
   res.set_chunked_content_provider(

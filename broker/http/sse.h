@@ -4,6 +4,7 @@
 // the cluster Frontend (their leases count towards the prefetch as the leaders last reported).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -27,8 +28,9 @@ struct SubscribeParams {
 // Answers 200 text/event-stream on `res` and streams until the client leaves, the broker
 // stops or a pull fails (an `error` event). REQUIRES: a waiter slot admitted for this stream
 // (BrokerService::AdmitWaiter); the stream releases it when it ends.
-// `frontend`: in a cluster, for a client's stream (nullptr standalone or when forwarded).
-void StreamGroup(BrokerService& svc, cluster::Frontend* frontend, SubscribeParams params,
-                 httplib::Response& res);
+// `frontend`: in a cluster, for a client's stream (nullptr standalone or when forwarded); the
+// stream keeps it until it ends.
+void StreamGroup(BrokerService& svc, std::shared_ptr<cluster::Frontend> frontend,
+                 SubscribeParams params, httplib::Response& res);
 
 }  // namespace zoomq::broker::http

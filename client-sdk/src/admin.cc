@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <future>
-
 #include <nlohmann/json.hpp>
 
 #include "cluster_view.h"
@@ -10,6 +9,7 @@
 #include "retry.h"
 #include "zoomq/client/consumer.h"
 #include "zoomq/client/producer.h"
+#include "zoomq/common/json_get.h"
 
 namespace zoomq {
 
@@ -38,8 +38,7 @@ class Admin::Impl {
 
   // One request to any live broker, failing over to the next on no answer or a 503, within
   // one request_timeout overall.
-  HttpResponse Send(const std::string& method, const std::string& target,
-                    std::string body = "") {
+  HttpResponse Send(const std::string& method, const std::string& target, std::string body = "") {
     HttpRequest req{method, "", target, std::move(body), options_.request_timeout};
     return client_internal::SendToAnyBroker(view_, *transport_, std::move(req),
                                             Clock::now() + options_.request_timeout);
@@ -69,15 +68,16 @@ Result<std::vector<ReceivedMessage>> Admin::Impl::DlqPeek(const std::string& top
   std::vector<ReceivedMessage> out;
   // By partition, then offset: a stream read of each partition from its first offset.
   std::vector<PartitionInfo> parts = info->partition_info;
-  std::sort(parts.begin(), parts.end(),
-            [](const PartitionInfo& a, const PartitionInfo& b) { return a.partition < b.partition; });
+  std::sort(parts.begin(), parts.end(), [](const PartitionInfo& a, const PartitionInfo& b) {
+    return a.partition < b.partition;
+  });
   for (const PartitionInfo& p : parts) {
     int64_t from = p.first_offset;
     while (static_cast<int>(out.size()) < max) {
       const int ask = std::min(1000, max - static_cast<int>(out.size()));
-      HttpResponse res = Send("GET", "/v1/topics/" + UrlEncode(dlq) + "/partitions/" +
-                                         std::to_string(p.partition) + "/messages?from=" +
-                                         std::to_string(from) + "&max=" + std::to_string(ask));
+      HttpResponse res = Send(
+          "GET", "/v1/topics/" + UrlEncode(dlq) + "/partitions/" + std::to_string(p.partition) +
+                     "/messages?from=" + std::to_string(from) + "&max=" + std::to_string(ask));
       ZOOMQ_RETURN_IF_ERROR(StatusOf(res));
       int64_t hwm = -1;
       auto page = client_internal::DecodeMessages(dlq, res.body, &hwm);
@@ -193,8 +193,8 @@ Result<GroupInfo> Admin::DescribeGroup(const std::string& topic, const std::stri
 
 Status Admin::CreateGroup(const std::string& topic, const std::string& group,
                           const std::string& start) {
-  return StatusOf(impl_->Send("PUT", "/v1/topics/" + UrlEncode(topic) + "/groups/" +
-                                         UrlEncode(group),
+  return StatusOf(impl_->Send("PUT",
+                              "/v1/topics/" + UrlEncode(topic) + "/groups/" + UrlEncode(group),
                               nlohmann::json{{"start", start}}.dump()));
 }
 
@@ -206,6 +206,118 @@ Result<std::vector<ReceivedMessage>> Admin::DlqPeek(const std::string& topic, in
 Result<int64_t> Admin::DlqRedrive(const std::string& topic, int64_t max) {
   if (max <= 0) return int64_t{0};
   return impl_->DlqRedrive(topic, max);
+}
+
+// ---- security administration ----
+
+namespace {
+
+using nlohmann::json;
+
+// A JSON object from an answer's body, or UNAVAILABLE when the broker sent something else.
+Result<json> ObjectOf(const HttpResponse& res) {
+  ZOOMQ_RETURN_IF_ERROR(StatusOf(res));
+  json j = json::parse(res.body, nullptr, false);
+  if (!j.is_object()) return Status::Unavailable("the broker's answer is not a JSON object");
+  return j;
+}
+
+UserInfo UserOf(const json& j) {
+  return {JsonGet<std::string>(j, "name", ""), JsonGet<int64_t>(j, "created_ms", 0)};
+}
+
+TokenInfo TokenOf(const json& j) {
+  return {JsonGet<std::string>(j, "id", ""), JsonGet<std::string>(j, "user", ""),
+          JsonGet<int64_t>(j, "created_ms", 0), JsonGet<std::string>(j, "description", ""),
+          JsonGet<std::string>(j, "token", "")};
+}
+
+AclInfo AclOf(const json& j) {
+  AclInfo a;
+  a.id = JsonGet<int64_t>(j, "id", 0);
+  a.principal = JsonGet<std::string>(j, "principal", "");
+  a.resource = JsonGet<std::string>(j, "resource", "");
+  a.name = JsonGet<std::string>(j, "name", "");
+  a.pattern = JsonGet<std::string>(j, "pattern", "literal");
+  a.operation = JsonGet<std::string>(j, "operation", "");
+  return a;
+}
+
+template <typename T, typename F>
+Result<std::vector<T>> ListOf(const HttpResponse& res, const char* field, F decode) {
+  auto j = ObjectOf(res);
+  if (!j.ok()) return j.status();
+  std::vector<T> out;
+  auto it = j->find(field);
+  if (it == j->end() || !it->is_array()) {
+    return Status::Unavailable(std::string("the broker's answer has no '") + field + "' list");
+  }
+  for (const json& e : *it) {
+    if (e.is_object()) out.push_back(decode(e));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<CallerInfo> Admin::WhoAmI() {
+  auto j = ObjectOf(impl_->Send("GET", "/v1/security/whoami"));
+  if (!j.ok()) return j.status();
+  return CallerInfo{JsonGet<bool>(*j, "security", false), JsonGet<std::string>(*j, "principal", ""),
+                    JsonGet<bool>(*j, "superuser", false)};
+}
+
+Result<std::vector<UserInfo>> Admin::ListUsers() {
+  return ListOf<UserInfo>(impl_->Send("GET", "/v1/security/users"), "users", UserOf);
+}
+
+Result<UserInfo> Admin::CreateUser(const std::string& name) {
+  auto j = ObjectOf(impl_->Send("POST", "/v1/security/users", json{{"name", name}}.dump()));
+  if (!j.ok()) return j.status();
+  return UserOf(*j);
+}
+
+Status Admin::DeleteUser(const std::string& name) {
+  return StatusOf(impl_->Send("DELETE", "/v1/security/users/" + UrlEncode(name)));
+}
+
+Result<TokenInfo> Admin::CreateToken(const std::string& user, const std::string& description) {
+  auto j = ObjectOf(impl_->Send("POST", "/v1/security/users/" + UrlEncode(user) + "/tokens",
+                                json{{"description", description}}.dump()));
+  if (!j.ok()) return j.status();
+  return TokenOf(*j);
+}
+
+Result<std::vector<TokenInfo>> Admin::ListTokens(const std::string& user) {
+  std::string target = "/v1/security/tokens";
+  if (!user.empty()) target += "?user=" + UrlEncode(user);
+  return ListOf<TokenInfo>(impl_->Send("GET", target), "tokens", TokenOf);
+}
+
+Status Admin::RevokeToken(const std::string& id) {
+  return StatusOf(impl_->Send("DELETE", "/v1/security/tokens/" + UrlEncode(id)));
+}
+
+Result<std::vector<AclInfo>> Admin::ListAcls() {
+  return ListOf<AclInfo>(impl_->Send("GET", "/v1/security/acls"), "acls", AclOf);
+}
+
+Result<AclInfo> Admin::CreateAcl(const AclInfo& rule) {
+  json body = {{"principal", rule.principal},
+               {"resource", rule.resource},
+               {"pattern", rule.pattern},
+               {"operation", rule.operation}};
+  if (!rule.name.empty()) body["name"] = rule.name;
+  HttpResponse res = impl_->Send("POST", "/v1/security/acls", body.dump());
+  auto j = ObjectOf(res);
+  if (!j.ok()) return j.status();
+  AclInfo out = AclOf(*j);
+  out.created = res.status == 201;
+  return out;
+}
+
+Status Admin::DeleteAcl(int64_t id) {
+  return StatusOf(impl_->Send("DELETE", "/v1/security/acls/" + std::to_string(id)));
 }
 
 }  // namespace zoomq

@@ -1,6 +1,7 @@
 #include "cluster_harness.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <sstream>
 
 #include "zoomq/proc/zookeeper.h"  // ZooKeeper config, command, readiness (tools/proc)
+#include "zoomq/security/token.h"
 
 namespace zoomq::cluster_testing {
 
@@ -48,12 +50,14 @@ std::string ListString(const std::vector<int>& v) {
   return s + "]";
 }
 
-std::unique_ptr<httplib::Client> ShortClient(int port, milliseconds connect, milliseconds read) {
+std::unique_ptr<httplib::Client> ShortClient(int port, milliseconds connect, milliseconds read,
+                                             const std::string& token = "") {
   auto c = std::make_unique<httplib::Client>("127.0.0.1", port);
   c->set_connection_timeout(connect);
   c->set_read_timeout(read);
   c->set_write_timeout(read);
   c->set_tcp_nodelay(true);
+  if (!token.empty()) c->set_bearer_token_auth(token);
   return c;
 }
 
@@ -102,6 +106,12 @@ std::string ReplicaReport::Summary() const {
 Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
   IgnoreSigpipe();
   dir_ = MakeTempDir("zoomq-cluster");
+  if (!options_.admin_token.empty()) {
+    const std::string path = dir_ + "/admin.token";
+    std::ofstream(path) << options_.admin_token << "\n";
+    ::chmod(path.c_str(), 0600);
+    options_.extra_args.insert(options_.extra_args.end(), {"--admin-token-file", path});
+  }
   for (int id = 1; id <= options_.brokers; ++id) {
     zoomq::proc::BrokerCommand c;
     c.id = id;
@@ -128,8 +138,9 @@ std::string Cluster::LogTail(int id, size_t max_bytes) const {
 
 void Cluster::DumpLogs(size_t max_bytes) const {
   for (const auto& [id, b] : brokers_) {
-    std::fprintf(stderr, "---- broker %d log (%s), last bytes ----\n%s---- end of broker %d log ----\n",
-                 id, LogPath(id).c_str(), LogTail(id, max_bytes).c_str(), id);
+    std::fprintf(stderr,
+                 "---- broker %d log (%s), last bytes ----\n%s---- end of broker %d log ----\n", id,
+                 LogPath(id).c_str(), LogTail(id, max_bytes).c_str(), id);
   }
 }
 
@@ -166,7 +177,8 @@ std::vector<std::string> Cluster::BrokerArgs(int id) const {
           std::set<int> want;
           for (int l : LiveIds()) want.insert(l);
           if (seen != want) {
-            last = "broker " + std::to_string(id) + " sees brokers " + v->value("brokers", Json()).dump();
+            last = "broker " + std::to_string(id) + " sees brokers " +
+                   v->value("brokers", Json()).dump();
             return false;
           }
           const int c = v->value("controller", -1);
@@ -184,8 +196,8 @@ std::vector<std::string> Cluster::BrokerArgs(int id) const {
       },
       timeout, milliseconds(50));
   if (ok) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "cluster membership not complete within "
-                                       << timeout.count() << " ms: " << last;
+  return ::testing::AssertionFailure()
+         << "cluster membership not complete within " << timeout.count() << " ms: " << last;
 }
 
 ZooKeeperEnsemble::ZooKeeperEnsemble(int n) : dir_(MakeTempDir("zoomq-zk-ensemble")) {
@@ -204,8 +216,8 @@ ZooKeeperEnsemble::~ZooKeeperEnsemble() {
 
 std::string ZooKeeperEnsemble::hosts() const {
   std::string s;
-  for (int port : client_ports_) s += (s.empty() ? "" : ",") + std::string("127.0.0.1:") +
-                                      std::to_string(port);
+  for (int port : client_ports_)
+    s += (s.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(port);
   return s;
 }
 
@@ -246,8 +258,8 @@ void ZooKeeperEnsemble::Kill(int i) { processes_[i]->Kill(); }
       },
       timeout, milliseconds(50));
   if (ok) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "ensemble not serving within " << timeout.count()
-                                       << " ms (logs under " << dir_ << ")";
+  return ::testing::AssertionFailure()
+         << "ensemble not serving within " << timeout.count() << " ms (logs under " << dir_ << ")";
 }
 
 ::testing::AssertionResult Cluster::Start(milliseconds timeout) {
@@ -331,7 +343,7 @@ std::map<int, std::string> Cluster::Urls() const {
 }
 
 std::optional<Json> Cluster::View(int id, milliseconds timeout) const {
-  auto c = ShortClient(Port(id), milliseconds(300), timeout);
+  auto c = ShortClient(Port(id), milliseconds(300), timeout, options_.admin_token);
   auto res = c->Get("/v1/cluster");
   if (!res || res->status != 200) return std::nullopt;
   Json j = Json::parse(res->body, nullptr, false);
@@ -340,8 +352,8 @@ std::optional<Json> Cluster::View(int id, milliseconds timeout) const {
 }
 
 namespace {
-std::optional<PartitionView> FindPartition(const Json& view, int reporter,
-                                           const std::string& topic, int partition) {
+std::optional<PartitionView> FindPartition(const Json& view, int reporter, const std::string& topic,
+                                           int partition) {
   if (!view.contains("topics") || !view["topics"].is_array()) return std::nullopt;
   for (const auto& t : view["topics"]) {
     if (!t.is_object() || t.value("name", "") != topic) continue;
@@ -407,8 +419,7 @@ std::optional<PartitionView> Cluster::WaitForLeader(
         // The leader must know it leads at that epoch.
         bool leader_knows = false;
         for (const auto& pv : views) {
-          if (pv.reporter == best->leader && pv.epoch == best->epoch &&
-              pv.leader == best->leader) {
+          if (pv.reporter == best->leader && pv.epoch == best->epoch && pv.leader == best->leader) {
             leader_knows = true;
           }
         }
@@ -446,6 +457,7 @@ int Cluster::Controller() {
       continue;
     }
     Http http(Port(controller), milliseconds(10000));
+    if (!options_.admin_token.empty()) http.client().set_bearer_token_auth(options_.admin_token);
     auto r = http.Post("/v1/topics", body);
     if (r.status == 201 || r.status == 200) {
       created = true;
@@ -454,7 +466,8 @@ int Cluster::Controller() {
       std::this_thread::sleep_for(milliseconds(100));  // ok: see comment / poll with deadline
     }
   }
-  if (!created) return ::testing::AssertionFailure() << "cannot create topic " << name << ": " << last;
+  if (!created)
+    return ::testing::AssertionFailure() << "cannot create topic " << name << ": " << last;
   const int rf = body.value("replication_factor", std::min(3, options_.brokers));
   const int partitions = body.value("partitions", 1);
   const bool ok = WaitFor(
@@ -474,9 +487,9 @@ int Cluster::Controller() {
             }
             if (pv->leader <= 0 || static_cast<int>(pv->isr.size()) != rf ||
                 static_cast<int>(pv->replicas.size()) != rf) {
-              last = "broker " + std::to_string(id) + " reports " + name + "/" +
-                     std::to_string(p) + " leader " + std::to_string(pv->leader) + " isr " +
-                     ListString(pv->isr) + " replicas " + ListString(pv->replicas);
+              last = "broker " + std::to_string(id) + " reports " + name + "/" + std::to_string(p) +
+                     " leader " + std::to_string(pv->leader) + " isr " + ListString(pv->isr) +
+                     " replicas " + ListString(pv->replicas);
               return false;
             }
           }
@@ -487,14 +500,18 @@ int Cluster::Controller() {
                std::chrono::duration_cast<milliseconds>(deadline - Clock::now())),
       milliseconds(20));
   if (!ok) {
-    return ::testing::AssertionFailure() << "topic " << name << " not ready on every broker: "
-                                         << last;
+    return ::testing::AssertionFailure()
+           << "topic " << name << " not ready on every broker: " << last;
   }
   return ::testing::AssertionSuccess();
 }
 
 std::optional<Json> Cluster::ReplicaLog(int id, const std::string& topic, int partition) {
-  auto c = ShortClient(Port(id), milliseconds(500), milliseconds(10000));
+  // A route between brokers: the harness presents a broker credential (broker 0's).
+  const std::string credential = options_.admin_token.empty()
+                                     ? ""
+                                     : zoomq::security::BrokerCredential(options_.admin_token, 0);
+  auto c = ShortClient(Port(id), milliseconds(500), milliseconds(10000), credential);
   auto res = c->Get("/internal/v1/log?topic=" + topic + "&partition=" + std::to_string(partition));
   if (!res || res->status != 200) return std::nullopt;
   Json j = Json::parse(res->body, nullptr, false);
@@ -577,8 +594,8 @@ ReplicaReport Cluster::CompareReplicas(const std::string& topic, int partition,
   return report;
 }
 
-::testing::AssertionResult Cluster::WaitReplicasConverged(const std::string& topic,
-                                                          int partition, milliseconds timeout,
+::testing::AssertionResult Cluster::WaitReplicasConverged(const std::string& topic, int partition,
+                                                          milliseconds timeout,
                                                           ReplicaReport* out) {
   ReplicaReport report;
   const bool ok = WaitFor(
@@ -595,13 +612,14 @@ ReplicaReport Cluster::CompareReplicas(const std::string& topic, int partition,
       timeout, milliseconds(100));
   if (out) *out = report;
   if (ok) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << topic << "/" << partition
-                                       << ": replicas did not converge within "
-                                       << timeout.count() << " ms: " << report.Summary();
+  return ::testing::AssertionFailure()
+         << topic << "/" << partition << ": replicas did not converge within " << timeout.count()
+         << " ms: " << report.Summary();
 }
 
 std::vector<Json> Cluster::ReadPartition(int id, const std::string& topic, int partition) {
   Http http(Port(id), milliseconds(10000));
+  if (!options_.admin_token.empty()) http.client().set_bearer_token_auth(options_.admin_token);
   return zoomq::testing::ReadAll(http, topic, partition, 0);
 }
 
@@ -690,10 +708,11 @@ void Producer::Run(int thread) {
     rec.thread = thread;
     rec.seq = seq;
     rec.first_sent = Clock::now();
-    const Json body = {{"messages",
-                        Json::array({{{"id", rec.id},
-                                      {"partition", options_.partition},
-                                      {"value", {{"id", rec.id}, {"thread", thread}, {"seq", seq}}}}})}};
+    const Json body = {
+        {"messages",
+         Json::array({{{"id", rec.id},
+                       {"partition", options_.partition},
+                       {"value", {{"id", rec.id}, {"thread", thread}, {"seq", seq}}}}})}};
     const std::string path = "/v1/topics/" + options_.topic + "/messages";
     milliseconds backoff = options_.backoff_initial;
     size_t index;
@@ -769,7 +788,8 @@ void Producer::Run(int thread) {
       std::this_thread::sleep_for(backoff);  // ok: see comment / poll with deadline
       backoff = std::min(backoff * 2, options_.backoff_max);
     }
-    if (options_.interval.count() > 0) std::this_thread::sleep_for(options_.interval);  // ok: see comment / poll with deadline
+    if (options_.interval.count() > 0)
+      std::this_thread::sleep_for(options_.interval);  // ok: see comment / poll with deadline
   }
   ++done_threads_;
 }
@@ -797,8 +817,7 @@ std::vector<Clock::time_point> Producer::AckTimes() const {
   return t;
 }
 
-int64_t Producer::OutageAround(Clock::time_point t, milliseconds before,
-                               milliseconds after) const {
+int64_t Producer::OutageAround(Clock::time_point t, milliseconds before, milliseconds after) const {
   auto times = AckTimes();
   auto lo = std::lower_bound(times.begin(), times.end(), t - before);
   auto hi = std::upper_bound(times.begin(), times.end(), t + after);
@@ -883,8 +902,7 @@ std::string MessageId(const Json& m) {
     } else if (r.offset >= 0 && it->second.front() != r.offset) {
       problems.push_back("id " + r.id + " answered offset " + std::to_string(r.offset) +
                          " by broker " + std::to_string(r.acked_by) + " at " + r.acked_wall +
-                         " but is at offset " +
-                         std::to_string(it->second.front()));
+                         " but is at offset " + std::to_string(it->second.front()));
     }
   }
   if (problems.empty()) return ::testing::AssertionSuccess();

@@ -35,7 +35,7 @@
 #include <thread>
 #include <vector>
 
-#include "broker_process.h"  // Http, HttpResponse, WaitFor, PickFreePort, ...
+#include "broker_process.h"               // Http, HttpResponse, WaitFor, PickFreePort, ...
 #include "zoomq/proc/broker_child.h"      // BrokerChild (tools/proc)
 #include "zoomq/proc/child.h"             // Child (tools/proc)
 #include "zoomq/proc/files.h"             // MakeTempDir, ReadFileTail (tools/proc)
@@ -103,6 +103,10 @@ struct ClusterOptions {
   std::string zk_hosts;                 // empty: SharedZooKeeper()
   // Broker id -> arguments of that broker only, after extra_args (also on Restart).
   std::map<int, std::vector<std::string>> broker_args;
+  // Non-empty: security on (docs/security.md). Every broker gets this bootstrap admin token
+  // (--admin-token-file), and the harness's own requests present it (or, on the routes
+  // between brokers, a broker credential derived from it).
+  std::string admin_token;
 };
 
 struct ReplicaReport {
@@ -126,10 +130,10 @@ class Cluster {
   ::testing::AssertionResult Start(milliseconds timeout = milliseconds(30000));
 
   // ---- process control (main thread only) ----
-  void Kill(int id);                                          // SIGKILL + reap
+  void Kill(int id);                                                            // SIGKILL + reap
   std::optional<int> Term(int id, milliseconds timeout = milliseconds(15000));  // exit code
-  void Stop(int id);                                          // SIGSTOP
-  void Cont(int id);                                          // SIGCONT
+  void Stop(int id);                                                            // SIGSTOP
+  void Cont(int id);                                                            // SIGCONT
   // Sends `sig` without waiting (e.g. SIGTERM while watching the cluster react).
   void SendSignal(int id, int sig);
   // Waits for a signalled broker to exit; its exit code, or nullopt (timeout: then SIGKILLed;
@@ -233,13 +237,13 @@ struct SendRecord {
   bool acked = false;
   int64_t offset = -1;
   bool duplicate = false;
-  int acked_by = 0;   // broker that answered 200
-  int attempts = 0;   // requests sent for this id
+  int acked_by = 0;  // broker that answered 200
+  int attempts = 0;  // requests sent for this id
   Clock::time_point first_sent{};
   Clock::time_point acked_at{};
-  Clock::time_point last_answer{};  // when the last attempt ended (200, error or timeout)
-  int last_status = -1;             // HTTP status of the last attempt, 0: no HTTP answer
-  std::string acked_wall;           // wall-clock time of the 200 (to match broker logs)
+  Clock::time_point last_answer{};    // when the last attempt ended (200, error or timeout)
+  int last_status = -1;               // HTTP status of the last attempt, 0: no HTTP answer
+  std::string acked_wall;             // wall-clock time of the 200 (to match broker logs)
   std::vector<std::string> failures;  // "broker N: HTTP 503 NOT_LEADER" ...
 };
 
@@ -299,7 +303,7 @@ class Producer {
   std::atomic<int64_t> failed_{0};
   std::atomic<int> done_threads_{0};
   std::vector<std::thread> threads_;
-  std::map<int, Http*> in_flight_;            // guarded by mu_: thread -> client in use
+  std::map<int, Http*> in_flight_;  // guarded by mu_: thread -> client in use
   mutable std::mutex mu_;
   Leader leader_;                             // guarded by mu_
   std::vector<SendRecord> records_;           // guarded by mu_ (every finished or pending id)

@@ -68,7 +68,8 @@ Status ValidateToken(const TokenRecord& t, const SecurityState& state) {
   if (t.hash.size() != kHashLength || !IsLowerHex(t.hash)) {
     return Status::Invalid("a token hash must be 64 lowercase hex digits");
   }
-  if (t.id != TokenIdOf(t.hash)) return Status::Invalid("token id '" + t.id + "' is not its hash's");
+  if (t.id != TokenIdOf(t.hash))
+    return Status::Invalid("token id '" + t.id + "' is not its hash's");
   if (!state.users.count(t.user)) {
     return Status::Invalid("token '" + t.id + "' belongs to unknown user '" + t.user + "'");
   }
@@ -82,9 +83,7 @@ Status NotFound(const std::string& what) { return Status(Code::kNotFound, what);
 
 }  // namespace
 
-std::string TokenIdOf(std::string_view hash) {
-  return std::string(hash.substr(0, kTokenIdLength));
-}
+std::string TokenIdOf(std::string_view hash) { return std::string(hash.substr(0, kTokenIdLength)); }
 
 std::string EncodeState(const SecurityState& state) {
   json users = json::array(), tokens = json::array(), rules = json::array();
@@ -103,10 +102,8 @@ std::string EncodeState(const SecurityState& state) {
     r["id"] = id;
     rules.push_back(std::move(r));
   }
-  return json{{"users", users},
-              {"tokens", tokens},
-              {"rules", rules},
-              {"next_rule_id", state.next_rule_id}}
+  return json{
+      {"users", users}, {"tokens", tokens}, {"rules", rules}, {"next_rule_id", state.next_rule_id}}
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -119,8 +116,7 @@ Result<SecurityState> DecodeState(std::string_view json_text) {
   if (state.next_rule_id < 1) return Status::Invalid("next_rule_id must be positive");
   for (const char* list : {"users", "tokens", "rules"}) {
     if (!j.contains(list) || !j[list].is_array()) {
-      return Status::Invalid(std::string("the security document needs '") + list +
-                             "' as an array");
+      return Status::Invalid(std::string("the security document needs '") + list + "' as an array");
     }
   }
   for (const json& u : j["users"]) {
@@ -183,8 +179,8 @@ Status DeleteUser(SecurityState& state, const std::string& name) {
   return Status::Ok();
 }
 
-Result<TokenRecord> AddToken(SecurityState& state, const std::string& user,
-                             const std::string& hash, std::string description, int64_t now_ms) {
+Result<TokenRecord> AddToken(SecurityState& state, const std::string& user, const std::string& hash,
+                             std::string description, int64_t now_ms) {
   if (!state.users.count(user)) return NotFound("no user '" + user + "'");
   TokenRecord t{TokenIdOf(hash), user, hash, now_ms, std::move(description)};
   ZOOMQ_RETURN_IF_ERROR(ValidateToken(t, state));

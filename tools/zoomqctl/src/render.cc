@@ -17,6 +17,9 @@ int ExitCodeFor(const Status& status) {
       return kExitNotFound;
     case Code::kTimedOut:
       return kExitUnavailable;
+    case Code::kUnauthenticated:
+    case Code::kForbidden:
+      return kExitDenied;
     default:
       return IsRetriable(status) ? kExitUnavailable : kExitRejected;
   }

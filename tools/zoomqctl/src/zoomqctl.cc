@@ -14,6 +14,7 @@
 
 #include "render.h"
 #include "zoomq/client.h"
+#include "zoomq/security/token.h"
 #include "zoomq/tools/cli.h"
 #include "zoomq/tools/stop_signal.h"
 
@@ -33,6 +34,7 @@ Exit codes:
   2  not found (topic, group or partition)
   3  unavailable or timed out (cluster unreachable, no leader, not enough replicas): retriable
   4  any other rejection by the server (invalid request, topic exists with another config...)
+  5  not authenticated (no, unknown or revoked token) or not allowed (security on)
 
 See docs/cli.md.)";
 
@@ -429,6 +431,161 @@ int CmdDlqRedrive(const Globals& g, Io& io, const std::string& topic, int64_t ma
   return kExitOk;
 }
 
+// ---- security (docs/security.md) ----
+
+struct SecurityArgs {
+  std::string name, user, id, description;
+  std::string principal, operation, topic, group;
+  bool cluster = false, prefix = false;
+  int64_t rule_id = 0;
+};
+
+int CmdWhoAmI(const Globals& g, Io& io) {
+  Admin admin(MakeClient(g));
+  Result<CallerInfo> me = admin.WhoAmI();
+  if (!me.ok()) return Fail(g, io, me.status());
+  if (g.json) {
+    io.out << Json{{"security", me->security}, {"principal", me->principal},
+                   {"superuser", me->superuser}}
+                  .dump(2)
+           << '\n';
+  } else if (!me->security) {
+    io.out << "security is off on this cluster: every caller may do everything\n";
+  } else {
+    io.out << "principal " << me->principal << (me->superuser ? " (superuser)" : "") << '\n';
+  }
+  return kExitOk;
+}
+
+int CmdUserCreate(const Globals& g, Io& io, const std::string& name) {
+  Admin admin(MakeClient(g));
+  Result<UserInfo> user = admin.CreateUser(name);
+  if (!user.ok()) return Fail(g, io, user.status());
+  if (g.json) {
+    io.out << Json{{"name", user->name}, {"created_ms", user->created_ms}}.dump(2) << '\n';
+  } else {
+    io.out << "created user " << user->name << '\n';
+  }
+  return kExitOk;
+}
+
+int CmdUserList(const Globals& g, Io& io) {
+  Admin admin(MakeClient(g));
+  Result<std::vector<UserInfo>> users = admin.ListUsers();
+  if (!users.ok()) return Fail(g, io, users.status());
+  if (g.json) {
+    Json list = Json::array();
+    for (const UserInfo& u : *users) list.push_back({{"name", u.name}, {"created_ms", u.created_ms}});
+    io.out << Json{{"users", list}}.dump(2) << '\n';
+    return kExitOk;
+  }
+  Table table({"USER", "CREATED_MS"});
+  for (const UserInfo& u : *users) table.Add({u.name, std::to_string(u.created_ms)});
+  table.Print(io.out);
+  return kExitOk;
+}
+
+int CmdTokenCreate(const Globals& g, Io& io, const SecurityArgs& a) {
+  Admin admin(MakeClient(g));
+  Result<TokenInfo> t = admin.CreateToken(a.user, a.description);
+  if (!t.ok()) return Fail(g, io, t.status());
+  if (g.json) {
+    io.out << Json{{"id", t->id}, {"user", t->user}, {"created_ms", t->created_ms},
+                   {"description", t->description}, {"token", t->token}}
+                  .dump(2)
+           << '\n';
+  } else {
+    io.out << "token " << t->id << " for user " << t->user
+           << " (shown once; store it now):\n"
+           << t->token << '\n';
+  }
+  return kExitOk;
+}
+
+int CmdTokenList(const Globals& g, Io& io, const std::string& user) {
+  Admin admin(MakeClient(g));
+  Result<std::vector<TokenInfo>> tokens = admin.ListTokens(user);
+  if (!tokens.ok()) return Fail(g, io, tokens.status());
+  if (g.json) {
+    Json list = Json::array();
+    for (const TokenInfo& t : *tokens) {
+      list.push_back({{"id", t.id}, {"user", t.user}, {"created_ms", t.created_ms},
+                      {"description", t.description}});
+    }
+    io.out << Json{{"tokens", list}}.dump(2) << '\n';
+    return kExitOk;
+  }
+  Table table({"ID", "USER", "CREATED_MS", "DESCRIPTION"});
+  for (const TokenInfo& t : *tokens) {
+    table.Add({t.id, t.user, std::to_string(t.created_ms), t.description});
+  }
+  table.Print(io.out);
+  return kExitOk;
+}
+
+int CmdTokenGenerate(const Globals& g, Io& io) {
+  Result<std::string> token = security::GenerateToken();
+  if (!token.ok()) return Fail(g, io, token.status());
+  if (g.json) {
+    io.out << Json{{"token", *token}}.dump(2) << '\n';
+  } else {
+    io.out << *token << '\n';
+  }
+  return kExitOk;
+}
+
+int CmdAclAdd(const Globals& g, Io& io, const SecurityArgs& a) {
+  const int kinds = (a.topic.empty() ? 0 : 1) + (a.group.empty() ? 0 : 1) + (a.cluster ? 1 : 0);
+  if (kinds != 1) return Usage(io, "give exactly one of --topic, --group, --cluster");
+  AclInfo rule;
+  rule.principal = a.principal;
+  rule.operation = a.operation;
+  rule.resource = a.cluster ? "cluster" : !a.topic.empty() ? "topic" : "group";
+  rule.name = a.cluster ? "" : !a.topic.empty() ? a.topic : a.group;
+  rule.pattern = a.prefix ? "prefix" : "literal";
+  Admin admin(MakeClient(g));
+  Result<AclInfo> added = admin.CreateAcl(rule);
+  if (!added.ok()) return Fail(g, io, added.status());
+  if (g.json) {
+    io.out << Json{{"id", added->id}, {"created", added->created}}.dump(2) << '\n';
+  } else {
+    io.out << (added->created ? "added rule " : "rule exists: ") << added->id << '\n';
+  }
+  return kExitOk;
+}
+
+int CmdAclList(const Globals& g, Io& io) {
+  Admin admin(MakeClient(g));
+  Result<std::vector<AclInfo>> acls = admin.ListAcls();
+  if (!acls.ok()) return Fail(g, io, acls.status());
+  if (g.json) {
+    Json list = Json::array();
+    for (const AclInfo& r : *acls) {
+      list.push_back({{"id", r.id}, {"principal", r.principal}, {"resource", r.resource},
+                      {"name", r.name}, {"pattern", r.pattern}, {"operation", r.operation}});
+    }
+    io.out << Json{{"acls", list}}.dump(2) << '\n';
+    return kExitOk;
+  }
+  Table table({"ID", "PRINCIPAL", "OPERATION", "RESOURCE", "NAME", "PATTERN"});
+  for (const AclInfo& r : *acls) {
+    table.Add({std::to_string(r.id), r.principal, r.operation, r.resource, r.name, r.pattern});
+  }
+  table.Print(io.out);
+  return kExitOk;
+}
+
+// Runs one of the verbs that answer with nothing but success.
+int Done(const Globals& g, Io& io, const Status& st, const std::string& what) {
+  if (!st.ok()) return Fail(g, io, st);
+  if (g.json) {
+    io.out << Json{{"ok", true}}.dump(2) << '\n';
+  } else {
+    io.out << what << '\n';
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream& err) {
@@ -565,6 +722,45 @@ int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
   d_redrive->add_option("--max", dlq_max, "At most this many (default: all)")
       ->check(CLI::PositiveNumber);
 
+  SecurityArgs sa;
+  CLI::App* whoami = app.add_subcommand("whoami", "Who the brokers take you for");
+  CLI::App* user = app.add_subcommand("user", "Users (security on; cluster_admin)");
+  user->require_subcommand(1);
+  user->fallthrough();
+  CLI::App* u_create = user->add_subcommand("create", "Create a user");
+  u_create->add_option("NAME", sa.name, "User name")->required();
+  CLI::App* u_list = user->add_subcommand("list", "List users");
+  CLI::App* u_delete = user->add_subcommand("delete", "Delete a user with its tokens and rules");
+  u_delete->add_option("NAME", sa.name, "User name")->required();
+  CLI::App* token = app.add_subcommand("token", "Tokens (security on; cluster_admin)");
+  token->require_subcommand(1);
+  token->fallthrough();
+  CLI::App* k_create = token->add_subcommand("create", "Issue a token to a user (printed once)");
+  k_create->add_option("USER", sa.user, "User")->required();
+  k_create->add_option("--description", sa.description, "What the token is for");
+  CLI::App* k_list = token->add_subcommand("list", "List tokens (ids, never the tokens)");
+  k_list->add_option("--user", sa.user, "Only this user's");
+  CLI::App* k_revoke = token->add_subcommand("revoke", "Revoke a token by id");
+  k_revoke->add_option("ID", sa.id, "Token id (from token list)")->required();
+  CLI::App* k_generate = token->add_subcommand(
+      "generate", "Print a fresh random token (for --admin-token-file); asks no broker");
+  CLI::App* acl = app.add_subcommand("acl", "Access rules (security on; cluster_admin)");
+  acl->require_subcommand(1);
+  acl->fallthrough();
+  CLI::App* a_add = acl->add_subcommand("add", "Allow a principal an operation on a resource");
+  a_add->add_option("--principal", sa.principal, "User (or certificate subject)")->required();
+  a_add->add_option("--operation", sa.operation,
+                    "produce, consume, describe, create, delete, alter, cluster_admin")
+      ->required();
+  a_add->add_option("--topic", sa.topic, "A topic (or a prefix with --prefix)");
+  a_add->add_option("--group", sa.group, "A group (or a prefix with --prefix)");
+  a_add->add_flag("--cluster", sa.cluster, "The cluster itself");
+  a_add->add_flag("--prefix", sa.prefix, "The name is a prefix");
+  CLI::App* a_list = acl->add_subcommand("list", "List access rules");
+  CLI::App* a_delete = acl->add_subcommand("delete", "Delete an access rule by id");
+  a_delete->add_option("ID", sa.rule_id, "Rule id (from acl list)")->required()->check(
+      CLI::PositiveNumber);
+
   if (auto exit_code = tools::ParseArgs(app, argc, argv, out, err)) return *exit_code;
 
   if (cluster->parsed()) return CmdCluster(g, io);
@@ -578,6 +774,24 @@ int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
   if (d_peek->parsed()) return CmdDlqPeek(g, io, dlq_topic, dlq_max > 0 ? dlq_max : 100);
   if (d_redrive->parsed()) {
     return CmdDlqRedrive(g, io, dlq_topic, dlq_max > 0 ? dlq_max : 1000000);
+  }
+  if (whoami->parsed()) return CmdWhoAmI(g, io);
+  if (u_create->parsed()) return CmdUserCreate(g, io, sa.name);
+  if (u_list->parsed()) return CmdUserList(g, io);
+  if (u_delete->parsed()) {
+    return Done(g, io, Admin(MakeClient(g)).DeleteUser(sa.name), "deleted user " + sa.name);
+  }
+  if (k_create->parsed()) return CmdTokenCreate(g, io, sa);
+  if (k_list->parsed()) return CmdTokenList(g, io, sa.user);
+  if (k_revoke->parsed()) {
+    return Done(g, io, Admin(MakeClient(g)).RevokeToken(sa.id), "revoked token " + sa.id);
+  }
+  if (k_generate->parsed()) return CmdTokenGenerate(g, io);
+  if (a_add->parsed()) return CmdAclAdd(g, io, sa);
+  if (a_list->parsed()) return CmdAclList(g, io);
+  if (a_delete->parsed()) {
+    return Done(g, io, Admin(MakeClient(g)).DeleteAcl(sa.rule_id),
+                "deleted rule " + std::to_string(sa.rule_id));
   }
   return Usage(io, "no verb given");
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "zoomq/client/options.h"
+#include "zoomq/client/security.h"
 #include "zoomq/client/types.h"
 
 namespace zoomq {
@@ -38,6 +39,21 @@ class Admin {
   // `zoomq-redrive` of `<topic>.dlq`, produces them, and acks each once it is persisted.
   // Returns how many were moved.
   Result<int64_t> DlqRedrive(const std::string& topic, int64_t max = 1000000);
+
+  // Security administration (docs/security.md). WhoAmI works for any caller; the rest need
+  // cluster_admin and a broker with security on.
+  Result<CallerInfo> WhoAmI();
+  Result<std::vector<UserInfo>> ListUsers();
+  Result<UserInfo> CreateUser(const std::string& name);
+  // Also removes the user's tokens and rules.
+  Status DeleteUser(const std::string& name);
+  // The answer holds the token itself (TokenInfo::token): the only time it is shown.
+  Result<TokenInfo> CreateToken(const std::string& user, const std::string& description = "");
+  Result<std::vector<TokenInfo>> ListTokens(const std::string& user = "");
+  Status RevokeToken(const std::string& id);
+  Result<std::vector<AclInfo>> ListAcls();
+  Result<AclInfo> CreateAcl(const AclInfo& rule);
+  Status DeleteAcl(int64_t id);
 
  private:
   class Impl;

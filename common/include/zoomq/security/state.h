@@ -55,8 +55,8 @@ Status AddUser(SecurityState& state, const std::string& name, int64_t now_ms);
 // Removes the user, its tokens and the rules naming it.
 Status DeleteUser(SecurityState& state, const std::string& name);
 // Records a token (by its hash) for an existing user; its id is derived from the hash.
-Result<TokenRecord> AddToken(SecurityState& state, const std::string& user,
-                             const std::string& hash, std::string description, int64_t now_ms);
+Result<TokenRecord> AddToken(SecurityState& state, const std::string& user, const std::string& hash,
+                             std::string description, int64_t now_ms);
 Status RevokeToken(SecurityState& state, const std::string& id);
 // The rule's id; an identical rule already present keeps its id (`*created` = false).
 Result<int64_t> AddRule(SecurityState& state, const AclRule& rule, bool* created);

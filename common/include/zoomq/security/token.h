@@ -36,7 +36,6 @@ Result<std::string> ParseBearer(std::string_view header);
 inline constexpr std::string_view kBrokerCredentialPrefix = "zqb.";
 std::string BrokerCredential(std::string_view secret, int32_t broker_id);
 // The broker id `credential` proves, or nullopt (not a broker credential, or a wrong MAC).
-std::optional<int32_t> VerifyBrokerCredential(std::string_view secret,
-                                              std::string_view credential);
+std::optional<int32_t> VerifyBrokerCredential(std::string_view secret, std::string_view credential);
 
 }  // namespace zoomq::security
