@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   std::string zk;
   int zk_session_ms = 3000;
   std::string admin_token_file;
+  auth::QuotaOptions quota;
   auto env = [](CLI::Option* o, const char* name) { return o->envname(name); };
   env(app.add_option("--id", id, "Broker id (positive integer)")->check(CLI::Range(1, 1 << 30)),
       "ZOOMQ_ID");
@@ -106,6 +107,18 @@ int main(int argc, char** argv) {
                      "token (every broker of a cluster gets the same one); then every request "
                      "needs a token and every operation a rule"),
       "ZOOMQ_ADMIN_TOKEN_FILE");
+  env(app.add_option("--quota-requests-per-s", quota.requests_per_s,
+                     "Security on: requests per second each principal may send to this broker "
+                     "(0: no limit); beyond it 429 with Retry-After")
+          ->check(CLI::NonNegativeNumber)
+          ->capture_default_str(),
+      "ZOOMQ_QUOTA_REQUESTS_PER_S");
+  env(app.add_option("--quota-produce-bytes-per-s", quota.produce_bytes_per_s,
+                     "Security on: produced bytes (request bodies) per second each principal "
+                     "may send to this broker (0: no limit)")
+          ->check(CLI::NonNegativeNumber)
+          ->capture_default_str(),
+      "ZOOMQ_QUOTA_PRODUCE_BYTES_PER_S");
   app.add_option("--fault-hold-commits-while", opts.fault_hold_commits_file,
                  "Testing only: while this file exists, the broker's commits wait (an fsync "
                  "that does not return; a kill -9 then loses what waits)")
@@ -159,6 +172,7 @@ int main(int argc, char** argv) {
                  listen);
   }
   auth::SecurityManager security(sopts, SystemClock::Default());
+  auth::Quotas quotas(quota);  // per principal: only with security on
   const net::ClientCredentials peer_credentials{security.OwnCredential(), "", "", ""};
 
   opts.broker_id = id;
@@ -177,6 +191,7 @@ int main(int argc, char** argv) {
   service.SetPeerTransport(&transport);
   http::HttpServer server(&service, hopts);
   server.SetSecurity(&security);
+  server.SetQuotas(&quotas);
   if (security.enabled() && zk.empty()) {
     auto store = SqliteStateStore::Open(data_dir + "/security.db");
     Status st = store.ok() ? security.Start(std::move(store).value()) : store.status();

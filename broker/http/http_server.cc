@@ -203,7 +203,7 @@ void HttpServer::Routes() {
       Identity who;
       if (Status st = Admit(req, access, &who); !st.ok()) {
         Error(res, st);
-      } else {
+      } else if (WithinQuota(name, req, who, res)) {
         handler(req, res, who);
       }
       std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
@@ -275,6 +275,30 @@ void HttpServer::Routes() {
   s.Get("/internal/v1/epoch_end",
         route("internal_epoch_end", broker, member(&HttpServer::InternalEpochEnd)));
   s.Get("/internal/v1/log", route("internal_log", broker, member(&HttpServer::InternalLog)));
+}
+
+bool HttpServer::WithinQuota(const char* name, const httplib::Request& req, const Identity& who,
+                             httplib::Response& res) {
+  // Clients with a principal only: brokers' own calls and open routes are never limited.
+  // A forwarded request (who.broker set) was counted where the client sent it; the bootstrap
+  // admin is never limited (an operator must be able to act on an overloaded cluster).
+  if (quotas_ == nullptr || !quotas_->enabled() || who.principal.empty() || who.broker ||
+      who.superuser) {
+    return true;
+  }
+  const bool produce = std::string_view(name) == "produce";
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count();
+  int64_t retry_after_s = 1;
+  const char* quota = "requests";
+  Status st = quotas_->Admit(who.principal, produce ? req.body.size() : 0, now_ms,
+                             &retry_after_s, &quota);
+  if (st.ok()) return true;
+  metrics_->Throttled(who.principal, quota);
+  Reply(res, HttpStatus(st.code()), ErrorBody(st));
+  res.set_header("Retry-After", std::to_string(retry_after_s));
+  return false;
 }
 
 Status HttpServer::Admit(const httplib::Request& req, const Access& access, Identity* who) const {

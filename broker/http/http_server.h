@@ -9,6 +9,7 @@
 #include <string>
 
 #include "broker/cluster/frontend.h"
+#include "broker/security/quotas.h"
 #include "broker/security/security_manager.h"
 #include "broker/service/broker_service.h"
 
@@ -59,6 +60,9 @@ class HttpServer {
   // Who may do what (docs/security.md); by default security is off. Call before Serve();
   // `security` must outlive the server.
   void SetSecurity(auth::SecurityManager* security) { security_ = security; }
+  // Per-principal limits (docs/security.md, "Quotas"); none by default. Call before Serve();
+  // `quotas` must outlive the server.
+  void SetQuotas(auth::Quotas* quotas) { quotas_ = quotas; }
 
  private:
   using Identity = auth::Identity;
@@ -77,6 +81,9 @@ class HttpServer {
   void Routes();
   // 401/403 (as the API's JSON error) unless the request may pass `access`; fills `who`.
   Status Admit(const httplib::Request& req, const Access& access, Identity* who) const;
+  // False after answering 429 when `who` is over a quota (route `name`).
+  bool WithinQuota(const char* name, const httplib::Request& req, const Identity& who,
+                   httplib::Response& res);
   // In a cluster, the frontend for a client's request, its calls to other brokers naming
   // `who`; nullptr standalone or when forwarded.
   std::shared_ptr<cluster::Frontend> Fanout(const httplib::Request& req, const Identity& who);
@@ -136,6 +143,7 @@ class HttpServer {
   const HttpPeerClient* peers_ = nullptr;
   auth::SecurityManager off_;  // security off: the default
   auth::SecurityManager* security_ = &off_;
+  auth::Quotas* quotas_ = nullptr;
 };
 
 }  // namespace zoomq::broker::http

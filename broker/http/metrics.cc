@@ -24,6 +24,14 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                   .Name("zoomq_request_duration_seconds")
                   .Help("HTTP request latency by route (long polls include their wait)")
                   .Register(*registry_);
+  throttled_ = &prometheus::BuildCounter()
+                    .Name("zoomq_quota_throttled_total")
+                    .Help("Requests refused (429) by a quota, by principal and quota")
+                    .Register(*registry_);
+}
+
+void Metrics::Throttled(const std::string& principal, const std::string& quota) {
+  throttled_->Add({{"principal", principal}, {"quota", quota}}).Increment();
 }
 
 Metrics::~Metrics() = default;

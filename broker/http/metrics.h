@@ -24,6 +24,8 @@ class Metrics {
   ~Metrics();
   // One answered request. Thread-safe.
   void Observe(const std::string& route, int status, double seconds);
+  // A request refused by a quota ("requests" or "produce_bytes"). Thread-safe.
+  void Throttled(const std::string& principal, const std::string& quota);
   // The whole exposition: request metrics plus a snapshot of the broker's state.
   std::string Render(BrokerService& service);
 
@@ -31,6 +33,7 @@ class Metrics {
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* requests_;
   prometheus::Family<prometheus::Histogram>* latency_;
+  prometheus::Family<prometheus::Counter>* throttled_;
 };
 
 }  // namespace zoomq::broker::http

@@ -259,6 +259,60 @@ TEST_F(SecurityTest, BadAdministrationRequestsAre4xxAndChangeNothing) {
   EXPECT_TRUE(admin->Get("/v1/security/acls").body["acls"].empty());
 }
 
+class QuotaTest : public SecurityTest {
+ protected:
+  BrokerOptions Options() override {
+    BrokerOptions o = SecurityTest::Options();
+    o.extra_args.insert(o.extra_args.end(),
+                        {"--quota-requests-per-s", "5", "--quota-produce-bytes-per-s", "2000"});
+    return o;
+  }
+};
+
+TEST_F(QuotaTest, APrincipalOverItsQuotaGets429WithRetryAfterAndWritesNothing) {
+  CreateTopicOrFail("orders", {{"partitions", 1}});
+  const std::string alice = UserWithToken("alice");
+  const std::string bob = UserWithToken("bob");
+  Allow("alice", "topic", "orders", "produce");
+  Allow("bob", "topic", "orders", "produce");
+  Allow("bob", "topic", "orders", "describe");
+  auto a = As(alice);
+  // Requests: a burst of one second's worth (5) passes, the next is refused.
+  int accepted = 0;
+  HttpResponse refused;
+  for (int i = 0; i < 20 && refused.status == 0; ++i) {
+    auto r = Produce(*a, "orders", Json::array({{{"value", i}}}));
+    if (r.status == 200) {
+      ++accepted;
+    } else {
+      refused = r;
+    }
+  }
+  ASSERT_EQ(refused.status, 429) << refused.Describe();
+  EXPECT_GE(accepted, 5);
+  EXPECT_LE(accepted, 7) << "about 5 per second";
+  EXPECT_EQ(refused.error_code(), "OVERLOADED");
+  EXPECT_EQ(refused.header("Retry-After"), "1");
+  EXPECT_NE(refused.error_message().find("principal 'alice'"), std::string::npos);
+  EXPECT_EQ(HighWatermark("orders", 0), accepted) << "the refused request wrote nothing";
+  // Produced bytes: one 3 KB batch passes (a bucket starts full), the next waits.
+  auto b = As(bob);
+  Json big = Json::array({{{"value", std::string(3000, 'x')}}});
+  ASSERT_TRUE(IsStatus(Produce(*b, "orders", big), 200));
+  auto over = Produce(*b, "orders", big);
+  ASSERT_EQ(over.status, 429) << over.Describe();
+  EXPECT_GE(std::stoi(over.header("Retry-After")), 1);
+  // The admin is never limited, and /metrics counts the refusals.
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(IsStatus(http().Get("/v1/topics/orders"), 200));
+  auto metrics = http().Get("/metrics");
+  ASSERT_TRUE(IsStatus(metrics, 200));
+  EXPECT_NE(
+      metrics.raw.find(R"(zoomq_quota_throttled_total{principal="alice",quota="requests"} 1)"),
+      std::string::npos)
+      << metrics.raw.substr(0, 2000);
+  EXPECT_NE(metrics.raw.find(R"(principal="bob",quota="produce_bytes")"), std::string::npos);
+}
+
 // Without --admin-token-file: everything as before, and the administration says so.
 class SecurityOffTest : public BrokerTest {};
 
