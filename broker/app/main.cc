@@ -16,6 +16,8 @@
 #include "broker/service/broker_service.h"
 #include "broker/storage/security_store.h"
 #include "zoomq/coordinator/zk_state_store.h"
+#include "zoomq/coordinator/zk_credentials.h"
+#include "zoomq/coordinator/zk_status.h"
 
 using namespace zoomq;
 using namespace zoomq::broker;
@@ -36,6 +38,7 @@ int main(int argc, char** argv) {
   int zk_session_ms = 3000;
   std::string admin_token_file;
   auth::QuotaOptions quota;
+  std::string zk_auth_file;
   auto env = [](CLI::Option* o, const char* name) { return o->envname(name); };
   env(app.add_option("--id", id, "Broker id (positive integer)")->check(CLI::Range(1, 1 << 30)),
       "ZOOMQ_ID");
@@ -119,6 +122,11 @@ int main(int argc, char** argv) {
           ->check(CLI::NonNegativeNumber)
           ->capture_default_str(),
       "ZOOMQ_QUOTA_PRODUCE_BYTES_PER_S");
+  env(app.add_option("--zk-auth-file", zk_auth_file,
+                     "File holding one line user:password: ZooKeeper digest credentials; the "
+                     "broker logs in with them and creates every znode with ACLs, so that "
+                     "ZooKeeper clients without them change nothing (docs/security.md)"),
+      "ZOOMQ_ZK_AUTH_FILE");
   app.add_option("--fault-hold-commits-while", opts.fault_hold_commits_file,
                  "Testing only: while this file exists, the broker's commits wait (an fsync "
                  "that does not return; a kill -9 then loses what waits)")
@@ -144,8 +152,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--listen port must be 0-65535, got '%s'\n", listen.c_str());
     return 2;
   }
+  std::string zk_digest;
+  if (!zk_auth_file.empty()) {
+    auto credentials = coordinator::ReadDigestCredentials(zk_auth_file);
+    if (!credentials.ok()) {
+      std::fprintf(stderr, "--zk-auth-file: %s\n", credentials.status().message().c_str());
+      return 2;
+    }
+    zk_digest = std::move(credentials.value());
+  }
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ broker=" + std::to_string(id) + " %v");
   spdlog::set_level(spdlog::level::from_str(log_level));
+  if (!zk_digest.empty() && zk.empty()) spdlog::warn("--zk-auth-file ignored: no --zk, standalone");
 
   // Signals are taken by a dedicated thread (sigwait), never by a handler.
   sigset_t sigs;
@@ -214,11 +232,18 @@ int main(int argc, char** argv) {
     ClusterOptions co;
     co.zk_connect = zk;
     co.session_timeout_ms = zk_session_ms;
+    co.zk_digest = zk_digest;
     co.broker_id = id;
     co.url = opts.advertised_url;
     node = std::make_unique<ClusterNode>(&service, &peers, co);
     if (Status st = node->Start(); !st.ok()) {
-      spdlog::critical("cannot join the cluster at {}: {}", zk, st.ToString());
+      // The one mistake the ZooKeeper error cannot name: credentials that do not open the tree.
+      const char* hint =
+          !coordinator::IsNoAuth(st) ? ""
+          : zk_digest.empty()
+              ? " (the znodes are locked: give the cluster's --zk-auth-file)"
+              : " (the znodes are locked with other credentials than --zk-auth-file's)";
+      spdlog::critical("cannot join the cluster at {}: {}{}", zk, st.ToString(), hint);
       service.Stop();
       return 1;
     }

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "zoomq/common/names.h"
+#include "zoomq/coordinator/zk_credentials.h"
 #include "zoomq/coordinator/zk_status.h"
 
 namespace zoomq::broker {
@@ -40,8 +41,13 @@ Status ClusterNode::Start() {
   coordinator::ZkSessionOptions so;
   so.connect_string = options_.zk_connect;
   so.session_timeout_ms = options_.session_timeout_ms;
+  so.digest_auth = options_.zk_digest;
   session_ = std::make_unique<coordinator::ZkSession>(so);
   ZOOMQ_RETURN_IF_ERROR(session_->Start());
+  if (session_->nodes_locked_at_start() > 0) {
+    spdlog::warn("ZooKeeper: locked {} znodes under {} that had the open ACL (digest auth on)",
+                 session_->nodes_locked_at_start(), session_->chroot());
+  }
   meta_ = std::make_unique<coordinator::ClusterMetadata>(session_.get());
   ZOOMQ_RETURN_IF_ERROR(meta_->EnsureRoots());
   policy_ = std::make_unique<coordinator::Controller>(meta_.get());
@@ -89,8 +95,11 @@ Status ClusterNode::Start() {
   ZOOMQ_RETURN_IF_ERROR(election_->Start(options_.session_timeout_ms * 3));
   session_->PostAfter(options_.isr_check_ms, [this] { IsrTick(); });
   session_->PostAfter(options_.metadata_check_ms, [this] { MetadataTick(); });
-  spdlog::info("joined the cluster at {} (session timeout {} ms)", options_.zk_connect,
-               session_->negotiated_timeout_ms());
+  spdlog::info("joined the cluster at {} (session timeout {} ms, {})", options_.zk_connect,
+               session_->negotiated_timeout_ms(),
+               options_.zk_digest.empty() ? std::string("open znode ACLs: no --zk-auth-file")
+                                          : "znode ACLs for ZooKeeper user '" +
+                                                coordinator::DigestUser(options_.zk_digest) + "'");
   return Status::Ok();
 }
 

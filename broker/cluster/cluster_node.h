@@ -35,6 +35,8 @@ namespace zoomq::broker {
 struct ClusterOptions {
   std::string zk_connect;     // host:port[,host:port...][/chroot]
   int session_timeout_ms = 3000;
+  // ZooKeeper digest credentials "user:password" (--zk-auth-file); empty: open ACLs.
+  std::string zk_digest;
   int32_t broker_id = 1;
   std::string url;            // advertised URL of this broker
   int isr_check_ms = 250;     // how often led partitions' ISR proposals are written

@@ -34,54 +34,19 @@
 #include <utility>
 #include <vector>
 
+#include "zk_acl.h"
+#include "zk_rc.h"
 #include "zoomq/coordinator/session_lease.h"
 
 namespace zoomq::coordinator {
 
 namespace {
 
-ZkError ErrorFromRc(int rc) {
-  switch (rc) {
-    case ZOK:
-      return ZkError::kOk;
-    case ZNONODE:
-      return ZkError::kNoNode;
-    case ZNODEEXISTS:
-      return ZkError::kNodeExists;
-    case ZBADVERSION:
-      return ZkError::kBadVersion;
-    case ZNOTEMPTY:
-      return ZkError::kNotEmpty;
-    case ZNOCHILDRENFOREPHEMERALS:
-      return ZkError::kNoChildrenForEphemerals;
-    case ZCONNECTIONLOSS:
-      return ZkError::kConnectionLoss;
-    case ZOPERATIONTIMEOUT:
-      return ZkError::kOperationTimeout;
-    // ZINVALIDSTATE: the handle is expired (or failed auth) and will never work again.
-    case ZSESSIONEXPIRED:
-    case ZINVALIDSTATE:
-      return ZkError::kSessionExpired;
-    case ZCLOSING:
-      return ZkError::kClosing;
-    case ZBADARGUMENTS:
-      return ZkError::kBadArguments;
-    default:
-      return ZkError::kOther;
-  }
-}
-
-Status RcStatus(int rc, const std::string& context) {
-  ZkError e = ErrorFromRc(rc);
-  if (e == ZkError::kOther) return MakeZkStatus(e, context + " (" + zerror(rc) + ")");
-  return MakeZkStatus(e, context);
-}
-
 // Return codes that only the server can produce for a request of this session: proof that the
 // server heard from us (SessionLease contact).
 bool IsServerReply(int rc) {
   return rc == ZOK || rc == ZNONODE || rc == ZNODEEXISTS || rc == ZBADVERSION || rc == ZNOTEMPTY ||
-         rc == ZNOCHILDRENFOREPHEMERALS;
+         rc == ZNOCHILDRENFOREPHEMERALS || rc == ZNOAUTH;
 }
 
 NodeStat ToNodeStat(const struct Stat& s) {
@@ -111,10 +76,10 @@ int ModeFlags(CreateMode mode) {
 }
 
 int CreateRaw(zhandle_t* zh, const std::string& path, const std::string& data, int flags,
-              std::string* created) {
+              const struct ACL_vector* acl, std::string* created) {
   std::vector<char> buf(path.size() + 64);
-  int rc = zoo_create(zh, path.c_str(), data.data(), static_cast<int>(data.size()),
-                      &ZOO_OPEN_ACL_UNSAFE, flags, buf.data(), static_cast<int>(buf.size()));
+  int rc = zoo_create(zh, path.c_str(), data.data(), static_cast<int>(data.size()), acl, flags,
+                      buf.data(), static_cast<int>(buf.size()));
   if (rc == ZOK && created != nullptr) *created = buf.data();
   return rc;
 }
@@ -245,6 +210,7 @@ struct ZkSession::Impl {
   ZkSessionOptions options;
   std::string hosts;
   std::string chroot;
+  int nodes_locked_at_start = 0;
 
   // The handle. Guarded by handle_mu: operations hold it shared for their whole call; the
   // coordinator thread (expiry) and Stop() hold it exclusively to close or replace the handle.
@@ -347,6 +313,12 @@ struct ZkSession::Impl {
     std::string connect = hosts + chroot;
     zh = zookeeper_init(connect.c_str(), &Impl::GlobalWatcher, options.session_timeout_ms, nullptr,
                         handle_ctx.get(), 0);
+    // Before any request of the handle (none can come: handle_mu is held exclusively), so
+    // that every request of every session it opens is made as the digest identity.
+    if (zh != nullptr && digest() && AddDigestAuth(zh, options.digest_auth) != ZOK) {
+      zookeeper_close(zh);
+      zh = nullptr;
+    }
     std::lock_guard<std::mutex> lock(state_mu);
     state = SessionState::kConnecting;
     session_id = 0;
@@ -619,6 +591,16 @@ struct ZkSession::Impl {
 
   bool IsCoordinatorThread() const { return thread_id.load() == std::this_thread::get_id(); }
 
+  bool digest() const { return !options.digest_auth.empty(); }
+  // The ACL a node at `path` (inside the chroot) is created with.
+  const struct ACL_vector* Acl(const std::string& path) const { return AclFor(path, digest()); }
+
+  // On a handle without chroot: creates the chroot and its missing ancestors, then, with
+  // digest, locks whatever the tree still has open (LockOpenTree), the chroot node included.
+  // Ancestors keep the open ACL: they may be shared with other applications (another zoomq
+  // cluster with other credentials next to this one). ZooKeeper checks a delete against the
+  // parent's ACL, so the chroot node itself stays deletable from its open parent while it is
+  // empty, i.e. until the first broker's EnsureRoots(); nothing inside it is.
   Status EnsureChroot() {
     TempHandleWaiter waiter;
     zhandle_t* root = zookeeper_init(hosts.c_str(), &TempHandleWaiter::Watcher,
@@ -631,15 +613,25 @@ struct ZkSession::Impl {
       st = MakeZkStatus(ZkError::kConnectionLoss,
                         "no ZooKeeper session with " + hosts + " within " +
                             std::to_string(options.connect_timeout_ms) + " ms");
+    } else if (digest() && AddDigestAuth(root, options.digest_auth) != ZOK) {
+      st = MakeZkStatus(ZkError::kOther, "cannot add the digest credentials");
     } else {
       for (size_t pos = 1; pos <= chroot.size(); ++pos) {
         if (pos != chroot.size() && chroot[pos] != '/') continue;
         std::string prefix = chroot.substr(0, pos);
-        int rc = zoo_create(root, prefix.c_str(), "", 0, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT,
-                            nullptr, 0);
+        const struct ACL_vector* acl = pos == chroot.size() ? Acl("/") : &ZOO_OPEN_ACL_UNSAFE;
+        int rc = zoo_create(root, prefix.c_str(), "", 0, acl, ZOO_PERSISTENT, nullptr, 0);
         if (rc != ZOK && rc != ZNODEEXISTS) {
-          st = RcStatus(rc, "create chroot " + prefix);
+          st = ZkRcStatus(rc, "create chroot " + prefix);
           break;
+        }
+      }
+      if (st.ok() && digest()) {
+        auto locked = LockOpenTree(root, chroot);
+        if (locked.ok()) {
+          nodes_locked_at_start = *locked;
+        } else {
+          st = locked.status();
         }
       }
     }
@@ -850,6 +842,7 @@ bool ZkSession::IsCoordinatorThread() const { return impl_->IsCoordinatorThread(
 
 const std::string& ZkSession::hosts() const { return impl_->hosts; }
 const std::string& ZkSession::chroot() const { return impl_->chroot; }
+int ZkSession::nodes_locked_at_start() const { return impl_->nodes_locked_at_start; }
 
 // --- operations -----------------------------------------------------------------------------
 
@@ -867,10 +860,11 @@ Result<std::string> ZkSession::Create(const std::string& path, const std::string
       int rc = impl_->Call([&](zhandle_t* zh) -> int {
         sid = zoo_client_id(zh)->client_id;
         if (sid == 0) return ZCONNECTIONLOSS;  // no session yet: the tag would be ambiguous
-        return CreateRaw(zh, path + SessionTag(sid), data, ZOO_EPHEMERAL_SEQUENTIAL, &created);
+        return CreateRaw(zh, path + SessionTag(sid), data, ZOO_EPHEMERAL_SEQUENTIAL,
+                         impl_->Acl(path), &created);
       });
       if (rc == ZOK) return created;
-      last = RcStatus(rc, "create " + path);
+      last = ZkRcStatus(rc, "create " + path);
       if (!IsRetriable(last) || sid == 0) return last;
       // The create may have been applied: look for a child carrying our tag. (If the session
       // expired meanwhile the node is gone with it, and the lookup cannot match.)
@@ -895,7 +889,7 @@ Result<std::string> ZkSession::Create(const std::string& path, const std::string
     std::string created;
     int rc = impl_->Call([&](zhandle_t* zh) -> int {
       sid = zoo_client_id(zh)->client_id;
-      return CreateRaw(zh, path, data, ModeFlags(mode), &created);
+      return CreateRaw(zh, path, data, ModeFlags(mode), impl_->Acl(path), &created);
     });
     if (rc == ZOK) return created;
     if (rc == ZNODEEXISTS && lost && mode == CreateMode::kEphemeral) {
@@ -903,7 +897,7 @@ Result<std::string> ZkSession::Create(const std::string& path, const std::string
       auto st = Exists(path);
       if (st.ok() && st->has_value() && (*st)->ephemeral_owner == sid && sid != 0) return path;
     }
-    last = RcStatus(rc, "create " + path);
+    last = ZkRcStatus(rc, "create " + path);
     if (!IsRetriable(last) || !may_retry) return last;
     lost = true;
   }
@@ -942,7 +936,7 @@ Result<NodeData> ZkSession::Get(const std::string& path, WatchFn watch) {
     if (rc != ZOK) {
       // zoo_wget leaves no watch when it fails.
       if (watch_id != 0) impl_->DropWatch(watch_id);
-      return RcStatus(rc, "get " + path);
+      return ZkRcStatus(rc, "get " + path);
     }
     if (stat.dataLength > size) {  // truncated: read again with room for all of it
       size = stat.dataLength;
@@ -962,7 +956,7 @@ Result<NodeStat> ZkSession::Set(const std::string& path, const std::string& data
     return zoo_set2(zh, path.c_str(), data.data(), static_cast<int>(data.size()), version, &stat);
   });
   if (rc != ZOK) {
-    return RcStatus(rc, "set " + path + " (expected version " + std::to_string(version) + ")");
+    return ZkRcStatus(rc, "set " + path + " (expected version " + std::to_string(version) + ")");
   }
   return ToNodeStat(stat);
 }
@@ -970,7 +964,7 @@ Result<NodeStat> ZkSession::Set(const std::string& path, const std::string& data
 Status ZkSession::Delete(const std::string& path, int32_t version) {
   int rc = impl_->Call([&](zhandle_t* zh) -> int { return zoo_delete(zh, path.c_str(), version); });
   if (rc != ZOK) {
-    return RcStatus(rc, "delete " + path + " (expected version " + std::to_string(version) + ")");
+    return ZkRcStatus(rc, "delete " + path + " (expected version " + std::to_string(version) + ")");
   }
   return Status::Ok();
 }
@@ -986,7 +980,7 @@ Result<std::vector<std::string>> ZkSession::GetChildren(const std::string& path,
   });
   if (rc != ZOK) {
     if (watch_id != 0) impl_->DropWatch(watch_id);
-    return RcStatus(rc, "get children " + path);
+    return ZkRcStatus(rc, "get children " + path);
   }
   std::vector<std::string> out;
   out.reserve(sv.count);
@@ -1008,7 +1002,7 @@ Result<std::optional<NodeStat>> ZkSession::Exists(const std::string& path, Watch
   if (rc == ZOK) return std::optional<NodeStat>(ToNodeStat(stat));
   if (rc == ZNONODE) return std::optional<NodeStat>();  // the watch stays: it fires on create
   if (watch_id != 0) impl_->DropWatch(watch_id);
-  return RcStatus(rc, "exists " + path);
+  return ZkRcStatus(rc, "exists " + path);
 }
 
 Status ZkSession::Multi(const std::vector<ZkOp>& ops, std::vector<std::string>* created_paths,
@@ -1026,7 +1020,7 @@ Status ZkSession::Multi(const std::vector<ZkOp>& ops, std::vector<std::string>* 
       case ZkOp::Type::kCreate:
         path_bufs[i].assign(op.path.size() + 64, '\0');
         zoo_create_op_init(&zops[i], op.path.c_str(), op.data.data(),
-                           static_cast<int>(op.data.size()), &ZOO_OPEN_ACL_UNSAFE,
+                           static_cast<int>(op.data.size()), impl_->Acl(op.path),
                            ModeFlags(op.mode), path_bufs[i].data(),
                            static_cast<int>(path_bufs[i].size()));
         break;
@@ -1070,7 +1064,7 @@ Status ZkSession::Multi(const std::vector<ZkOp>& ops, std::vector<std::string>* 
     context += " op " + std::to_string(failed) + " " + kNames[static_cast<int>(ops[failed].type)] +
                " " + ops[failed].path;
   }
-  return RcStatus(rc, context);
+  return ZkRcStatus(rc, context);
 }
 
 Status ZkSession::ExpireSessionForTesting() {

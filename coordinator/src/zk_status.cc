@@ -1,6 +1,10 @@
 #include "zoomq/coordinator/zk_status.h"
 
+#include <zookeeper/zookeeper.h>
+
 #include <cstring>
+
+#include "zk_rc.h"
 
 namespace zoomq::coordinator {
 
@@ -22,6 +26,7 @@ constexpr ErrorInfo kErrors[] = {
     {ZkError::kSessionExpired, "ZSESSIONEXPIRED", Code::kUnavailable},
     {ZkError::kClosing, "ZCLOSING", Code::kUnavailable},
     {ZkError::kBadArguments, "ZBADARGUMENTS", Code::kInvalidRequest},
+    {ZkError::kNoAuth, "ZNOAUTH", Code::kInternal},
     {ZkError::kOther, "ZERROR", Code::kInternal},
 };
 const ErrorInfo& InfoOf(ZkError error) {
@@ -55,6 +60,45 @@ ZkError ZkErrorOf(const Status& status) {
     }
   }
   return ZkError::kOther;
+}
+
+ZkError ZkErrorFromRc(int rc) {
+  switch (rc) {
+    case ZOK:
+      return ZkError::kOk;
+    case ZNONODE:
+      return ZkError::kNoNode;
+    case ZNODEEXISTS:
+      return ZkError::kNodeExists;
+    case ZBADVERSION:
+      return ZkError::kBadVersion;
+    case ZNOTEMPTY:
+      return ZkError::kNotEmpty;
+    case ZNOCHILDRENFOREPHEMERALS:
+      return ZkError::kNoChildrenForEphemerals;
+    case ZCONNECTIONLOSS:
+      return ZkError::kConnectionLoss;
+    case ZOPERATIONTIMEOUT:
+      return ZkError::kOperationTimeout;
+    // ZINVALIDSTATE: the handle is expired (or failed auth) and will never work again.
+    case ZSESSIONEXPIRED:
+    case ZINVALIDSTATE:
+      return ZkError::kSessionExpired;
+    case ZCLOSING:
+      return ZkError::kClosing;
+    case ZBADARGUMENTS:
+      return ZkError::kBadArguments;
+    case ZNOAUTH:
+      return ZkError::kNoAuth;
+    default:
+      return ZkError::kOther;
+  }
+}
+
+Status ZkRcStatus(int rc, const std::string& context) {
+  ZkError e = ZkErrorFromRc(rc);
+  if (e == ZkError::kOther) return MakeZkStatus(e, context + " (" + zerror(rc) + ")");
+  return MakeZkStatus(e, context);
 }
 
 bool IsRetriable(const Status& s) {

@@ -22,9 +22,10 @@ class ClusterViewZkTest : public CoordinatorTest {
     o.request_timeout = std::chrono::milliseconds(5000);
     return o;
   }
-  // Registers broker `id` ("http://b<id>") the way a broker does.
-  void Register(int id) {
-    ZkSession* session = Connect();
+  // Registers broker `id` ("http://b<id>") the way a broker does, with the ZooKeeper digest
+  // credentials `digest` if given.
+  void Register(int id, const std::string& digest = "") {
+    ZkSession* session = Connect(2000, "", digest);
     ASSERT_NE(session, nullptr);
     members_.push_back(std::make_unique<Membership>(
         session, BrokerInfo{id, FakeBroker::Url(id)}, [](const std::vector<BrokerInfo>&) {}));
@@ -54,6 +55,18 @@ TEST_F(ClusterViewZkTest, FindsBrokersThroughTheirRegistrations) {
   DeliveryReport r = producer.Send(OutgoingMessage::Json("t", "1", "k")).get();
   EXPECT_TRUE(r.status.ok()) << r.status.ToString();
   EXPECT_EQ(broker_.Log("t", r.partition).size(), 1u);
+}
+
+// Brokers with --zk-auth-file lock their znodes, but /brokers stays world-readable: the SDK
+// needs no ZooKeeper credentials to bootstrap from it.
+TEST_F(ClusterViewZkTest, FindsBrokersRegisteredWithDigestCredentials) {
+  broker_.AddTopic("t", 1, /*leader=*/3);
+  Register(3, "zoomq:s3cret");
+  client_internal::ClusterView view(Client(), broker_.transport());
+  ASSERT_TRUE(view.Refresh(true).ok());
+  auto url = view.LeaderUrl("t", 0);
+  ASSERT_TRUE(url.ok()) << url.status().ToString();
+  EXPECT_EQ(*url, FakeBroker::Url(3));
 }
 
 TEST_F(ClusterViewZkTest, NoRegisteredBrokerIsUnavailable) {

@@ -23,6 +23,7 @@ class SecurityClusterTest : public ::testing::Test {
   void SetUp() override {
     ClusterOptions o;
     o.admin_token = kAdminToken;
+    o.zk_digest = "zoomq:" + std::string(32, 'p');  // /security/state is then secret too
     cluster_ = std::make_unique<Cluster>(o);
     ASSERT_TRUE(cluster_->Start());
   }

@@ -26,12 +26,15 @@ class CoordinatorTest : public ::testing::Test {
     for (auto& s : sessions_) s->Stop();
   }
 
-  // A started session in this test's chroot, or nullptr (with a test failure).
-  ZkSession* Connect(int session_timeout_ms = 2000, const std::string& chroot = "") {
+  // A started session in this test's chroot (or `chroot`), logged in with the digest
+  // credentials `digest` ("user:password") if given; nullptr (with a test failure) if it fails.
+  ZkSession* Connect(int session_timeout_ms = 2000, const std::string& chroot = "",
+                     const std::string& digest = "") {
     ZkSessionOptions options;
     options.connect_string = ZkTestServer::Get().hosts() + (chroot.empty() ? chroot_ : chroot);
     options.session_timeout_ms = session_timeout_ms;
     options.connect_timeout_ms = 10000;
+    options.digest_auth = digest;
     auto session = std::make_unique<ZkSession>(options);
     Status st = session->Start();
     if (!st.ok()) {

@@ -119,6 +119,12 @@ Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
     c.banner = "zoomq-cluster-test";
     brokers_[id] = std::make_unique<zoomq::proc::BrokerChild>(std::move(c));
   }
+  if (!options_.zk_digest.empty() && !dir_.empty()) {
+    zk_auth_file_ = dir_ + "/zk-auth";
+    std::ofstream(zk_auth_file_) << options_.zk_digest << "\n";
+    std::filesystem::permissions(
+        zk_auth_file_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  }
 }
 
 Cluster::~Cluster() {
@@ -147,6 +153,7 @@ void Cluster::DumpLogs(size_t max_bytes) const {
 std::vector<std::string> Cluster::BrokerArgs(int id) const {
   std::vector<std::string> args = {"--zk", zk_connect_, "--zk-session-ms",
                                    std::to_string(options_.session_ms)};
+  if (!zk_auth_file_.empty()) args.insert(args.end(), {"--zk-auth-file", zk_auth_file_});
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   if (auto it = options_.broker_args.find(id); it != options_.broker_args.end()) {
     args.insert(args.end(), it->second.begin(), it->second.end());

@@ -107,6 +107,9 @@ struct ClusterOptions {
   // (--admin-token-file), and the harness's own requests present it (or, on the routes
   // between brokers, a broker credential derived from it).
   std::string admin_token;
+  // ZooKeeper digest credentials "user:password" of every broker: written to a file of the
+  // cluster's directory, given as --zk-auth-file (also on Restart). Empty: open ACLs.
+  std::string zk_digest;
 };
 
 struct ReplicaReport {
@@ -152,6 +155,8 @@ class Cluster {
   int Port(int id) const;
   std::map<int, std::string> Urls() const;
   const std::string& zk_connect() const { return zk_connect_; }
+  // The file given as --zk-auth-file, "" without ClusterOptions::zk_digest.
+  const std::string& zk_auth_file() const { return zk_auth_file_; }
   const ClusterOptions& options() const { return options_; }
 
   // GET /v1/cluster of broker `id` (short timeouts); nullopt on any error.
@@ -198,13 +203,15 @@ class Cluster {
  private:
   zoomq::proc::BrokerChild& B(int id);
   const zoomq::proc::BrokerChild& B(int id) const;
-  // Broker `id`'s flags: ZooKeeper, session, extra_args, broker_args, DebugBrokerArgs().
+  // Broker `id`'s flags: ZooKeeper, session, --zk-auth-file, extra_args, broker_args,
+  // DebugBrokerArgs().
   std::vector<std::string> BrokerArgs(int id) const;
   ::testing::AssertionResult WaitMembership(milliseconds timeout);
 
   ClusterOptions options_;
   std::string dir_;
   std::string zk_connect_;
+  std::string zk_auth_file_;
   std::map<int, std::unique_ptr<zoomq::proc::BrokerChild>> brokers_;
 };
 

@@ -16,6 +16,7 @@ struct ClientOptions {
   std::vector<std::string> brokers;
   // Optional ZooKeeper connect string ("127.0.0.1:2181/zoomq"): broker URLs are then also
   // read from the brokers' registrations (useful when no broker URL is known in advance).
+  // Needs no ZooKeeper credentials: brokers with --zk-auth-file keep /brokers world-readable.
   std::string zookeeper;
   // Per HTTP request (a long poll adds its wait to this).
   std::chrono::milliseconds request_timeout{10000};

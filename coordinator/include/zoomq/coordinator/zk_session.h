@@ -26,6 +26,12 @@
 // ZooKeeper error is mapped as described in zk_status.h (ZkErrorOf(status)). Paths are
 // absolute inside the chroot given in the connect string.
 //
+// Access control (docs/znodes.md, "ACLs"): with `digest_auth` set, every handle logs in with
+// those digest credentials before its first request (and the client repeats the login after
+// each reconnection), and every node it creates gets the ACL of its path: readable by anyone
+// and writable only by the same credentials, or, under /security, not even readable by anyone
+// else. Without it every node has ZooKeeper's open ACL.
+//
 // Fencing: IsSafeToAct() is the SessionLease (session_lease.h) fed by the session: a heartbeat
 // request every timeout/6 on the coordinator thread, and every answered operation, count as
 // contact.
@@ -59,6 +65,10 @@ struct ZkSessionOptions {
   double safe_fraction = 2.0 / 3.0;
   // Heartbeat period for the lease; 0 means negotiated timeout / 6.
   int heartbeat_interval_ms = 0;
+  // ZooKeeper digest credentials "user:password" (zk_credentials.h reads them from a file);
+  // empty: none, open ACLs. A wrong password is not noticed at Start(): the session works but
+  // gets ZNOAUTH on every change to nodes the right credentials created.
+  std::string digest_auth;
 };
 
 enum class SessionState { kConnecting, kConnected, kSuspended, kExpired, kClosed };
@@ -121,7 +131,8 @@ class ZkSession {
   ZkSession(const ZkSession&) = delete;
   ZkSession& operator=(const ZkSession&) = delete;
 
-  // Creates the chroot if missing, starts the coordinator thread and waits up to
+  // Creates the chroot if missing (with digest_auth: locks the nodes of the tree that still
+  // have the open ACL, see nodes_locked_at_start()), starts the coordinator thread and waits up to
   // connect_timeout_ms for the first session. Unavailable if it did not connect (then
   // everything is stopped again). Call once. Listeners added before Start() see the first
   // kConnected; listeners added after it see only later changes.
@@ -204,6 +215,9 @@ class ZkSession {
   // The connect string without chroot, and the chroot ("" if none).
   const std::string& hosts() const;
   const std::string& chroot() const;
+  // How many nodes of a tree made before digest_auth was set Start() found with the open ACL
+  // and locked (0 once the tree is locked, and without digest_auth or chroot). For the log.
+  int nodes_locked_at_start() const;
 
  private:
   struct Impl;

@@ -3,7 +3,8 @@
 // common/'s Status has no codes for "node exists" or "bad version", so a ZooKeeper error is
 // carried twice: a zoomq::Code for callers that only propagate it (kNotFound, kUnavailable for
 // retriable connection trouble, kInvalidRequest for failed preconditions, kInternal for the
-// rest), and the ZooKeeper error name as the message prefix ("ZBADVERSION: set /x ...").
+// rest, ZNOAUTH included: a broker whose credentials do not open its own tree is misconfigured,
+// not its caller), and the ZooKeeper error name as the message prefix ("ZBADVERSION: set /x ...").
 // ZkErrorOf() reads the prefix back, so callers branch on a ZkError, never on message text.
 //
 // Thread-safety: pure functions.
@@ -27,6 +28,7 @@ enum class ZkError {
   kSessionExpired,    // ZSESSIONEXPIRED or ZINVALIDSTATE on an expired handle
   kClosing,           // ZCLOSING, or the ZkSession is stopped
   kBadArguments,      // ZBADARGUMENTS: e.g. an invalid path
+  kNoAuth,            // ZNOAUTH: the node's ACL denies this session (digest credentials)
   kOther,             // anything else (message carries zerror() text)
 };
 
@@ -47,6 +49,7 @@ ZkError ZkErrorOf(const Status& status);
 inline bool IsNoNode(const Status& s) { return ZkErrorOf(s) == ZkError::kNoNode; }
 inline bool IsNodeExists(const Status& s) { return ZkErrorOf(s) == ZkError::kNodeExists; }
 inline bool IsBadVersion(const Status& s) { return ZkErrorOf(s) == ZkError::kBadVersion; }
+inline bool IsNoAuth(const Status& s) { return ZkErrorOf(s) == ZkError::kNoAuth; }
 
 // True for errors worth retrying with the same session once it is connected again
 // (connection loss, operation timeout). Expiry and closing are not: they need a new session.
