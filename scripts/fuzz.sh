@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_TOTAL=${1:-60}; shift || true
-ALL=(fuzz_auth fuzz_api_answers fuzz_requests)
+ALL=(fuzz_auth fuzz_api_answers fuzz_requests fuzz_security_state fuzz_fetch_answer)
 [ $# -gt 0 ] && HARNESSES=("$@") || HARNESSES=("${ALL[@]}")
 BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
 scripts/deps.sh fuzz
