@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -24,6 +25,7 @@
 
 #include "checker.h"
 #include "hosts.h"
+#include "zoomq/security/token.h"
 #include "zoomq/proc/child.h"       // IgnoreSigpipe (tools/proc)
 #include "zoomq/proc/files.h"       // MakeTempDir
 #include "zoomq/proc/wait.h"        // WaitFor
@@ -72,6 +74,7 @@ std::unique_ptr<httplib::Client> MakeClient(const Endpoint& e, milliseconds conn
   c->set_write_timeout(read);
   c->set_tcp_nodelay(true);
   c->set_keep_alive(true);
+  if (!e.token.empty()) c->set_bearer_token_auth(e.token);
   return c;
 }
 
@@ -714,10 +717,13 @@ int Drive(const Options& options, Hosts& hosts, const std::string& run_dir, std:
     return 130;
   }
 
-  // Read every replica.
+  // Read every replica (a route between brokers: with security on the checker presents a
+  // broker credential, broker 0's, made from the admin token).
   for (int p = 0; p < kPartitions; ++p) {
     for (int id : hosts.ids()) {
-      auto log_json = Get(hosts.endpoint(id),
+      Endpoint e = hosts.endpoint(id);
+      if (!e.token.empty()) e.token = zoomq::security::BrokerCredential(e.token, 0);
+      auto log_json = Get(e,
                           std::string("/internal/v1/log?topic=") + kTopic +
                               "&partition=" + std::to_string(p),
                           milliseconds(30000));
@@ -784,6 +790,7 @@ int Run(const Options& options, std::ostream& out, std::ostream& log) {
   ::sigaction(SIGTERM, &sa, nullptr);
   log << "[chaos] seed " << options.seed << ", duration " << options.duration_s
       << " s, session " << options.session_ms << " ms, " << (options.netns ? "netns" : "loopback")
+      << (options.secure ? ", secure" : "")
       << ", dir " << run_dir << std::endl;
 
   int status = 2;
@@ -799,6 +806,23 @@ int Run(const Options& options, std::ostream& out, std::ostream& log) {
       }
     } else {
       hosts = MakeLoopbackHosts(run_dir + "/hosts");
+    }
+    if (options.secure) {
+      // A fresh admin token and ZooKeeper digest for the run, in private files.
+      auto token = zoomq::security::GenerateToken();
+      auto password = zoomq::security::GenerateToken();
+      if (!token.ok() || !password.ok()) {
+        log << "zoomq-chaos: cannot make a token\n";
+        return 2;
+      }
+      const std::string token_file = run_dir + "/admin.token";
+      const std::string zk_file = run_dir + "/zk.auth";
+      std::ofstream(token_file) << token.value() << "\n";
+      std::ofstream(zk_file) << "zoomq:" << password.value() << "\n";
+      ::chmod(token_file.c_str(), 0600);
+      ::chmod(zk_file.c_str(), 0600);
+      hosts->Secure(token.value(),
+                    {"--admin-token-file", token_file, "--zk-auth-file", zk_file});
     }
     if (std::string e = hosts->Start(3, options.session_ms); !e.empty()) {
       log << "zoomq-chaos: " << e << "\n";
@@ -837,6 +861,9 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 16))
       ->capture_default_str();
   app.add_flag("--keep", o.keep, "Keep the run's directory (logs, data) also on success");
+  app.add_flag("--secure", o.secure,
+               "Security on: an admin token and ZooKeeper digest ACLs (docs/security.md); "
+               "the clients present the token");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

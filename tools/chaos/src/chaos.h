@@ -20,6 +20,9 @@ struct Options {
   int producers = 3;
   int consumers = 3;
   bool keep = false;  // keep the run's dir (logs, data) also when the run passes
+  // Security on (docs/security.md): brokers with an admin token, ZooKeeper digest ACLs; the
+  // clients present the token.
+  bool secure = false;
 };
 
 // Parses the command line (CLI11) and runs. Returns the process exit status: 0 when every

@@ -60,6 +60,7 @@ class ProcessHosts : public Hosts {
       c.dir = dir_ + "/broker" + std::to_string(id);
       c.args.insert(c.args.end(), {"--zk", zk_->hosts() + "/chaos", "--zk-session-ms",
                                    std::to_string(session_ms)});
+      c.args.insert(c.args.end(), secure_args_.begin(), secure_args_.end());
       const auto debug = proc::DebugBrokerArgs();
       c.args.insert(c.args.end(), debug.begin(), debug.end());
       c.banner = "zoomq-chaos";
@@ -77,7 +78,7 @@ class ProcessHosts : public Hosts {
     return out;
   }
   Endpoint endpoint(int id) const override {
-    return {id, brokers_.at(id)->host(), brokers_.at(id)->port()};
+    return {id, brokers_.at(id)->host(), brokers_.at(id)->port(), token_};
   }
   void Kill(int id) override { B(id).Kill(); }
   std::string Term(int id) override {

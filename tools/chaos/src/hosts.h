@@ -22,6 +22,7 @@ struct Endpoint {
   int id = 0;
   std::string host;
   int port = 0;
+  std::string token;  // presented on every request (security on), "" otherwise
 };
 
 class Hosts {
@@ -31,6 +32,12 @@ class Hosts {
   // Starts ZooKeeper and the brokers and waits until every broker answers /v1/health 200.
   // Returns "" or what failed.
   virtual std::string Start(int brokers, int session_ms) = 0;
+  // Before Start: every broker also gets `broker_args`, and endpoint() carries `token` (the
+  // run with security on, --secure).
+  void Secure(std::string token, std::vector<std::string> broker_args) {
+    token_ = std::move(token);
+    secure_args_ = std::move(broker_args);
+  }
   virtual std::vector<int> ids() const = 0;
   virtual Endpoint endpoint(int id) const = 0;
 
@@ -57,6 +64,9 @@ class Hosts {
 
   // Running and not stopped.
   std::vector<int> LiveIds();
+ protected:
+  std::string token_;
+  std::vector<std::string> secure_args_;
 };
 
 // 127.0.0.1, free ports. Files (logs, data) under `dir`.
