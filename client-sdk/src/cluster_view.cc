@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "codec.h"
+#include "retry.h"
 #include "zoomq/coordinator/membership.h"
 #include "zoomq/coordinator/zk_session.h"
 #include "zoomq/coordinator/zk_status.h"
@@ -44,7 +45,8 @@ Result<std::vector<std::string>> ClusterView::ZkBrokerUrls() {
         static_cast<int>(std::clamp<int64_t>(options_.request_timeout.count(), 500, 10000));
     auto session = std::make_unique<coordinator::ZkSession>(o);
     Status st = session->Start();
-    if (!st.ok()) return Status::Unavailable("ZooKeeper " + options_.zookeeper + ": " + st.message());
+    if (!st.ok())
+      return Status::Unavailable("ZooKeeper " + options_.zookeeper + ": " + st.message());
     zk_ = std::move(session);
   }
   std::vector<std::string> urls;
@@ -167,6 +169,13 @@ Result<TopicInfo> ClusterView::TopicOrRefresh(const std::string& topic) {
   Status st = Refresh(false);
   if (auto t = FindTopic(topic)) return *t;
   if (!st.ok()) return st;
+  // With security on the view lists only the topics the caller may use: ask for the topic
+  // itself, so that a forbidden topic is reported as such (403), not as missing.
+  HttpRequest req{"GET", "", "/v1/topics/" + UrlEncode(topic), "", options_.request_timeout};
+  Status why = StatusOf(client_internal::SendToAnyBroker(
+      *this, *transport_, std::move(req),
+      std::chrono::steady_clock::now() + options_.request_timeout));
+  if (why.code() == Code::kForbidden || why.code() == Code::kUnauthenticated) return why;
   return Status(Code::kTopicNotFound, "topic '" + topic + "' does not exist");
 }
 
@@ -187,8 +196,8 @@ Result<std::string> ClusterView::LeaderUrl(const std::string& topic, int partiti
     if (url.empty()) return Status::Unavailable("no broker known");
     return url;
   }
-  return Status(Code::kPartitionNotFound, "topic '" + topic + "' has no partition " +
-                                              std::to_string(partition));
+  return Status(Code::kPartitionNotFound,
+                "topic '" + topic + "' has no partition " + std::to_string(partition));
 }
 
 Result<std::vector<ClusterView::LeaderGroup>> ClusterView::LeadersOf(const std::string& topic) {

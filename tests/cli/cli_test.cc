@@ -1,10 +1,11 @@
 // zoomqctl end to end: the real binary against a real standalone broker, checked through its
 // exit codes and its --json output.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "broker_process.h"
 #include "child_process.h"
+#include "zoomq/proc/files.h"
 
 namespace zoomq::testing {
 namespace {
@@ -245,9 +247,8 @@ TEST_F(CliTest, UnknownTopicIsExitCode2) {
 
 TEST_F(CliTest, UnreachableClusterIsExitCode3) {
   const std::string nobody = "http://127.0.0.1:" + std::to_string(PickFreePort());
-  RunResult list =
-      RunToCompletion(ZOOMQCTL_BIN, {"--brokers", nobody, "--timeout-ms", "1000", "topic",
-                                     "list", "--json"});
+  RunResult list = RunToCompletion(
+      ZOOMQCTL_BIN, {"--brokers", nobody, "--timeout-ms", "1000", "topic", "list", "--json"});
   EXPECT_EQ(list.exit_code, 3) << list.description;
   EXPECT_TRUE(ParseDoc(list).contains("error")) << list.out;
   RunResult produce = RunToCompletion(
@@ -271,12 +272,16 @@ TEST_F(CliTest, UsageErrorsAreExitCode1AndHelpIsEverywhere) {
   RunResult help = Ctl({"--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("Exit codes"), std::string::npos) << help.out;
-  for (std::vector<std::string> verb :
-       std::vector<std::vector<std::string>>{{"cluster"}, {"topic", "create"},
-                                             {"topic", "list"}, {"topic", "describe"},
-                                             {"topic", "delete"}, {"produce"}, {"consume"},
-                                             {"group", "describe"}, {"dlq", "peek"},
-                                             {"dlq", "redrive"}}) {
+  for (std::vector<std::string> verb : std::vector<std::vector<std::string>>{{"cluster"},
+                                                                             {"topic", "create"},
+                                                                             {"topic", "list"},
+                                                                             {"topic", "describe"},
+                                                                             {"topic", "delete"},
+                                                                             {"produce"},
+                                                                             {"consume"},
+                                                                             {"group", "describe"},
+                                                                             {"dlq", "peek"},
+                                                                             {"dlq", "redrive"}}) {
     verb.push_back("--help");
     RunResult r = Ctl(verb);
     EXPECT_EQ(r.exit_code, 0) << r.description;
@@ -295,15 +300,13 @@ TEST_F(CliTest, FollowPrintsNewMessagesAndStopsCleanlyOnSigint) {
   CreateTopic(topic);
   const std::string dir = MakeTempDir("zoomq-cli-follow");
   ChildProcess follow(dir);
-  ASSERT_TRUE(follow.Start(ZOOMQCTL_BIN, {"--brokers", broker_.url(), "consume", topic,
-                                          "--group", "g", "--follow", "--json"}));
+  ASSERT_TRUE(follow.Start(ZOOMQCTL_BIN, {"--brokers", broker_.url(), "consume", topic, "--group",
+                                          "g", "--follow", "--json"}));
   ASSERT_EQ(Ctl({"produce", topic, "first"}).exit_code, 0);
-  ASSERT_TRUE(WaitFor([&] { return JsonLines(follow.Stdout()).size() == 1; },
-                      milliseconds(10000)))
+  ASSERT_TRUE(WaitFor([&] { return JsonLines(follow.Stdout()).size() == 1; }, milliseconds(10000)))
       << follow.Describe();
   ASSERT_EQ(Ctl({"produce", topic, "second"}).exit_code, 0);
-  ASSERT_TRUE(WaitFor([&] { return JsonLines(follow.Stdout()).size() == 2; },
-                      milliseconds(10000)))
+  ASSERT_TRUE(WaitFor([&] { return JsonLines(follow.Stdout()).size() == 2; }, milliseconds(10000)))
       << follow.Describe();
   follow.Signal(SIGINT);
   EXPECT_EQ(follow.Wait(milliseconds(5000)), std::optional<int>(0)) << follow.Describe();
@@ -314,6 +317,88 @@ TEST_F(CliTest, FollowPrintsNewMessagesAndStopsCleanlyOnSigint) {
   EXPECT_EQ(ParseDoc(group)["acked"], 2) << group.description;
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
+}
+
+// Security administration through zoomqctl (docs/security.md): users, tokens and rules, and
+// exit code 5 for 401/403.
+class CliSecurityTest : public CliTest {
+ protected:
+  CliSecurityTest() : broker_secure_(SecureOptions(dir_)) {}
+  ~CliSecurityTest() override { zoomq::proc::RemoveTempDir(dir_); }
+  static BrokerOptions SecureOptions(const std::string& dir) {
+    const std::string path = dir + "/admin.token";
+    std::ofstream(path) << kAdmin << "\n";
+    ::chmod(path.c_str(), 0600);
+    BrokerOptions o;
+    o.extra_args = {"--admin-token-file", path};
+    return o;
+  }
+  void SetUp() override { ASSERT_TRUE(broker_secure_.Start()); }
+  // zoomqctl against the secure broker, as `token` ("" for none).
+  RunResult As(const std::string& token, std::vector<std::string> args,
+               std::vector<std::string> env = {}) {
+    args.insert(args.begin(), {"--brokers", broker_secure_.url(), "--timeout-ms", "5000"});
+    if (!token.empty()) args.insert(args.begin(), {"--token", token});
+    return RunToCompletion(ZOOMQCTL_BIN, args, "", std::chrono::milliseconds(20000), env);
+  }
+
+  static constexpr const char* kAdmin =
+      "zq_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  const std::string dir_ = zoomq::proc::MakeTempDir("zoomq-cli-admin");
+  BrokerProcess broker_secure_;
+};
+
+TEST_F(CliSecurityTest, UsersTokensAndRulesFromTheCommandLine) {
+  // The admin's token from the environment, as docs/security.md shows.
+  const std::vector<std::string> admin_env = {std::string("ZOOMQ_TOKEN=") + kAdmin};
+  RunResult r = As("", {"whoami", "--json"}, admin_env);
+  ASSERT_EQ(r.exit_code, 0) << r.description;
+  EXPECT_EQ(ParseDoc(r)["principal"], "admin");
+  ASSERT_EQ(As(kAdmin, {"topic", "create", "orders"}).exit_code, 0);
+  ASSERT_EQ(As(kAdmin, {"user", "create", "alice"}).exit_code, 0);
+  r = As(kAdmin, {"token", "create", "alice", "--description", "laptop", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.description;
+  const std::string alice = ParseDoc(r).value("token", "");
+  const std::string id = ParseDoc(r).value("id", "");
+  ASSERT_FALSE(alice.empty());
+
+  // No rule yet: 403 is exit code 5, nothing written.
+  r = As(alice, {"produce", "orders", "hello"});
+  EXPECT_EQ(r.exit_code, 5) << r.description;
+  EXPECT_NE((r.out + r.err).find("FORBIDDEN"), std::string::npos) << r.description;
+  ASSERT_EQ(As(kAdmin, {"acl", "add", "--principal", "alice", "--operation", "produce", "--topic",
+                        "ord", "--prefix"})
+                .exit_code,
+            0);
+  r = As(kAdmin, {"acl", "list", "--json"});
+  ASSERT_EQ(r.exit_code, 0);
+  ASSERT_EQ(ParseDoc(r)["acls"].size(), 1u);
+  EXPECT_EQ(ParseDoc(r)["acls"][0]["pattern"], "prefix");
+  EXPECT_EQ(As(alice, {"produce", "orders", "hello"}).exit_code, 0);
+  EXPECT_EQ(As(alice, {"user", "list"}).exit_code, 5) << "administration needs cluster_admin";
+  EXPECT_EQ(As(kAdmin, {"acl", "add", "--principal", "alice", "--operation", "fly", "--topic", "x"})
+                .exit_code,
+            4)
+      << "a bad rule is the server's 400";
+  EXPECT_EQ(As(kAdmin, {"acl", "add", "--principal", "alice", "--operation", "produce"}).exit_code,
+            1)
+      << "no resource: a usage error";
+
+  r = As(kAdmin, {"token", "list", "--json"});
+  ASSERT_EQ(r.exit_code, 0);
+  ASSERT_EQ(ParseDoc(r)["tokens"].size(), 1u);
+  EXPECT_FALSE(ParseDoc(r)["tokens"][0].contains("token"));
+  ASSERT_EQ(As(kAdmin, {"token", "revoke", id}).exit_code, 0);
+  r = As(alice, {"produce", "orders", "again"});
+  EXPECT_EQ(r.exit_code, 5) << r.description;
+  EXPECT_NE((r.out + r.err).find("UNAUTHENTICATED"), std::string::npos) << r.description;
+  EXPECT_EQ(As("", {"topic", "list"}).exit_code, 5) << "no token at all";
+
+  // `token generate` asks no broker and prints a token fit for --admin-token-file.
+  r = RunToCompletion(ZOOMQCTL_BIN, {"token", "generate"});
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.size(), 3u + 64u + 1u) << r.out;
+  EXPECT_TRUE(r.out.starts_with("zq_"));
 }
 
 }  // namespace

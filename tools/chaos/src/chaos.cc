@@ -25,18 +25,18 @@
 
 #include "checker.h"
 #include "hosts.h"
-#include "zoomq/security/token.h"
 #include "zoomq/proc/child.h"       // IgnoreSigpipe (tools/proc)
 #include "zoomq/proc/files.h"       // MakeTempDir
 #include "zoomq/proc/wait.h"        // WaitFor
 #include "zoomq/proc/wall_clock.h"  // WallClockNow
+#include "zoomq/security/token.h"
 
 namespace zoomq::chaos {
 
 namespace {
 
-using zoomq::proc::WaitFor;
 using std::chrono::milliseconds;
+using zoomq::proc::WaitFor;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kPartitions = 3;
@@ -196,14 +196,13 @@ void ProduceLoop(Workload& w, int thread, std::vector<Write>* out) {
     rec.thread = thread;
     rec.id = "w" + std::to_string(thread) + "-" + std::to_string(n);
     const int partition = static_cast<int>(Fnv1a64(rec.key) % kPartitions);
-    const Json body = {{"messages",
-                        Json::array({{{"id", rec.id},
-                                      {"key", rec.key},
-                                      {"value",
-                                       {{"id", rec.id},
-                                        {"key", rec.key},
-                                        {"seq", rec.key_seq},
-                                        {"thread", thread}}}}})}};
+    const Json body = {
+        {"messages",
+         Json::array(
+             {{{"id", rec.id},
+               {"key", rec.key},
+               {"value",
+                {{"id", rec.id}, {"key", rec.key}, {"seq", rec.key_seq}, {"thread", thread}}}}})}};
     const std::string payload = body.dump();
     int backoff_ms = 20;
     while (!w.stop_producers) {
@@ -468,8 +467,8 @@ std::string CreateTopicAndGroup(Hosts& hosts, milliseconds timeout) {
             auto r = method == "POST" ? c->Post(path, body.dump(), "application/json")
                                       : c->Put(path, body.dump(), "application/json");
             if (r && (r->status == 200 || r->status == 201)) return true;
-            last = method + " " + path + ": " + (r ? std::to_string(r->status) + " " + r->body
-                                                   : httplib::to_string(r.error()));
+            last = method + " " + path + ": " +
+                   (r ? std::to_string(r->status) + " " + r->body : httplib::to_string(r.error()));
           }
           return false;
         },
@@ -512,16 +511,16 @@ class Nemesis {
     Hold(Between(1000, 3000));
     // Wait (bounded) for a healthy cluster first: one fault at a time is what 3 brokers with
     // min ISR 2 are meant to survive.
-    WaitFor([&] { return g_interrupted || Unhealthy(hosts_, false).empty(); },
-            milliseconds(15000), milliseconds(100));
+    WaitFor([&] { return g_interrupted || Unhealthy(hosts_, false).empty(); }, milliseconds(15000),
+            milliseconds(100));
   }
 
   void Strike() {
     std::vector<std::string> kinds = {"kill-leader",    "kill-follower", "pause-leader",
                                       "pause-follower", "term-leader",   "kill-zookeeper"};
     if (hosts_.CanPartition()) {
-      kinds.insert(kinds.end(), {"cut-leader-from-zookeeper", "cut-follower-from-leader",
-                                 "isolate-broker"});
+      kinds.insert(kinds.end(),
+                   {"cut-leader-from-zookeeper", "cut-follower-from-leader", "isolate-broker"});
     }
     Fault f;
     f.kind = kinds[Between(0, static_cast<int>(kinds.size()) - 1)];
@@ -574,8 +573,7 @@ class Nemesis {
     log_ << "[nemesis] " << f.wall << " +" << f.at_ms << " ms " << f.kind << " "
          << (f.broker ? "broker " + std::to_string(f.broker) : std::string("zookeeper"))
          << " (partition " << f.partition << ", leader " << leader << "), healed after "
-         << (f.healed_ms - f.at_ms) << " ms" << (f.note.empty() ? "" : ": " + f.note)
-         << std::endl;
+         << (f.healed_ms - f.at_ms) << " ms" << (f.note.empty() ? "" : ": " + f.note) << std::endl;
     faults_.push_back(std::move(f));
   }
 
@@ -723,10 +721,9 @@ int Drive(const Options& options, Hosts& hosts, const std::string& run_dir, std:
     for (int id : hosts.ids()) {
       Endpoint e = hosts.endpoint(id);
       if (!e.token.empty()) e.token = zoomq::security::BrokerCredential(e.token, 0);
-      auto log_json = Get(e,
-                          std::string("/internal/v1/log?topic=") + kTopic +
-                              "&partition=" + std::to_string(p),
-                          milliseconds(30000));
+      auto log_json = Get(
+          e, std::string("/internal/v1/log?topic=") + kTopic + "&partition=" + std::to_string(p),
+          milliseconds(30000));
       in.replicas[p][id] = log_json ? ParseReplica(*log_json) : Replica{};
     }
   }
@@ -748,18 +745,17 @@ int Drive(const Options& options, Hosts& hosts, const std::string& run_dir, std:
     j["dir"] = run_dir;
     out << j.dump(2) << std::endl;
   } else {
-    out << "zoomq-chaos: seed " << options.seed << ", " << options.duration_s << " s, "
-        << mode << ", faults " << FaultSummary(nemesis.faults()) << "\n"
+    out << "zoomq-chaos: seed " << options.seed << ", " << options.duration_s << " s, " << mode
+        << ", faults " << FaultSummary(nemesis.faults()) << "\n"
         << report.Table();
   }
   std::ofstream saved(run_dir + "/report.txt");
-  saved << "seed " << options.seed << ", " << mode << "\nfaults "
-        << FaultSummary(nemesis.faults()) << "\n"
+  saved << "seed " << options.seed << ", " << mode << "\nfaults " << FaultSummary(nemesis.faults())
+        << "\n"
         << report.Table();
   for (const auto& f : nemesis.faults()) {
     saved << f.wall << " +" << f.at_ms << " ms " << f.kind << " broker " << f.broker
-          << " partition " << f.partition << " healed +" << f.healed_ms << " ms " << f.note
-          << "\n";
+          << " partition " << f.partition << " healed +" << f.healed_ms << " ms " << f.note << "\n";
   }
   if (!report.ok()) std::ofstream(run_dir + "/records.json") << RecordsJson(in).dump();
   return report.ok() ? 0 : 1;
@@ -788,10 +784,9 @@ int Run(const Options& options, std::ostream& out, std::ostream& log) {
   sa.sa_handler = OnInterrupt;
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
-  log << "[chaos] seed " << options.seed << ", duration " << options.duration_s
-      << " s, session " << options.session_ms << " ms, " << (options.netns ? "netns" : "loopback")
-      << (options.secure ? ", secure" : "")
-      << ", dir " << run_dir << std::endl;
+  log << "[chaos] seed " << options.seed << ", duration " << options.duration_s << " s, session "
+      << options.session_ms << " ms, " << (options.netns ? "netns" : "loopback")
+      << (options.secure ? ", secure" : "") << ", dir " << run_dir << std::endl;
 
   int status = 2;
   {
@@ -821,8 +816,7 @@ int Run(const Options& options, std::ostream& out, std::ostream& log) {
       std::ofstream(zk_file) << "zoomq:" << password.value() << "\n";
       ::chmod(token_file.c_str(), 0600);
       ::chmod(zk_file.c_str(), 0600);
-      hosts->Secure(token.value(),
-                    {"--admin-token-file", token_file, "--zk-auth-file", zk_file});
+      hosts->Secure(token.value(), {"--admin-token-file", token_file, "--zk-auth-file", zk_file});
     }
     if (std::string e = hosts->Start(3, options.session_ms); !e.empty()) {
       log << "zoomq-chaos: " << e << "\n";
@@ -842,8 +836,9 @@ int Run(const Options& options, std::ostream& out, std::ostream& log) {
 
 int Main(int argc, char** argv) {
   Options o;
-  CLI::App app{"zoomq-chaos: faults against ZooKeeper and 3 brokers, then a checker "
-               "(docs/chaos.md)"};
+  CLI::App app{
+      "zoomq-chaos: faults against ZooKeeper and 3 brokers, then a checker "
+      "(docs/chaos.md)"};
   app.add_option("--duration", o.duration_s, "Seconds of faults and load")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();

@@ -41,13 +41,13 @@ class Hosts {
   virtual std::vector<int> ids() const = 0;
   virtual Endpoint endpoint(int id) const = 0;
 
-  virtual void Kill(int id) = 0;               // SIGKILL
-  virtual std::string Term(int id) = 0;        // SIGTERM and wait for the exit; a note
-  virtual void Stop(int id) = 0;               // SIGSTOP
-  virtual void Cont(int id) = 0;               // SIGCONT
+  virtual void Kill(int id) = 0;         // SIGKILL
+  virtual std::string Term(int id) = 0;  // SIGTERM and wait for the exit; a note
+  virtual void Stop(int id) = 0;         // SIGSTOP
+  virtual void Cont(int id) = 0;         // SIGCONT
   virtual bool Stopped(int id) const = 0;
   virtual bool Running(int id) = 0;
-  virtual std::string Restart(int id) = 0;     // same address and data; "" or what failed
+  virtual std::string Restart(int id) = 0;  // same address and data; "" or what failed
   virtual void KillZooKeeper() = 0;
   virtual std::string RestartZooKeeper() = 0;  // "" or what failed
   virtual bool ZooKeeperUp() = 0;
@@ -64,6 +64,7 @@ class Hosts {
 
   // Running and not stopped.
   std::vector<int> LiveIds();
+
  protected:
   std::string token_;
   std::vector<std::string> secure_args_;

@@ -40,6 +40,7 @@ See docs/cli.md.)";
 
 struct Globals {
   std::string brokers;
+  std::string token;  // security on: the caller's token (docs/security.md)
   bool json = false;
   int timeout_ms = 10000;
 };
@@ -54,6 +55,7 @@ ClientOptions MakeClient(const Globals& g) {
   ClientOptions options;
   options.brokers = tools::SplitBrokers(g.brokers);
   options.request_timeout = milliseconds(g.timeout_ms);
+  options.security.token = g.token;
   // Also the default member name of `consume --group`: one per process.
   options.client_id = "zoomqctl-" + std::to_string(getpid());
   return options;
@@ -599,6 +601,9 @@ int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
   Globals g;
   tools::AddBrokersOption(app, &g.brokers);
   app.add_flag("--json", g.json, "Print JSON instead of tables");
+  app.add_option("--token", g.token,
+                 "Bearer token for brokers with security on (docs/security.md)")
+      ->envname("ZOOMQ_TOKEN");
   app.add_option("--timeout-ms", g.timeout_ms,
                  "Per request; also produce's delivery timeout")
       ->check(CLI::Range(1, 3600000))
