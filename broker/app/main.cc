@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <thread>
 
+#include "broker/app/tls_flags.h"
 #include "broker/cluster/cluster_node.h"
 #include "broker/cluster/frontend.h"
 #include "broker/http/http_server.h"
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   int64_t max_waiters = 900;
   std::string zk;
   int zk_session_ms = 3000;
+  TlsFlags tls;
   auto env = [](CLI::Option* o, const char* name) { return o->envname(name); };
   env(app.add_option("--id", id, "Broker id (positive integer)")->check(CLI::Range(1, 1 << 30)),
       "ZOOMQ_ID");
@@ -44,7 +46,7 @@ int main(int argc, char** argv) {
           ->capture_default_str(),
       "ZOOMQ_SYNC");
   env(app.add_option("--advertise-url", advertise, "URL other parties reach this broker at "
-                                                   "(default http://LISTEN)"),
+                                                   "(default http://LISTEN, https:// with TLS)"),
       "ZOOMQ_ADVERTISE_URL");
   env(app.add_option("--http-threads", hopts.threads,
                      "HTTP worker threads; each keep-alive connection, long poll and SSE stream "
@@ -100,6 +102,7 @@ int main(int argc, char** argv) {
                  "Testing only: while this file exists, the broker's commits wait (an fsync "
                  "that does not return; a kill -9 then loses what waits)")
       ->group("Testing");
+  AddTlsFlags(app, &tls);
   env(app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
           ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
           ->capture_default_str(),
@@ -134,7 +137,14 @@ int main(int argc, char** argv) {
 
   opts.broker_id = id;
   opts.max_waiters = static_cast<size_t>(max_waiters);
-  opts.advertised_url = advertise.empty() ? "http://" + listen : advertise;
+  opts.advertised_url =
+      advertise.empty() ? (tls.on() ? "https://" : "http://") + listen : advertise;
+  if (std::string error = CheckTlsFlags(tls, opts.advertised_url); !error.empty()) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 2;
+  }
+  hopts.tls = tls.listener;
+  const net::ClientCredentials peer_credentials = PeerCredentials(tls);
   opts.standalone = zk.empty();
   auto svc = BrokerService::Open(opts, data_dir, sync == "full" ? SyncMode::kFull
                                                                 : SyncMode::kNormal,
@@ -144,7 +154,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   BrokerService& service = *svc.value();
-  http::HttpPeerTransport transport;
+  http::HttpPeerTransport transport(peer_credentials);
   service.SetPeerTransport(&transport);
   http::HttpServer server(&service, hopts);
   // Bind before joining the cluster: a broker that cannot serve must never be advertised.
@@ -153,7 +163,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   service.Start();
-  http::HttpPeerClient peers;  // the frontend's and the node's calls to other brokers
+  http::HttpPeerClient peers(peer_credentials);  // the frontend's and the node's calls to others
   std::unique_ptr<ClusterNode> node;
   std::unique_ptr<cluster::Frontend> frontend;
   if (!zk.empty()) {
@@ -181,6 +191,7 @@ int main(int argc, char** argv) {
   });
   spdlog::info("serving on {}:{} data_dir={} sync={} ({})", hopts.host, server.port(), data_dir,
                sync, zk.empty() ? "standalone" : "cluster");
+  spdlog::info("{}", DescribeTls(tls));
   server.Serve();
   signals.join();
   spdlog::info("stopped cleanly");

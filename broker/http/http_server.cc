@@ -95,10 +95,14 @@ Result<std::string> ConsumerParam(const httplib::Request& req) {
 }  // namespace
 
 HttpServer::HttpServer(BrokerService* service, const HttpOptions& options)
-    : service_(service),
-      options_(options),
-      server_(std::make_unique<httplib::Server>()),
-      metrics_(std::make_unique<Metrics>()) {
+    : service_(service), options_(options), metrics_(std::make_unique<Metrics>()) {
+  auto listener = MakeListener(options_.tls);
+  if (listener.ok()) {
+    server_ = std::move(listener).value();
+  } else {
+    listener_status_ = listener.status();  // Bind() reports it
+    server_ = std::make_unique<httplib::Server>();
+  }
   const size_t threads = options_.threads;
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_->set_tcp_nodelay(true);
@@ -150,6 +154,7 @@ HttpServer::HttpServer(BrokerService* service, const HttpOptions& options)
 HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Bind() {
+  if (!listener_status_.ok()) return listener_status_;
   // cpp-httplib listens with a backlog of 5: a burst of consumers connecting at once (500
   // long polls) overflowed it and stalled for seconds. Keep the listening socket and listen
   // again with the system's maximum after binding.

@@ -3,14 +3,24 @@
 // forwards it again). Pooled keep-alive connections, one per request in flight.
 #pragma once
 
+#include <memory>
+
 #include "broker/cluster/peer_client.h"
+#include "zoomq/net/http_client.h"
 
 namespace zoomq::broker::http {
 
 inline constexpr const char* kForwardedHeader = "X-Zoomq-Forwarded";
 
+class PeerClientPool;
+
 class HttpPeerClient : public cluster::PeerClient {
  public:
+  // `credentials`: what this broker trusts in other brokers (the CA of their https:// URLs)
+  // and presents to them (its certificate, its token). Empty: plain HTTP, nothing presented.
+  explicit HttpPeerClient(net::ClientCredentials credentials = {});
+  ~HttpPeerClient() override;
+
   Result<std::vector<ProduceResult>> Produce(const std::string& url, const std::string& topic,
                                              const std::vector<const ProduceMessage*>& messages,
                                              TimeMs timeout_ms) override;
@@ -32,6 +42,11 @@ class HttpPeerClient : public cluster::PeerClient {
   Status DeleteTopic(const std::string& url, const std::string& topic,
                      TimeMs timeout_ms) override;
   Status ControlledShutdown(const std::string& url, int32_t broker, TimeMs timeout_ms) override;
+
+ private:
+  // Each request holds a reference while it runs: a share that FanOut abandoned may still be
+  // in flight when the broker shuts down.
+  std::shared_ptr<PeerClientPool> pool_;
 };
 
 }  // namespace zoomq::broker::http

@@ -2,9 +2,11 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "zoomq/common/base64.h"
 
@@ -14,22 +16,25 @@ using nlohmann::json;
 
 namespace {
 
-httplib::Client& ClientFor(const std::string& url, TimeMs read_timeout_ms) {
-  thread_local std::map<std::string, std::unique_ptr<httplib::Client>> clients;
-  auto& c = clients[url];
+// This thread's connection to `url` for the transport numbered `serial`.
+httplib::Client& ClientFor(uint64_t serial, const net::ClientCredentials& credentials,
+                           const std::string& url, TimeMs read_timeout_ms) {
+  thread_local std::map<std::pair<uint64_t, std::string>, std::unique_ptr<httplib::Client>> clients;
+  auto& c = clients[{serial, url}];
   if (!c) {
-    c = std::make_unique<httplib::Client>(url);
-    c->set_keep_alive(true);
-    c->set_tcp_nodelay(true);
+    c = net::MakeHttpClient(url, credentials);
     c->set_connection_timeout(1, 0);
   }
   c->set_read_timeout(read_timeout_ms / 1000, (read_timeout_ms % 1000) * 1000);
   return *c;
 }
 
-Result<json> Get(const std::string& url, const std::string& path, TimeMs timeout_ms) {
-  auto res = ClientFor(url, timeout_ms).Get(path);
-  if (!res) return Status::Unavailable(url + path + ": " + httplib::to_string(res.error()));
+Result<json> Get(httplib::Client& client, const std::string& url, const std::string& path) {
+  auto res = client.Get(path);
+  if (!res) {
+    return Status::Unavailable(url + path + ": " +
+                               net::ErrorText(res.error(), url.starts_with("https://")));
+  }
   json j = json::parse(res->body, nullptr, false);
   if (j.is_discarded()) return Status::Unavailable(url + ": answer is not JSON");
   if (res->status != 200) {
@@ -44,7 +49,12 @@ Result<json> Get(const std::string& url, const std::string& path, TimeMs timeout
   return j;
 }
 
+std::atomic<uint64_t> next_serial{1};
+
 }  // namespace
+
+HttpPeerTransport::HttpPeerTransport(net::ClientCredentials credentials)
+    : credentials_(std::move(credentials)), serial_(next_serial.fetch_add(1)) {}
 
 std::string EncodeFetchResponse(const FetchResponse& r) {
   json entries = json::array();
@@ -118,8 +128,11 @@ Result<FetchResponse> HttpPeerTransport::Fetch(const std::string& leader_url,
                      "&epoch=" + std::to_string(req.epoch) +
                      "&max_bytes=" + std::to_string(req.max_bytes) +
                      "&wait_ms=" + std::to_string(req.wait_ms);
-  auto res = ClientFor(leader_url, req.wait_ms + 5000).Get(path);
-  if (!res) return Status::Unavailable(leader_url + ": " + httplib::to_string(res.error()));
+  auto res = ClientFor(serial_, credentials_, leader_url, req.wait_ms + 5000).Get(path);
+  if (!res) {
+    return Status::Unavailable(leader_url + ": " +
+                               net::ErrorText(res.error(), leader_url.starts_with("https://")));
+  }
   if (res->status != 200) {
     auto j = json::parse(res->body, nullptr, false);
     std::string code = j.is_object() && j.contains("error") ? j["error"].value("code", "") : "";
@@ -135,10 +148,9 @@ Result<std::pair<int64_t, uint64_t>> HttpPeerTransport::EpochEnd(const std::stri
                                                                  const std::string& topic,
                                                                  int32_t partition,
                                                                  int64_t epoch, bool group_log) {
-  auto j = Get(leader_url,
+  auto j = Get(ClientFor(serial_, credentials_, leader_url, 5000), leader_url,
                "/internal/v1/epoch_end?topic=" + topic + "&partition=" + std::to_string(partition) +
-                   "&epoch=" + std::to_string(epoch) + (group_log ? "&log=group" : ""),
-               5000);
+                   "&epoch=" + std::to_string(epoch) + (group_log ? "&log=group" : ""));
   if (!j.ok()) return j.status();
   try {
     return std::make_pair(j->at("epoch").get<int64_t>(), j->at("end_offset").get<uint64_t>());

@@ -48,8 +48,10 @@ std::string ListString(const std::vector<int>& v) {
   return s + "]";
 }
 
-std::unique_ptr<httplib::Client> ShortClient(int port, milliseconds connect, milliseconds read) {
-  auto c = std::make_unique<httplib::Client>("127.0.0.1", port);
+std::unique_ptr<httplib::Client> ShortClient(const std::string& url,
+                                             const net::ClientCredentials& credentials,
+                                             milliseconds connect, milliseconds read) {
+  auto c = net::MakeHttpClient(url, credentials);
   c->set_connection_timeout(connect);
   c->set_read_timeout(read);
   c->set_write_timeout(read);
@@ -101,12 +103,15 @@ std::string ReplicaReport::Summary() const {
 
 Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
   IgnoreSigpipe();
+  if (options_.tls) credentials_ = options_.tls->ClientCredentials();
   dir_ = MakeTempDir("zoomq-cluster");
   for (int id = 1; id <= options_.brokers; ++id) {
     zoomq::proc::BrokerCommand c;
     c.id = id;
     c.dir = dir_ + "/broker-" + std::to_string(id);
     c.banner = "zoomq-cluster-test";
+    c.tls = options_.tls.has_value();
+    c.credentials = credentials_;
     brokers_[id] = std::make_unique<zoomq::proc::BrokerChild>(std::move(c));
   }
 }
@@ -136,6 +141,10 @@ void Cluster::DumpLogs(size_t max_bytes) const {
 std::vector<std::string> Cluster::BrokerArgs(int id) const {
   std::vector<std::string> args = {"--zk", zk_connect_, "--zk-session-ms",
                                    std::to_string(options_.session_ms)};
+  if (options_.tls) {
+    const auto tls = options_.tls->BrokerArgs();
+    args.insert(args.end(), tls.begin(), tls.end());
+  }
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   if (auto it = options_.broker_args.find(id); it != options_.broker_args.end()) {
     args.insert(args.end(), it->second.begin(), it->second.end());
@@ -331,7 +340,7 @@ std::map<int, std::string> Cluster::Urls() const {
 }
 
 std::optional<Json> Cluster::View(int id, milliseconds timeout) const {
-  auto c = ShortClient(Port(id), milliseconds(300), timeout);
+  auto c = ShortClient(Url(id), credentials_, milliseconds(300), timeout);
   auto res = c->Get("/v1/cluster");
   if (!res || res->status != 200) return std::nullopt;
   Json j = Json::parse(res->body, nullptr, false);
@@ -445,7 +454,7 @@ int Cluster::Controller() {
       std::this_thread::sleep_for(milliseconds(50));  // ok: see comment / poll with deadline
       continue;
     }
-    Http http(Port(controller), milliseconds(10000));
+    Http http(Url(controller), credentials_, milliseconds(10000));
     auto r = http.Post("/v1/topics", body);
     if (r.status == 201 || r.status == 200) {
       created = true;
@@ -494,7 +503,7 @@ int Cluster::Controller() {
 }
 
 std::optional<Json> Cluster::ReplicaLog(int id, const std::string& topic, int partition) {
-  auto c = ShortClient(Port(id), milliseconds(500), milliseconds(10000));
+  auto c = ShortClient(Url(id), credentials_, milliseconds(500), milliseconds(10000));
   auto res = c->Get("/internal/v1/log?topic=" + topic + "&partition=" + std::to_string(partition));
   if (!res || res->status != 200) return std::nullopt;
   Json j = Json::parse(res->body, nullptr, false);
@@ -601,16 +610,16 @@ ReplicaReport Cluster::CompareReplicas(const std::string& topic, int partition,
 }
 
 std::vector<Json> Cluster::ReadPartition(int id, const std::string& topic, int partition) {
-  Http http(Port(id), milliseconds(10000));
+  Http http(Url(id), credentials_, milliseconds(10000));
   return zoomq::testing::ReadAll(http, topic, partition, 0);
 }
 
 // ---- Producer --------------------------------------------------------------------------
 
 Producer::Producer(const Cluster& cluster, ProducerOptions options)
-    : options_(std::move(options)), urls_(cluster.Urls()) {
-  for (int id : cluster.ids()) ports_[id] = cluster.Port(id);
-}
+    : options_(std::move(options)),
+      urls_(cluster.Urls()),
+      credentials_(cluster.client_credentials()) {}
 
 Producer::~Producer() { Stop(); }
 
@@ -655,8 +664,8 @@ Producer::Leader Producer::CurrentLeader() {
 // newest (highest epoch) description of the partition.
 Producer::Leader Producer::RefreshLeader() {
   Leader best;
-  for (auto& [id, port] : ports_) {
-    auto c = ShortClient(port, options_.connect_timeout, options_.metadata_timeout);
+  for (auto& [id, url] : urls_) {
+    auto c = ShortClient(url, credentials_, options_.connect_timeout, options_.metadata_timeout);
     auto res = c->Get("/v1/cluster");
     if (!res || res->status != 200) continue;
     Json j = Json::parse(res->body, nullptr, false);
@@ -675,7 +684,7 @@ Producer::Leader Producer::RefreshLeader() {
 Http& Producer::ClientFor(std::map<int, std::unique_ptr<Http>>& clients, int broker) {
   auto& c = clients[broker];
   if (!c) {
-    c = std::make_unique<Http>(ports_.at(broker), options_.read_timeout);
+    c = std::make_unique<Http>(urls_.at(broker), credentials_, options_.read_timeout);
     c->client().set_connection_timeout(options_.connect_timeout);
   }
   return *c;
@@ -706,7 +715,7 @@ void Producer::Run(int thread) {
       int broker = options_.pinned_broker;
       if (broker <= 0) broker = CurrentLeader().id;
       std::string failure;
-      if (broker <= 0 || !ports_.count(broker)) {
+      if (broker <= 0 || !urls_.count(broker)) {
         failure = "no leader known";
         ++failed_;
       } else {

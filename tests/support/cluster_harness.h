@@ -103,6 +103,9 @@ struct ClusterOptions {
   std::string zk_hosts;                 // empty: SharedZooKeeper()
   // Broker id -> arguments of that broker only, after extra_args (also on Restart).
   std::map<int, std::vector<std::string>> broker_args;
+  // Set: every broker serves HTTPS with these files (one certificate for all: they all listen
+  // on 127.0.0.1) and calls the others over TLS; the harness's clients use its credentials.
+  std::optional<zoomq::testing::TlsSetup> tls = std::nullopt;
 };
 
 struct ReplicaReport {
@@ -147,6 +150,8 @@ class Cluster {
   std::string Url(int id) const;
   int Port(int id) const;
   std::map<int, std::string> Urls() const;
+  // What clients present to and trust in the brokers (empty without TLS).
+  const net::ClientCredentials& client_credentials() const { return credentials_; }
   const std::string& zk_connect() const { return zk_connect_; }
   const ClusterOptions& options() const { return options_; }
 
@@ -199,6 +204,7 @@ class Cluster {
   ::testing::AssertionResult WaitMembership(milliseconds timeout);
 
   ClusterOptions options_;
+  net::ClientCredentials credentials_;
   std::string dir_;
   std::string zk_connect_;
   std::map<int, std::unique_ptr<zoomq::proc::BrokerChild>> brokers_;
@@ -292,7 +298,7 @@ class Producer {
 
   ProducerOptions options_;
   std::map<int, std::string> urls_;
-  std::map<int, int> ports_;
+  net::ClientCredentials credentials_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> acked_{0};
   std::atomic<int64_t> requests_{0};
