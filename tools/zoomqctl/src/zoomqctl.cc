@@ -15,6 +15,7 @@
 #include "render.h"
 #include "zoomq/client.h"
 #include "zoomq/tools/cli.h"
+#include "zoomq/tools/security_flags.h"
 #include "zoomq/tools/stop_signal.h"
 
 namespace zoomq::ctl {
@@ -38,6 +39,7 @@ See docs/cli.md.)";
 
 struct Globals {
   std::string brokers;
+  TransportSecurity security;
   bool json = false;
   int timeout_ms = 10000;
 };
@@ -52,6 +54,7 @@ ClientOptions MakeClient(const Globals& g) {
   ClientOptions options;
   options.brokers = tools::SplitBrokers(g.brokers);
   options.request_timeout = milliseconds(g.timeout_ms);
+  options.security = g.security;
   // Also the default member name of `consume --group`: one per process.
   options.client_id = "zoomqctl-" + std::to_string(getpid());
   return options;
@@ -441,6 +444,7 @@ int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
 
   Globals g;
   tools::AddBrokersOption(app, &g.brokers);
+  tools::AddSecurityFlags(app, &g.security);
   app.add_flag("--json", g.json, "Print JSON instead of tables");
   app.add_option("--timeout-ms", g.timeout_ms,
                  "Per request; also produce's delivery timeout")
