@@ -14,6 +14,7 @@ PACKAGES=(
   prometheus-cpp-dev
   libzookeeper-mt-dev
   zookeeper                  # the server, run with java by scripts/cluster.sh and the tests
+  openssl                    # the command: the TLS tests make their certificates with it
 )
 [ "${1:-}" = fuzz ] && PACKAGES+=(clang libclang-rt-14-dev)
 

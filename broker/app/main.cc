@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <thread>
 
+#include "broker/app/tls_flags.h"
 #include "broker/cluster/cluster_node.h"
 #include "broker/cluster/frontend.h"
 #include "broker/http/http_server.h"
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   std::string admin_token_file;
   auth::QuotaOptions quota;
   std::string zk_auth_file;
+  TlsFlags tls;
   auto env = [](CLI::Option* o, const char* name) { return o->envname(name); };
   env(app.add_option("--id", id, "Broker id (positive integer)")->check(CLI::Range(1, 1 << 30)),
       "ZOOMQ_ID");
@@ -53,7 +55,7 @@ int main(int argc, char** argv) {
           ->capture_default_str(),
       "ZOOMQ_SYNC");
   env(app.add_option("--advertise-url", advertise, "URL other parties reach this broker at "
-                                                   "(default http://LISTEN)"),
+                                                   "(default http://LISTEN, https:// with TLS)"),
       "ZOOMQ_ADVERTISE_URL");
   env(app.add_option("--http-threads", hopts.threads,
                      "HTTP worker threads; each keep-alive connection, long poll and SSE stream "
@@ -131,6 +133,7 @@ int main(int argc, char** argv) {
                  "Testing only: while this file exists, the broker's commits wait (an fsync "
                  "that does not return; a kill -9 then loses what waits)")
       ->group("Testing");
+  AddTlsFlags(app, &tls);
   env(app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
           ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
           ->capture_default_str(),
@@ -191,11 +194,19 @@ int main(int argc, char** argv) {
   }
   auth::SecurityManager security(sopts, SystemClock::Default());
   auth::Quotas quotas(quota);  // per principal: only with security on
-  const net::ClientCredentials peer_credentials{security.OwnCredential(), "", "", ""};
 
   opts.broker_id = id;
   opts.max_waiters = static_cast<size_t>(max_waiters);
-  opts.advertised_url = advertise.empty() ? "http://" + listen : advertise;
+  opts.advertised_url =
+      advertise.empty() ? (tls.on() ? "https://" : "http://") + listen : advertise;
+  if (std::string error = CheckTlsFlags(tls, opts.advertised_url); !error.empty()) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 2;
+  }
+  hopts.tls = tls.listener;
+  // TLS to the other brokers, and this broker's credential (security on) on every call.
+  net::ClientCredentials peer_credentials = PeerCredentials(tls);
+  peer_credentials.token = security.OwnCredential();
   opts.standalone = zk.empty();
   auto svc = BrokerService::Open(opts, data_dir, sync == "full" ? SyncMode::kFull
                                                                 : SyncMode::kNormal,
@@ -271,6 +282,7 @@ int main(int argc, char** argv) {
   });
   spdlog::info("serving on {}:{} data_dir={} sync={} ({})", hopts.host, server.port(), data_dir,
                sync, zk.empty() ? "standalone" : "cluster");
+  spdlog::info("{}", DescribeTls(tls));
   server.Serve();
   signals.join();
   spdlog::info("stopped cleanly");

@@ -13,6 +13,7 @@
 #include "broker/http/peer_client.h"
 #include "broker/http/peer_transport.h"
 #include "broker/http/reply.h"
+#include "broker/http/tls_identity.h"
 #include "broker/http/sse.h"
 #include "zoomq/common/api_codec.h"
 #include "zoomq/common/error_json.h"
@@ -84,10 +85,14 @@ Result<std::string> ConsumerParam(const httplib::Request& req) {
 }  // namespace
 
 HttpServer::HttpServer(BrokerService* service, const HttpOptions& options)
-    : service_(service),
-      options_(options),
-      server_(std::make_unique<httplib::Server>()),
-      metrics_(std::make_unique<Metrics>()) {
+    : service_(service), options_(options), metrics_(std::make_unique<Metrics>()) {
+  auto listener = MakeListener(options_.tls);
+  if (listener.ok()) {
+    server_ = std::move(listener).value();
+  } else {
+    listener_status_ = listener.status();  // Bind() reports it
+    server_ = std::make_unique<httplib::Server>();
+  }
   const size_t threads = options_.threads;
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_->set_tcp_nodelay(true);
@@ -139,6 +144,7 @@ HttpServer::HttpServer(BrokerService* service, const HttpOptions& options)
 HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Bind() {
+  if (!listener_status_.ok()) return listener_status_;
   // cpp-httplib listens with a backlog of 5: a burst of consumers connecting at once (500
   // long polls) overflowed it and stalled for seconds. Keep the listening socket and listen
   // again with the system's maximum after binding.
@@ -313,6 +319,8 @@ Status HttpServer::Admit(const httplib::Request& req, const Access& access, Iden
   const std::string on_behalf_of = req.get_header_value(kPrincipalHeader);
   if (req.has_header("Authorization")) presented.authorization = authorization;
   if (req.has_header(kPrincipalHeader)) presented.on_behalf_of = on_behalf_of;
+  // Mutual TLS: a verified client certificate names a principal when no token is given.
+  presented.certificate_subject = ClientCertificateSubject(req);
   auto identity = sec.Authenticate(presented);
   if (!identity.ok()) return identity.status();
   *who = std::move(identity).value();

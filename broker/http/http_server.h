@@ -9,6 +9,7 @@
 #include <string>
 
 #include "broker/cluster/frontend.h"
+#include "broker/http/tls_listener.h"
 #include "broker/security/quotas.h"
 #include "broker/security/security_manager.h"
 #include "broker/service/broker_service.h"
@@ -30,6 +31,8 @@ struct HttpOptions {
   // by as much (cpp-httplib checks for stop only between requests).
   int keep_alive_timeout_s = 1;
   TimeMs sse_keepalive_ms = 15000;
+  // Set: the listener serves HTTPS only (broker/http/tls_listener.h).
+  TlsServerFiles tls;
 };
 
 class Metrics;
@@ -40,7 +43,8 @@ class HttpServer {
   HttpServer(BrokerService* service, const HttpOptions& options);
   ~HttpServer();
 
-  // Binds the port (so a broker that cannot serve fails before it announces itself).
+  // Binds the port (so a broker that cannot serve fails before it announces itself). Fails
+  // too when the TLS files of the options do not make a listener, saying why.
   Status Bind();
   int port() const { return port_; }
   // Serves until Stop(); blocks.
@@ -137,6 +141,7 @@ class HttpServer {
   BrokerService* const service_;
   const HttpOptions options_;
   std::unique_ptr<httplib::Server> server_;
+  Status listener_status_;  // why the TLS listener could not be made (server_ is then unused)
   std::unique_ptr<Metrics> metrics_;
   int port_ = 0;
   std::atomic<cluster::Frontend*> frontend_{nullptr};

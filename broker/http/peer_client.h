@@ -3,6 +3,7 @@
 // forwards it again). Pooled keep-alive connections, one per request in flight.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "broker/cluster/peer_client.h"
@@ -16,16 +17,17 @@ inline constexpr const char* kForwardedHeader = "X-Zoomq-Forwarded";
 // caller with a broker credential.
 inline constexpr const char* kPrincipalHeader = "X-Zoomq-Principal";
 
+class PeerClientPool;
+
 class HttpPeerClient : public cluster::PeerClient {
  public:
-  // `credentials`: what this broker presents to the others (its broker credential as the
-  // token, TLS settings); `principal`: the caller it acts for ("" for the broker itself).
-  explicit HttpPeerClient(net::ClientCredentials credentials = {}, std::string principal = "")
-      : credentials_(std::move(credentials)), principal_(std::move(principal)) {}
-  // The same client acting for `principal`.
-  HttpPeerClient As(const std::string& principal) const {
-    return HttpPeerClient(credentials_, principal);
-  }
+  // `credentials`: what this broker trusts in other brokers (the CA of their https:// URLs)
+  // and presents to them (its certificate, its token). Empty: plain HTTP, nothing presented.
+  explicit HttpPeerClient(net::ClientCredentials credentials = {});
+  ~HttpPeerClient() override;
+  // The same client (its connections too) acting for `principal`, whose name every request
+  // then carries ("" for the broker itself).
+  HttpPeerClient As(const std::string& principal) const;
 
   Result<std::vector<ProduceResult>> Produce(const std::string& url, const std::string& topic,
                                              const std::vector<const ProduceMessage*>& messages,
@@ -36,7 +38,7 @@ class HttpPeerClient : public cluster::PeerClient {
                           const std::string& group, const std::string& consumer,
                           TimeMs timeout_ms) override;
   Result<AckResult> Lease(const std::string& url, const cluster::PeerLease& lease,
-                          TimeMs timeout_ms) override;
+                           TimeMs timeout_ms) override;
   Result<GroupInfo> DescribeGroup(const std::string& url, const std::string& topic,
                                   const std::string& group, TimeMs timeout_ms) override;
   Result<bool> CreateGroup(const std::string& url, const std::string& topic,
@@ -45,20 +47,14 @@ class HttpPeerClient : public cluster::PeerClient {
                           TimeMs timeout_ms) override;
   Result<CreateOutcome> CreateTopic(const std::string& url, const TopicSpec& spec,
                                     TimeMs timeout_ms) override;
-  Status DeleteTopic(const std::string& url, const std::string& topic, TimeMs timeout_ms) override;
+  Status DeleteTopic(const std::string& url, const std::string& topic,
+                     TimeMs timeout_ms) override;
   Status ControlledShutdown(const std::string& url, int32_t broker, TimeMs timeout_ms) override;
 
  private:
-  struct Answer {
-    int status = 0;
-    std::string body;
-  };
-  // One request to another broker: its answer when it is 2xx, else its error as a Status (or
-  // UNAVAILABLE naming the broker when it did not answer).
-  Result<Answer> Call(const std::string& url, const char* method, const std::string& target,
-                      const std::string& body, TimeMs timeout_ms) const;
-
-  net::ClientCredentials credentials_;
+  // Each request holds a reference while it runs: a share that FanOut abandoned may still be
+  // in flight when the broker shuts down.
+  std::shared_ptr<PeerClientPool> pool_;
   std::string principal_;
 };
 

@@ -2,9 +2,11 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "zoomq/common/base64.h"
 
@@ -14,12 +16,11 @@ using nlohmann::json;
 
 namespace {
 
-// One keep-alive client per thread and leader. Every transport of a process presents the same
-// credentials (the broker's own), so clients are not keyed by them.
-httplib::Client& ClientFor(const std::string& url, const net::ClientCredentials& credentials,
-                           TimeMs read_timeout_ms) {
-  thread_local std::map<std::string, std::unique_ptr<httplib::Client>> clients;
-  auto& c = clients[url];
+// This thread's connection to `url` for the transport numbered `serial`.
+httplib::Client& ClientFor(uint64_t serial, const net::ClientCredentials& credentials,
+                           const std::string& url, TimeMs read_timeout_ms) {
+  thread_local std::map<std::pair<uint64_t, std::string>, std::unique_ptr<httplib::Client>> clients;
+  auto& c = clients[{serial, url}];
   if (!c) {
     c = net::MakeHttpClient(url, credentials);
     c->set_connection_timeout(1, 0);
@@ -28,35 +29,39 @@ httplib::Client& ClientFor(const std::string& url, const net::ClientCredentials&
   return *c;
 }
 
-Result<json> Get(const std::string& url, const net::ClientCredentials& credentials,
-                 const std::string& path, TimeMs timeout_ms) {
-  auto res = ClientFor(url, credentials, timeout_ms).Get(path);
-  if (!res) return Status::Unavailable(url + path + ": " + httplib::to_string(res.error()));
+Result<json> Get(httplib::Client& client, const std::string& url, const std::string& path) {
+  auto res = client.Get(path);
+  if (!res) {
+    return Status::Unavailable(url + path + ": " +
+                               net::ErrorText(res.error(), url.starts_with("https://")));
+  }
   json j = json::parse(res->body, nullptr, false);
   if (j.is_discarded()) return Status::Unavailable(url + ": answer is not JSON");
   if (res->status != 200) {
     std::string code = j.contains("error") ? j["error"].value("code", "") : "";
     std::string message = j.contains("error") ? j["error"].value("message", "") : res->body;
-    Code c = code == "STALE_EPOCH"       ? Code::kStaleEpoch
-             : code == "NOT_LEADER"      ? Code::kNotLeader
+    Code c = code == "STALE_EPOCH"   ? Code::kStaleEpoch
+             : code == "NOT_LEADER"  ? Code::kNotLeader
              : code == "TOPIC_NOT_FOUND" ? Code::kTopicNotFound
-                                         : Code::kUnavailable;
+                                        : Code::kUnavailable;
     return Status(c, url + ": " + message);
   }
   return j;
 }
 
+std::atomic<uint64_t> next_serial{1};
+
 }  // namespace
+
+HttpPeerTransport::HttpPeerTransport(net::ClientCredentials credentials)
+    : credentials_(std::move(credentials)), serial_(next_serial.fetch_add(1)) {}
 
 std::string EncodeFetchResponse(const FetchResponse& r) {
   json entries = json::array();
   for (const StoredMessage& m : r.entries) {
-    json e = {{"offset", m.offset},
-              {"epoch", m.epoch},
-              {"ts", m.timestamp_ms},
-              {"key_hash", m.key_hash},
-              {"value_b64", Base64Encode(m.value)},
-              {"is_bytes", m.value_is_bytes},
+    json e = {{"offset", m.offset},       {"epoch", m.epoch},
+              {"ts", m.timestamp_ms},     {"key_hash", m.key_hash},
+              {"value_b64", Base64Encode(m.value)}, {"is_bytes", m.value_is_bytes},
               {"bytes", m.bytes}};
     if (m.key) e["key"] = *m.key;
     if (m.headers_json) e["headers"] = *m.headers_json;
@@ -115,17 +120,23 @@ Result<FetchResponse> DecodeFetchResponse(const std::string& body) {
 
 Result<FetchResponse> HttpPeerTransport::Fetch(const std::string& leader_url,
                                                const FetchRequest& req) {
-  std::string path =
-      "/internal/v1/fetch?topic=" + req.topic + "&partition=" + std::to_string(req.partition) +
-      "&replica=" + std::to_string(req.replica) + "&offset=" + std::to_string(req.offset) +
-      "&group_offset=" + std::to_string(req.group_offset) + "&epoch=" + std::to_string(req.epoch) +
-      "&max_bytes=" + std::to_string(req.max_bytes) + "&wait_ms=" + std::to_string(req.wait_ms);
-  auto res = ClientFor(leader_url, credentials_, req.wait_ms + 5000).Get(path);
-  if (!res) return Status::Unavailable(leader_url + ": " + httplib::to_string(res.error()));
+  std::string path = "/internal/v1/fetch?topic=" + req.topic +
+                     "&partition=" + std::to_string(req.partition) +
+                     "&replica=" + std::to_string(req.replica) +
+                     "&offset=" + std::to_string(req.offset) +
+                     "&group_offset=" + std::to_string(req.group_offset) +
+                     "&epoch=" + std::to_string(req.epoch) +
+                     "&max_bytes=" + std::to_string(req.max_bytes) +
+                     "&wait_ms=" + std::to_string(req.wait_ms);
+  auto res = ClientFor(serial_, credentials_, leader_url, req.wait_ms + 5000).Get(path);
+  if (!res) {
+    return Status::Unavailable(leader_url + ": " +
+                               net::ErrorText(res.error(), leader_url.starts_with("https://")));
+  }
   if (res->status != 200) {
     auto j = json::parse(res->body, nullptr, false);
     std::string code = j.is_object() && j.contains("error") ? j["error"].value("code", "") : "";
-    Code c = code == "STALE_EPOCH"  ? Code::kStaleEpoch
+    Code c = code == "STALE_EPOCH" ? Code::kStaleEpoch
              : code == "NOT_LEADER" ? Code::kNotLeader
                                     : Code::kUnavailable;
     return Status(c, leader_url + ": fetch answered " + std::to_string(res->status));
@@ -135,12 +146,11 @@ Result<FetchResponse> HttpPeerTransport::Fetch(const std::string& leader_url,
 
 Result<std::pair<int64_t, uint64_t>> HttpPeerTransport::EpochEnd(const std::string& leader_url,
                                                                  const std::string& topic,
-                                                                 int32_t partition, int64_t epoch,
-                                                                 bool group_log) {
-  auto j = Get(leader_url, credentials_,
+                                                                 int32_t partition,
+                                                                 int64_t epoch, bool group_log) {
+  auto j = Get(ClientFor(serial_, credentials_, leader_url, 5000), leader_url,
                "/internal/v1/epoch_end?topic=" + topic + "&partition=" + std::to_string(partition) +
-                   "&epoch=" + std::to_string(epoch) + (group_log ? "&log=group" : ""),
-               5000);
+                   "&epoch=" + std::to_string(epoch) + (group_log ? "&log=group" : ""));
   if (!j.ok()) return j.status();
   try {
     return std::make_pair(j->at("epoch").get<int64_t>(), j->at("end_offset").get<uint64_t>());

@@ -69,7 +69,11 @@ class HttpTransport : public Transport {
   HttpResponse Send(const HttpRequest& request) override {
     std::unique_ptr<httplib::Client> client = Take(request.base_url);
     if (!client->is_valid()) {
-      return HttpResponse{0, "", "invalid broker URL '" + request.base_url + "'", -1};
+      // cpp-httplib reports a client certificate or key it cannot load the same way.
+      return HttpResponse{0, "",
+                          "invalid broker URL '" + request.base_url +
+                              "', or a client certificate/key that cannot be loaded",
+                          -1};
     }
     // Clients are reused across requests with different timeouts: set them every time.
     client->set_connection_timeout(request.timeout);
@@ -89,7 +93,8 @@ class HttpTransport : public Transport {
     HttpResponse out;
     if (!res) {
       out.status = 0;
-      out.error = "request to " + request.base_url + " failed: " + httplib::to_string(res.error());
+      out.error = "request to " + request.base_url + " failed: " +
+                  net::ErrorText(res.error(), request.base_url.starts_with("https://"));
       out.not_sent = res.error() == httplib::Error::Connection;
       return out;  // the client is dropped with its socket
     }

@@ -3,6 +3,7 @@
 
 #include "zoomq/demo/controller.h"
 #include "zoomq/tools/cli.h"
+#include "zoomq/tools/security_flags.h"
 #include "zoomq/tools/stop_signal.h"
 
 int main(int argc, char** argv) {
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
                  "TYPE=VALUE alert threshold (repeatable; defaults: temperature=23.5, "
                  "humidity=58, pressure=1018)");
   zoomq::tools::AddBrokersOption(app, &brokers);
+  zoomq::tools::AddSecurityFlags(app, &options.client.security);
   if (auto exit_code = zoomq::tools::ParseArgs(app, argc, argv)) return *exit_code;
   for (const std::string& spec : thresholds) {
     zoomq::Status set = options.thresholds.Set(spec);

@@ -4,6 +4,7 @@
 #include "zoomq/demo/reading.h"
 #include "zoomq/demo/sensor.h"
 #include "zoomq/tools/cli.h"
+#include "zoomq/tools/security_flags.h"
 #include "zoomq/tools/stop_signal.h"
 
 int main(int argc, char** argv) {
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::Range(0.001, 3600.0));
   zoomq::tools::AddBrokersOption(app, &brokers);
+  zoomq::tools::AddSecurityFlags(app, &options.client.security);
   app.add_option("--count", options.count, "Stop after this many readings (0: never)")
       ->check(CLI::NonNegativeNumber);
   if (auto exit_code = zoomq::tools::ParseArgs(app, argc, argv)) return *exit_code;

@@ -32,6 +32,12 @@ zoomq::proc::BrokerCommand CommandFor(const BrokerOptions& options, const std::s
   c.dir = dir;
   c.args = options.extra_args;
   c.banner = "zoomq-it";
+  if (options.tls) {
+    const auto tls_args = options.tls->BrokerArgs();
+    c.args.insert(c.args.end(), tls_args.begin(), tls_args.end());
+    c.tls = true;
+    c.credentials = options.tls->ClientCredentials();
+  }
   return c;
 }
 
@@ -123,10 +129,12 @@ HttpResponse ToResponse(const httplib::Result& result) {
 }
 
 Http::Http(int port, milliseconds read_timeout)
-    : client_(std::make_unique<httplib::Client>("127.0.0.1", port)) {
+    : Http("http://127.0.0.1:" + std::to_string(port), {}, read_timeout) {}
+
+Http::Http(const std::string& base_url, const net::ClientCredentials& credentials,
+           milliseconds read_timeout)
+    : client_(net::MakeHttpClient(base_url, credentials)) {
   IgnoreSigpipe();
-  client_->set_keep_alive(true);
-  client_->set_tcp_nodelay(true);
   client_->set_connection_timeout(std::chrono::seconds(5));
   client_->set_read_timeout(read_timeout);
   client_->set_write_timeout(std::chrono::seconds(30));

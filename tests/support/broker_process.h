@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "test_certs.h"  // TlsSetup
+#include "zoomq/net/http_client.h"
 #include "zoomq/proc/broker_child.h"  // BrokerChild (tools/proc)
 #include "zoomq/proc/ports.h"
 #include "zoomq/proc/wait.h"
@@ -44,6 +46,9 @@ struct BrokerOptions {
   int id = 1;
   // Extra command-line flags, e.g. {"--retention-check-ms", "100"}.
   std::vector<std::string> extra_args;
+  // Set: the broker serves HTTPS with these files (its url() is https://), and Http(broker)
+  // speaks HTTPS to it with the setup's client credentials.
+  std::optional<TlsSetup> tls = std::nullopt;
 };
 
 // One broker process. The destructor SIGKILLs it if still running and removes the temp dir
@@ -75,6 +80,8 @@ class BrokerProcess {
   std::string data_dir() const { return broker_.data_dir(); }
   std::string log_path() const { return broker_.log_path(); }
   std::string url() const { return broker_.url(); }
+  // What the test's clients present to and trust in this broker (empty without TLS).
+  const net::ClientCredentials& client_credentials() const { return broker_.credentials(); }
   std::string LogTail(size_t max_bytes = 4000) const { return broker_.LogTail(max_bytes); }
 
  private:
@@ -105,9 +112,13 @@ struct HttpResponse {
 // A keep-alive, no-delay HTTP client for one broker. Not thread-safe: one per thread.
 class Http {
  public:
+  // Plain HTTP to 127.0.0.1:port.
   explicit Http(int port, milliseconds read_timeout = milliseconds(30000));
+  // `base_url` ("https://127.0.0.1:9101") with `credentials` (net::MakeHttpClient).
+  Http(const std::string& base_url, const net::ClientCredentials& credentials,
+       milliseconds read_timeout = milliseconds(30000));
   explicit Http(const BrokerProcess& broker, milliseconds read_timeout = milliseconds(30000))
-      : Http(broker.port(), read_timeout) {}
+      : Http(broker.url(), broker.client_credentials(), read_timeout) {}
 
   HttpResponse Get(const std::string& path);
   HttpResponse Delete(const std::string& path);

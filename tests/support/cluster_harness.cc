@@ -50,14 +50,14 @@ std::string ListString(const std::vector<int>& v) {
   return s + "]";
 }
 
-std::unique_ptr<httplib::Client> ShortClient(int port, milliseconds connect, milliseconds read,
-                                             const std::string& token = "") {
-  auto c = std::make_unique<httplib::Client>("127.0.0.1", port);
+std::unique_ptr<httplib::Client> ShortClient(const std::string& url,
+                                             const net::ClientCredentials& credentials,
+                                             milliseconds connect, milliseconds read) {
+  auto c = net::MakeHttpClient(url, credentials);
   c->set_connection_timeout(connect);
   c->set_read_timeout(read);
   c->set_write_timeout(read);
   c->set_tcp_nodelay(true);
-  if (!token.empty()) c->set_bearer_token_auth(token);
   return c;
 }
 
@@ -105,6 +105,8 @@ std::string ReplicaReport::Summary() const {
 
 Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
   IgnoreSigpipe();
+  if (options_.tls) credentials_ = options_.tls->ClientCredentials();
+  credentials_.token = options_.admin_token;  // "" with security off
   dir_ = MakeTempDir("zoomq-cluster");
   if (!options_.admin_token.empty()) {
     const std::string path = dir_ + "/admin.token";
@@ -117,6 +119,8 @@ Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
     c.id = id;
     c.dir = dir_ + "/broker-" + std::to_string(id);
     c.banner = "zoomq-cluster-test";
+    c.tls = options_.tls.has_value();
+    c.credentials = credentials_;
     brokers_[id] = std::make_unique<zoomq::proc::BrokerChild>(std::move(c));
   }
   if (!options_.zk_digest.empty() && !dir_.empty()) {
@@ -154,6 +158,10 @@ std::vector<std::string> Cluster::BrokerArgs(int id) const {
   std::vector<std::string> args = {"--zk", zk_connect_, "--zk-session-ms",
                                    std::to_string(options_.session_ms)};
   if (!zk_auth_file_.empty()) args.insert(args.end(), {"--zk-auth-file", zk_auth_file_});
+  if (options_.tls) {
+    const auto tls = options_.tls->BrokerArgs();
+    args.insert(args.end(), tls.begin(), tls.end());
+  }
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   if (auto it = options_.broker_args.find(id); it != options_.broker_args.end()) {
     args.insert(args.end(), it->second.begin(), it->second.end());
@@ -350,7 +358,7 @@ std::map<int, std::string> Cluster::Urls() const {
 }
 
 std::optional<Json> Cluster::View(int id, milliseconds timeout) const {
-  auto c = ShortClient(Port(id), milliseconds(300), timeout, options_.admin_token);
+  auto c = ShortClient(Url(id), credentials_, milliseconds(300), timeout);
   auto res = c->Get("/v1/cluster");
   if (!res || res->status != 200) return std::nullopt;
   Json j = Json::parse(res->body, nullptr, false);
@@ -463,8 +471,7 @@ int Cluster::Controller() {
       std::this_thread::sleep_for(milliseconds(50));  // ok: see comment / poll with deadline
       continue;
     }
-    Http http(Port(controller), milliseconds(10000));
-    if (!options_.admin_token.empty()) http.client().set_bearer_token_auth(options_.admin_token);
+    Http http(Url(controller), credentials_, milliseconds(10000));
     auto r = http.Post("/v1/topics", body);
     if (r.status == 201 || r.status == 200) {
       created = true;
@@ -515,10 +522,11 @@ int Cluster::Controller() {
 
 std::optional<Json> Cluster::ReplicaLog(int id, const std::string& topic, int partition) {
   // A route between brokers: the harness presents a broker credential (broker 0's).
-  const std::string credential = options_.admin_token.empty()
-                                     ? ""
-                                     : zoomq::security::BrokerCredential(options_.admin_token, 0);
-  auto c = ShortClient(Port(id), milliseconds(500), milliseconds(10000), credential);
+  net::ClientCredentials as_broker = credentials_;
+  if (!options_.admin_token.empty()) {
+    as_broker.token = zoomq::security::BrokerCredential(options_.admin_token, 0);
+  }
+  auto c = ShortClient(Url(id), as_broker, milliseconds(500), milliseconds(10000));
   auto res = c->Get("/internal/v1/log?topic=" + topic + "&partition=" + std::to_string(partition));
   if (!res || res->status != 200) return std::nullopt;
   Json j = Json::parse(res->body, nullptr, false);
@@ -625,17 +633,16 @@ ReplicaReport Cluster::CompareReplicas(const std::string& topic, int partition,
 }
 
 std::vector<Json> Cluster::ReadPartition(int id, const std::string& topic, int partition) {
-  Http http(Port(id), milliseconds(10000));
-  if (!options_.admin_token.empty()) http.client().set_bearer_token_auth(options_.admin_token);
+  Http http(Url(id), credentials_, milliseconds(10000));
   return zoomq::testing::ReadAll(http, topic, partition, 0);
 }
 
 // ---- Producer --------------------------------------------------------------------------
 
 Producer::Producer(const Cluster& cluster, ProducerOptions options)
-    : options_(std::move(options)), urls_(cluster.Urls()) {
-  for (int id : cluster.ids()) ports_[id] = cluster.Port(id);
-}
+    : options_(std::move(options)),
+      urls_(cluster.Urls()),
+      credentials_(cluster.client_credentials()) {}
 
 Producer::~Producer() { Stop(); }
 
@@ -680,8 +687,8 @@ Producer::Leader Producer::CurrentLeader() {
 // newest (highest epoch) description of the partition.
 Producer::Leader Producer::RefreshLeader() {
   Leader best;
-  for (auto& [id, port] : ports_) {
-    auto c = ShortClient(port, options_.connect_timeout, options_.metadata_timeout);
+  for (auto& [id, url] : urls_) {
+    auto c = ShortClient(url, credentials_, options_.connect_timeout, options_.metadata_timeout);
     auto res = c->Get("/v1/cluster");
     if (!res || res->status != 200) continue;
     Json j = Json::parse(res->body, nullptr, false);
@@ -700,7 +707,7 @@ Producer::Leader Producer::RefreshLeader() {
 Http& Producer::ClientFor(std::map<int, std::unique_ptr<Http>>& clients, int broker) {
   auto& c = clients[broker];
   if (!c) {
-    c = std::make_unique<Http>(ports_.at(broker), options_.read_timeout);
+    c = std::make_unique<Http>(urls_.at(broker), credentials_, options_.read_timeout);
     c->client().set_connection_timeout(options_.connect_timeout);
   }
   return *c;
@@ -732,7 +739,7 @@ void Producer::Run(int thread) {
       int broker = options_.pinned_broker;
       if (broker <= 0) broker = CurrentLeader().id;
       std::string failure;
-      if (broker <= 0 || !ports_.count(broker)) {
+      if (broker <= 0 || !urls_.count(broker)) {
         failure = "no leader known";
         ++failed_;
       } else {

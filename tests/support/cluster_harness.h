@@ -110,6 +110,9 @@ struct ClusterOptions {
   // ZooKeeper digest credentials "user:password" of every broker: written to a file of the
   // cluster's directory, given as --zk-auth-file (also on Restart). Empty: open ACLs.
   std::string zk_digest;
+  // Set: every broker serves HTTPS with these files (one certificate for all: they all listen
+  // on 127.0.0.1) and calls the others over TLS; the harness's clients use its credentials.
+  std::optional<zoomq::testing::TlsSetup> tls = std::nullopt;
 };
 
 struct ReplicaReport {
@@ -154,6 +157,8 @@ class Cluster {
   std::string Url(int id) const;
   int Port(int id) const;
   std::map<int, std::string> Urls() const;
+  // What clients present to and trust in the brokers (empty without TLS).
+  const net::ClientCredentials& client_credentials() const { return credentials_; }
   const std::string& zk_connect() const { return zk_connect_; }
   // The file given as --zk-auth-file, "" without ClusterOptions::zk_digest.
   const std::string& zk_auth_file() const { return zk_auth_file_; }
@@ -209,6 +214,7 @@ class Cluster {
   ::testing::AssertionResult WaitMembership(milliseconds timeout);
 
   ClusterOptions options_;
+  net::ClientCredentials credentials_;
   std::string dir_;
   std::string zk_connect_;
   std::string zk_auth_file_;
@@ -303,7 +309,7 @@ class Producer {
 
   ProducerOptions options_;
   std::map<int, std::string> urls_;
-  std::map<int, int> ports_;
+  net::ClientCredentials credentials_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> acked_{0};
   std::atomic<int64_t> requests_{0};

@@ -19,4 +19,29 @@ std::unique_ptr<httplib::Client> MakeHttpClient(const std::string& base_url,
   return c;
 }
 
+std::string ErrorText(httplib::Error error, bool https) {
+  switch (error) {
+    case httplib::Error::SSLServerVerification:
+      return "the server's TLS certificate was not accepted: it does not chain to the CA file "
+             "(the system's CAs without one), or its subjectAltName does not name the host in "
+             "the URL";
+    case httplib::Error::SSLLoadingCerts:
+      return "the CA file cannot be loaded (missing, or no PEM certificate in it)";
+    case httplib::Error::SSLConnection:
+      return "the TLS handshake failed (is it an http:// port? does the server accept this "
+             "client's certificate?)";
+    case httplib::Error::Read:
+    case httplib::Error::Write:
+      if (https) {
+        return httplib::to_string(error) +
+               " failed (a timeout or a closed connection; over TLS also how a server refuses "
+               "a client certificate it does not trust, or the lack of one)";
+      }
+      break;
+    default:
+      break;
+  }
+  return httplib::to_string(error);
+}
+
 }  // namespace zoomq::net

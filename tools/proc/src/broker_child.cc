@@ -71,10 +71,10 @@ std::string BrokerChild::Start(milliseconds timeout) {
 std::string BrokerChild::WaitHealthy(milliseconds timeout) {
   const auto readiness = process_.WaitReady(
       [&] {
-        httplib::Client client(command_.host, command_.port);
-        client.set_connection_timeout(milliseconds(200));
-        client.set_read_timeout(milliseconds(1000));
-        auto res = client.Get("/v1/health");
+        auto client = net::MakeHttpClient(url(), command_.credentials);
+        client->set_connection_timeout(milliseconds(200));
+        client->set_read_timeout(milliseconds(1000));
+        auto res = client->Get("/v1/health");
         return res && res->status == 200;
       },
       timeout, milliseconds(20));

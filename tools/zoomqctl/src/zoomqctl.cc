@@ -16,6 +16,7 @@
 #include "zoomq/client.h"
 #include "zoomq/security/token.h"
 #include "zoomq/tools/cli.h"
+#include "zoomq/tools/security_flags.h"
 #include "zoomq/tools/stop_signal.h"
 
 namespace zoomq::ctl {
@@ -40,7 +41,7 @@ See docs/cli.md.)";
 
 struct Globals {
   std::string brokers;
-  std::string token;  // security on: the caller's token (docs/security.md)
+  TransportSecurity security;
   bool json = false;
   int timeout_ms = 10000;
 };
@@ -55,7 +56,7 @@ ClientOptions MakeClient(const Globals& g) {
   ClientOptions options;
   options.brokers = tools::SplitBrokers(g.brokers);
   options.request_timeout = milliseconds(g.timeout_ms);
-  options.security.token = g.token;
+  options.security = g.security;
   // Also the default member name of `consume --group`: one per process.
   options.client_id = "zoomqctl-" + std::to_string(getpid());
   return options;
@@ -600,10 +601,8 @@ int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
 
   Globals g;
   tools::AddBrokersOption(app, &g.brokers);
+  tools::AddSecurityFlags(app, &g.security);
   app.add_flag("--json", g.json, "Print JSON instead of tables");
-  app.add_option("--token", g.token,
-                 "Bearer token for brokers with security on (docs/security.md)")
-      ->envname("ZOOMQ_TOKEN");
   app.add_option("--timeout-ms", g.timeout_ms,
                  "Per request; also produce's delivery timeout")
       ->check(CLI::Range(1, 3600000))

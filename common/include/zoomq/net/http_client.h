@@ -8,7 +8,8 @@
 
 namespace httplib {
 class Client;
-}
+enum class Error;
+}  // namespace httplib
 
 namespace zoomq::net {
 
@@ -25,5 +26,11 @@ struct ClientCredentials {
 // `ca_file`, or the system's CAs when it is empty). Check is_valid() before use.
 std::unique_ptr<httplib::Client> MakeHttpClient(const std::string& base_url,
                                                 const ClientCredentials& credentials);
+
+// A failed request's error for people: what the TLS errors mean and what to check, where
+// cpp-httplib gives only the enum's name ("SSLServerVerification"). `https`: the request went
+// to an https:// URL (a broker refusing a client certificate shows up as a failed read or
+// write: TLS 1.3 ends the handshake before the server has checked the certificate).
+std::string ErrorText(httplib::Error error, bool https);
 
 }  // namespace zoomq::net

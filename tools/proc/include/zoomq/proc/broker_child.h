@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "zoomq/net/http_client.h"
 #include "zoomq/proc/child.h"
 
 namespace zoomq::proc {
@@ -34,6 +35,11 @@ struct BrokerCommand {
   int port = 0;
   std::vector<std::string> prefix;  // the broker runs through this, e.g. ip netns exec NS
   std::vector<std::string> args;    // flags after --id, --listen and --data-dir
+  // The broker serves HTTPS (its --tls-* flags are in `args`): its URL is https:// and
+  // /v1/health is asked with these credentials (the CA of its certificate; a client
+  // certificate when it asks for one).
+  bool tls = false;
+  net::ClientCredentials credentials;
   std::string banner = "zoomq-broker";  // the log's line before each start (Child::Spawn)
 };
 
@@ -68,10 +74,13 @@ class BrokerChild {
   std::optional<int> WaitExit(std::chrono::milliseconds timeout);
 
   BrokerCommand& command() { return command_; }  // e.g. other flags for the next start
+  const net::ClientCredentials& credentials() const { return command_.credentials; }
   int id() const { return command_.id; }
   const std::string& host() const { return command_.host; }
   int port() const { return command_.port; }
-  std::string url() const { return "http://" + command_.host + ":" + std::to_string(port()); }
+  std::string url() const {
+    return (command_.tls ? "https://" : "http://") + command_.host + ":" + std::to_string(port());
+  }
   std::string data_dir() const { return command_.dir + "/data"; }
   std::string log_path() const { return command_.dir + "/broker.log"; }
   std::string LogTail(size_t max_bytes) const;
