@@ -133,8 +133,8 @@ HttpPeerClient::~HttpPeerClient() = default;
 Result<std::vector<ProduceResult>> HttpPeerClient::Produce(
     const std::string& url, const std::string& topic,
     const std::vector<const ProduceMessage*>& messages, TimeMs timeout_ms) {
-  auto a = Call(pool_, principal_, url, "POST", "/v1/topics/" + topic + "/messages", EncodeProduce(messages),
-                timeout_ms);
+  auto a = Call(pool_, principal_, url, "POST", "/v1/topics/" + topic + "/messages",
+                EncodeProduce(messages), timeout_ms);
   if (!a.ok()) return a.status();
   return Named(url, api::DecodeProduceResults(a->body));
 }
@@ -142,8 +142,9 @@ Result<std::vector<ProduceResult>> HttpPeerClient::Produce(
 Result<cluster::PeerPullAnswer> HttpPeerClient::Pull(const std::string& url,
                                                      const cluster::PeerPull& pull,
                                                      TimeMs timeout_ms) {
-  std::string target = GroupPath(pull.topic, pull.group) + "/messages?max=" +
-                       std::to_string(pull.max) + "&wait_ms=0&consumer=" + pull.consumer;
+  std::string target = GroupPath(pull.topic, pull.group) +
+                       "/messages?max=" + std::to_string(pull.max) +
+                       "&wait_ms=0&consumer=" + pull.consumer;
   if (pull.visibility) target += "&visibility_ms=" + std::to_string(*pull.visibility);
   auto a = Call(pool_, principal_, url, "GET", target, "", timeout_ms);
   if (!a.ok()) return a.status();
@@ -170,7 +171,7 @@ Result<size_t> HttpPeerClient::InFlight(const std::string& url, const std::strin
 }
 
 Result<AckResult> HttpPeerClient::Lease(const std::string& url, const cluster::PeerLease& lease,
-                                         TimeMs timeout_ms) {
+                                        TimeMs timeout_ms) {
   nlohmann::json req = {{"ids", lease.ids}};
   if (const char* field = LeaseVerbNumberField(lease.verb); field && lease.number) {
     req[field] = *lease.number;
@@ -190,8 +191,7 @@ Result<GroupInfo> HttpPeerClient::DescribeGroup(const std::string& url, const st
 }
 
 Result<bool> HttpPeerClient::CreateGroup(const std::string& url, const std::string& topic,
-                                         const std::string& group, bool latest,
-                                         TimeMs timeout_ms) {
+                                         const std::string& group, bool latest, TimeMs timeout_ms) {
   auto a = Call(pool_, principal_, url, "PUT", GroupPath(topic, group),
                 latest ? R"({"start":"latest"})" : R"({"start":"earliest"})", timeout_ms);
   if (!a.ok()) return a.status();

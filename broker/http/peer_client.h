@@ -38,7 +38,7 @@ class HttpPeerClient : public cluster::PeerClient {
                           const std::string& group, const std::string& consumer,
                           TimeMs timeout_ms) override;
   Result<AckResult> Lease(const std::string& url, const cluster::PeerLease& lease,
-                           TimeMs timeout_ms) override;
+                          TimeMs timeout_ms) override;
   Result<GroupInfo> DescribeGroup(const std::string& url, const std::string& topic,
                                   const std::string& group, TimeMs timeout_ms) override;
   Result<bool> CreateGroup(const std::string& url, const std::string& topic,
@@ -47,8 +47,7 @@ class HttpPeerClient : public cluster::PeerClient {
                           TimeMs timeout_ms) override;
   Result<CreateOutcome> CreateTopic(const std::string& url, const TopicSpec& spec,
                                     TimeMs timeout_ms) override;
-  Status DeleteTopic(const std::string& url, const std::string& topic,
-                     TimeMs timeout_ms) override;
+  Status DeleteTopic(const std::string& url, const std::string& topic, TimeMs timeout_ms) override;
   Status ControlledShutdown(const std::string& url, int32_t broker, TimeMs timeout_ms) override;
 
  private:

@@ -4,10 +4,12 @@
 // broker's CA, a client certificate from another CA) while the broker keeps serving; and a
 // broker that will not start with TLS files it cannot serve.
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -19,6 +21,7 @@
 #include "test_certs.h"
 #include "zoomq/client.h"
 #include "zoomq/proc/broker_child.h"  // BrokerBinary
+#include "zoomq/proc/files.h"
 
 namespace zoomq::testing {
 namespace {
@@ -188,6 +191,37 @@ TEST_F(TlsBrokerTest, ClientCertificateFromAnotherCaIsRefusedBeforeAnyHandlerRun
   }
   EXPECT_EQ(HealthRequestsServed(http), served) << "a refused client reached a handler";
   ASSERT_NO_FATAL_FAILURE(ExpectStillServing());
+}
+
+// Mutual TLS with security on (docs/security.md): a verified client certificate is a
+// principal when no token is given, and the rules decide what it may do.
+TEST_F(TlsBrokerTest, AClientCertificatesCommonNameIsAPrincipalUnderTheRules) {
+  const std::string dir = zoomq::proc::MakeTempDir("zoomq-tls-admin");
+  const std::string admin = "zq_" + std::string(64, 'e');
+  std::ofstream(dir + "/admin.token") << admin << "\n";
+  ::chmod((dir + "/admin.token").c_str(), 0600);
+  ASSERT_NO_FATAL_FAILURE(
+      StartBroker(/*mutual=*/true, {"--admin-token-file", dir + "/admin.token"}));
+  // The test's certificate ("test-client") without a token.
+  Http cert(broker_->url(), tls_.ClientCredentials(), milliseconds(5000));
+  auto me = cert.Get("/v1/security/whoami");
+  ASSERT_TRUE(IsStatus(me, 200));
+  EXPECT_EQ(me.body["principal"], "test-client");
+  EXPECT_EQ(me.body["superuser"], false);
+  net::ClientCredentials as_admin = tls_.ClientCredentials();
+  as_admin.token = admin;  // a token wins over the certificate
+  Http admin_http(broker_->url(), as_admin, milliseconds(5000));
+  ASSERT_TRUE(IsStatus(CreateTopic(admin_http, "orders"), 201));
+  auto refused = Produce(cert, "orders", Json::array({{{"value", 1}}}));
+  EXPECT_TRUE(IsStatus(refused, 403));
+  EXPECT_NE(refused.error_message().find("principal 'test-client'"), std::string::npos);
+  ASSERT_TRUE(IsStatus(admin_http.Post("/v1/security/acls", {{"principal", "test-client"},
+                                                             {"resource", "topic"},
+                                                             {"name", "orders"},
+                                                             {"operation", "produce"}}),
+                       201));
+  EXPECT_TRUE(IsStatus(Produce(cert, "orders", Json::array({{{"value", 1}}})), 200));
+  zoomq::proc::RemoveTempDir(dir);
 }
 
 // ---- Start-up checks: one line on stderr, exit code 2, the data dir untouched ----
