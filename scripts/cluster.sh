@@ -2,34 +2,62 @@
 # A local zoomq cluster: ZooKeeper (Debian's package, run with java directly, loopback only)
 # and N brokers, everything under a cluster dir (default .cluster/).
 #
-#   scripts/cluster.sh start [--brokers N] [--zk-nodes 1|3] [--dir DIR] [--base-port P]
+#   scripts/cluster.sh start [--brokers N] [--zk-nodes 1|3] [--dir DIR] [--base-port P] [--secure]
 #   scripts/cluster.sh status|stop [--dir DIR]
 #   scripts/cluster.sh kill ID | term ID | stop-broker ID | restart ID [--dir DIR]
 #   scripts/cluster.sh zk-kill N | zk-restart N [--dir DIR]      (ZooKeeper server N)
 #
 # Brokers listen on 127.0.0.1:(base-port + id) (default 9100 + id), ZooKeeper on
 # 127.0.0.1:(base-port + 81 + n) (quorum ports base+85.. and base+88..). Extra broker flags:
-# ZOOMQ_BROKER_ARGS.
+# ZOOMQ_BROKER_ARGS. --secure (docs/security.md): HTTPS with a local CA made by openssl, an admin
+# token and ZooKeeper digest ACLs, all generated once under DIR/secure/ (admin.token, ca.pem).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BUILD_DIR=${BUILD_DIR:-build}
-BIN="$ROOT/$BUILD_DIR/bin/zoomq-broker"
+case "$BUILD_DIR" in /*) BIN="$BUILD_DIR/bin/zoomq-broker" ;; *) BIN="$ROOT/$BUILD_DIR/bin/zoomq-broker" ;; esac
 
 cmd=${1:-}; shift || true
-DIR=.cluster BROKERS=3 ZK_NODES=1 BASE=9100 ARG=""
+DIR=.cluster BROKERS=3 ZK_NODES=1 BASE=9100 ARG="" SECURE=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --brokers) BROKERS=$2; shift 2 ;;
     --zk-nodes) ZK_NODES=$2; shift 2 ;;
     --dir) DIR=$2; shift 2 ;;
     --base-port) BASE=$2; shift 2 ;;
+    --secure) SECURE=1; shift ;;
     *) ARG=$1; shift ;;
   esac
 done
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 [ -f "$DIR/cluster.env" ] && [ "$cmd" != start ] && . "$DIR/cluster.env"
+
+SEC="$DIR/secure"
+SCHEME=http; [ -n "$SECURE" ] && SCHEME=https
+# curl against a broker: trusts the local CA when secure.
+bcurl() { if [ -n "$SECURE" ]; then curl --cacert "$SEC/ca.pem" "$@"; else curl "$@"; fi; }
+# The secrets of a secure cluster, made once: a CA, one certificate for 127.0.0.1 that every
+# broker serves (and presents to the others), the admin token, the ZooKeeper digest.
+make_secrets() {
+  [ -f "$SEC/admin.token" ] && return 0
+  mkdir -p "$SEC" && chmod 700 "$SEC"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj /CN=zoomq-local-ca \
+    -keyout "$SEC/ca.key" -out "$SEC/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj /CN=zoomq-broker \
+    -keyout "$SEC/broker.key" -out "$SEC/broker.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' > "$SEC/ext.cnf"
+  openssl x509 -req -in "$SEC/broker.csr" -CA "$SEC/ca.pem" -CAkey "$SEC/ca.key" \
+    -CAcreateserial -days 365 -extfile "$SEC/ext.cnf" -out "$SEC/broker.pem" 2>/dev/null
+  echo "zq_$(openssl rand -hex 32)" > "$SEC/admin.token"
+  echo "zoomq:$(openssl rand -hex 24)" > "$SEC/zk.auth"
+  chmod 600 "$SEC"/*.key "$SEC/admin.token" "$SEC/zk.auth"
+}
+secure_args() {
+  [ -n "$SECURE" ] || return 0
+  echo "--tls-cert $SEC/broker.pem --tls-key $SEC/broker.key --tls-ca $SEC/ca.pem" \
+       "--admin-token-file $SEC/admin.token --zk-auth-file $SEC/zk.auth"
+}
 
 zk_port() { echo $((BASE + 81 + $1)); }
 zk_connect() {
@@ -83,13 +111,13 @@ start_broker() {
   mkdir -p "$d"
   alive "$d/pid" && return 0
   "$BIN" --id "$id" --listen "127.0.0.1:$((BASE + id))" --data-dir "$d/data" \
-    --zk "$(zk_connect)" ${ZOOMQ_BROKER_ARGS:-} >> "$d/broker.log" 2>&1 &
+    --zk "$(zk_connect)" $(secure_args) ${ZOOMQ_BROKER_ARGS:-} >> "$d/broker.log" 2>&1 &
   echo $! > "$d/pid"
 }
 
 wait_broker() {
   local id=$1 deadline=$((SECONDS + 30))
-  until curl -sf "http://127.0.0.1:$((BASE + id))/v1/health" > /dev/null; do
+  until bcurl -sf "$SCHEME://127.0.0.1:$((BASE + id))/v1/health" > /dev/null; do
     alive "$DIR/broker-$id/pid" || { echo "broker $id exited (see $DIR/broker-$id/broker.log)" >&2; exit 1; }
     [ $SECONDS -lt $deadline ] || { echo "broker $id not healthy in 30 s" >&2; exit 1; }
     sleep 0.1
@@ -112,9 +140,9 @@ status() {
     else echo "zookeeper $n  down"; fi
   done
   for id in $(seq 1 "$BROKERS"); do
-    local url="http://127.0.0.1:$((BASE + id))"
+    local url="$SCHEME://127.0.0.1:$((BASE + id))"
     if alive "$DIR/broker-$id/pid"; then
-      echo "broker $id     $url  $(curl -s -m 2 "$url/v1/health" || echo 'not answering')"
+      echo "broker $id     $url  $(bcurl -s -m 2 "$url/v1/health" || echo 'not answering')"
     else echo "broker $id     down"; fi
   done
 }
@@ -122,13 +150,15 @@ status() {
 case "$cmd" in
   start)
     [ -x "$BIN" ] || { cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null; cmake --build "$BUILD_DIR" -j"$(nproc)" --target zoomq-broker; }
-    echo "BROKERS=$BROKERS ZK_NODES=$ZK_NODES BASE=$BASE" > "$DIR/cluster.env"
+    echo "BROKERS=$BROKERS ZK_NODES=$ZK_NODES BASE=$BASE SECURE=$SECURE" > "$DIR/cluster.env"
+    [ -n "$SECURE" ] && make_secrets
     for n in $(seq 1 "$ZK_NODES"); do start_zk "$n"; done
     wait_zk
     for id in $(seq 1 "$BROKERS"); do start_broker "$id"; done
     for id in $(seq 1 "$BROKERS"); do wait_broker "$id"; done
     echo "ZooKeeper: $(zk_connect)"
-    for id in $(seq 1 "$BROKERS"); do echo "broker $id: http://127.0.0.1:$((BASE + id))"; done
+    for id in $(seq 1 "$BROKERS"); do echo "broker $id: $SCHEME://127.0.0.1:$((BASE + id))"; done
+    [ -n "$SECURE" ] && echo "secure: CA $SEC/ca.pem, admin token in $SEC/admin.token"
     ;;
   status) status ;;
   stop)
@@ -137,7 +167,7 @@ case "$cmd" in
     echo "stopped" ;;
   kill) alive "$DIR/broker-$ARG/pid" && kill -KILL "$(cat "$DIR/broker-$ARG/pid")"; rm -f "$DIR/broker-$ARG/pid"; echo "broker $ARG killed (-9)" ;;
   term|stop-broker) stop_pid "$DIR/broker-$ARG/pid"; echo "broker $ARG stopped" ;;
-  restart) stop_pid "$DIR/broker-$ARG/pid"; start_broker "$ARG"; wait_broker "$ARG"; echo "broker $ARG: http://127.0.0.1:$((BASE + ARG))" ;;
+  restart) stop_pid "$DIR/broker-$ARG/pid"; start_broker "$ARG"; wait_broker "$ARG"; echo "broker $ARG: $SCHEME://127.0.0.1:$((BASE + ARG))" ;;
   zk-kill) alive "$DIR/zk$ARG/pid" && kill -KILL "$(cat "$DIR/zk$ARG/pid")"; rm -f "$DIR/zk$ARG/pid"; echo "zookeeper $ARG killed" ;;
   zk-restart) stop_pid "$DIR/zk$ARG/pid"; start_zk "$ARG"; wait_zk; echo "zookeeper $ARG restarted" ;;
   *) sed -n '2,13p' "$0"; exit 2 ;;

@@ -6,13 +6,17 @@
 # prefixed by the program's name. Ctrl-C stops the sensors (they flush), then the
 # controllers, then the cluster (unless it was running before).
 #   scripts/demo.sh [--interval S]      seconds between readings (default 1)
+#   scripts/demo.sh --secure            the same with security on (docs/security.md): HTTPS with a
+#                                       local CA, tokens (users sensors and controllers with
+#                                       their own rules), ZooKeeper digest ACLs
 set -euo pipefail
 cd "$(dirname "$0")/.."
-INTERVAL=1
+INTERVAL=1 SECURE=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --interval) INTERVAL=$2; shift 2 ;;
-    *) sed -n '2,9p' "$0"; exit 2 ;;
+    --secure) SECURE=--secure; shift ;;
+    *) sed -n '2,12p' "$0"; exit 2 ;;
   esac
 done
 
@@ -24,7 +28,8 @@ fi
 cmake --build "$BUILD_DIR" -j"$(nproc)" \
   --target zoomq-broker zoomqctl zoomq-sensor zoomq-controller
 BIN="$BUILD_DIR/bin"
-export ZOOMQ_BROKERS=http://127.0.0.1:9101,http://127.0.0.1:9102,http://127.0.0.1:9103
+SCHEME=http; [ -n "$SECURE" ] && SCHEME=https
+export ZOOMQ_BROKERS=$SCHEME://127.0.0.1:9101,$SCHEME://127.0.0.1:9102,$SCHEME://127.0.0.1:9103
 
 SENSORS=() CONTROLLERS=() STOPPED="" OWN_CLUSTER=""
 stop_all() {
@@ -67,21 +72,52 @@ for f in .cluster/zk1/pid .cluster/broker-1/pid .cluster/broker-2/pid .cluster/b
 done
 # The cluster in its own session too: a Ctrl-C must not stop the brokers before the sensors
 # have flushed.
-setsid --wait scripts/cluster.sh start --dir .cluster --brokers 3 --base-port 9100
+setsid --wait scripts/cluster.sh start --dir .cluster --brokers 3 --base-port 9100 $SECURE
+
+SENSOR_TOKEN="" CONTROLLER_TOKEN=""
+if [ -n "$SECURE" ]; then
+  # Two users with only what they need: the sensors create and write their topics, the
+  # controllers read them as the group "controllers". The admin token stays with the operator.
+  export ZOOMQ_CACERT=.cluster/secure/ca.pem
+  admin() { ZOOMQ_TOKEN=$(cat .cluster/secure/admin.token) "$BIN/zoomqctl" "$@"; }
+  token_of() {  # token_of USER: a fresh token of USER (created with the user when missing)
+    admin user create "$1" > /dev/null 2>&1 || true
+    admin token create "$1" --description "scripts/demo.sh" --json |
+      sed -n 's/.*"token": *"\([^"]*\)".*/\1/p'
+  }
+  for p in temperature_ humidity_; do
+    for op in create produce describe; do
+      admin acl add --principal sensors --operation "$op" --topic "$p" --prefix > /dev/null
+    done
+    for op in consume describe; do
+      admin acl add --principal controllers --operation "$op" --topic "$p" --prefix > /dev/null
+    done
+  done
+  admin acl add --principal controllers --operation consume --group controllers > /dev/null
+  admin acl add --principal controllers --operation describe --group controllers > /dev/null
+  SENSOR_TOKEN=$(token_of sensors)
+  CONTROLLER_TOKEN=$(token_of controllers)
+  echo "security on: users sensors and controllers with their own tokens; CA $ZOOMQ_CACERT"
+fi
 
 for c in ctl-a ctl-b; do
-  start "$c" "$BIN/zoomq-controller" temperature_1 humidity_1 temperature_2 --name "$c"
+  ZOOMQ_TOKEN=$CONTROLLER_TOKEN start "$c" "$BIN/zoomq-controller" temperature_1 humidity_1 \
+    temperature_2 --name "$c"
   CONTROLLERS+=($!)
 done
 for s in "temperature 1" "humidity 1" "temperature 2"; do
   set -- $s
-  start "$1_$2" "$BIN/zoomq-sensor" "$1" "$2" "$INTERVAL"
+  ZOOMQ_TOKEN=$SENSOR_TOKEN start "$1_$2" "$BIN/zoomq-sensor" "$1" "$2" "$INTERVAL"
   SENSORS+=($!)
 done
 
+SECURE_HINT=""
+[ -n "$SECURE" ] && SECURE_HINT="  export ZOOMQ_CACERT=.cluster/secure/ca.pem ZOOMQ_TOKEN=\$(cat .cluster/secure/admin.token)
+"
 cat <<MSG
 
 The demo runs (Ctrl-C stops everything). In another terminal:
+$SECURE_HINT
   $BIN/zoomqctl cluster                               # brokers, leaders, ISR, lag
   $BIN/zoomqctl group describe temperature_1 controllers   # backlog, in flight, acked
   scripts/cluster.sh kill 2 --dir .cluster            # kill -9 a broker: watch seq= stay continuous

@@ -4,6 +4,7 @@
 # (3 sensors, 2 controllers; scripts/demo.sh), with their output live. Ctrl-C stops
 # everything it started. The cluster alone: scripts/cluster.sh start.
 #   scripts/run.sh [--interval S]  ZooKeeper + 3 brokers + the IoT demo
+#   scripts/run.sh --secure        the same with TLS, tokens and ZooKeeper ACLs (docs/security.md)
 #   scripts/run.sh --standalone    one broker without ZooKeeper on 127.0.0.1:9101
 set -euo pipefail
 cd "$(dirname "$0")/.."
