@@ -1,11 +1,11 @@
 #include "zoomq/bench/http.h"
 
+#include "zoomq/net/http_client.h"
+
 namespace zoomq::bench {
 
 std::unique_ptr<httplib::Client> MakeClient(const Endpoint& endpoint, int read_timeout_ms) {
-  auto client = std::make_unique<httplib::Client>(endpoint.host, endpoint.port);
-  client->set_keep_alive(true);
-  client->set_tcp_nodelay(true);
+  auto client = net::MakeHttpClient(endpoint.ToString(), endpoint.credentials);
   client->set_connection_timeout(2, 0);
   client->set_read_timeout(read_timeout_ms / 1000, (read_timeout_ms % 1000) * 1000);
   client->set_write_timeout(10, 0);

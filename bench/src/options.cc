@@ -7,6 +7,8 @@
 #include <chrono>
 #include <map>
 
+#include "zoomq/tools/security_flags.h"
+
 namespace zoomq::bench {
 
 std::string_view ModeName(Mode mode) {
@@ -25,22 +27,26 @@ std::string_view ModeName(Mode mode) {
 
 std::string_view IdleKindName(IdleKind kind) { return kind == IdleKind::kSse ? "sse" : "longpoll"; }
 
-std::string Endpoint::ToString() const { return "http://" + host + ":" + std::to_string(port); }
+std::string Endpoint::ToString() const {
+  return (tls ? "https://" : "http://") + host + ":" + std::to_string(port);
+}
 
 std::optional<Endpoint> ParseEndpoint(std::string_view url, std::string* error) {
-  constexpr std::string_view kScheme = "http://";
-  if (url.substr(0, kScheme.size()) != kScheme) {
-    *error = "url '" + std::string(url) + "' must start with http://";
+  const bool tls = url.starts_with("https://");
+  const std::string_view scheme = tls ? "https://" : "http://";
+  if (url.substr(0, scheme.size()) != scheme) {
+    *error = "url '" + std::string(url) + "' must start with http:// or https://";
     return std::nullopt;
   }
-  std::string_view rest = url.substr(kScheme.size());
+  std::string_view rest = url.substr(scheme.size());
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   const size_t colon = rest.rfind(':');
   if (colon == std::string_view::npos || colon == 0 || colon + 1 == rest.size()) {
-    *error = "url '" + std::string(url) + "' must be http://HOST:PORT";
+    *error = "url '" + std::string(url) + "' must be " + std::string(scheme) + "HOST:PORT";
     return std::nullopt;
   }
   Endpoint endpoint;
+  endpoint.tls = tls;
   endpoint.host = std::string(rest.substr(0, colon));
   std::string_view port = rest.substr(colon + 1);
   auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), endpoint.port);
@@ -129,6 +135,7 @@ void AddFlags(CLI::App& app, BenchOptions* o) {
   app.add_option("--idle-wait-ms", o->idle_wait_ms, "wait_ms= of each idle long-poll")
       ->check(CLI::Range(0, 60000))
       ->capture_default_str();
+  tools::AddSecurityFlags(app, &o->security);
 }
 
 std::string Finalize(BenchOptions* o) {
@@ -138,6 +145,8 @@ std::string Finalize(BenchOptions* o) {
     std::string error;
     std::optional<Endpoint> endpoint = ParseEndpoint(url, &error);
     if (!endpoint) return error;
+    endpoint->credentials = {o->security.token, o->security.ca_file, o->security.cert_file,
+                             o->security.key_file};
     o->endpoints.push_back(*endpoint);
   }
   if (o->mode == Mode::kRate) o->batch = 1;

@@ -17,6 +17,7 @@ namespace zoomq::bench {
 ProduceStats RunSdkProduce(const BenchOptions& options, const StopSignal& stop) {
   zoomq::ProducerOptions po;
   po.client.brokers = options.urls;
+  po.client.security = options.security;
   po.client.client_id = "bench-" + options.run_id;
   po.linger = std::chrono::milliseconds(options.linger_ms);
   po.batch_messages = static_cast<size_t>(options.sdk_batch);

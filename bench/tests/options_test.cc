@@ -14,7 +14,12 @@ TEST(OptionsTest, ParsesEndpoints) {
   EXPECT_EQ(e->host, "127.0.0.1");
   EXPECT_EQ(e->port, 9101);
   EXPECT_EQ(e->ToString(), "http://127.0.0.1:9101");
-  EXPECT_FALSE(ParseEndpoint("https://127.0.0.1:1", &error));
+  auto tls = ParseEndpoint("https://127.0.0.1:9443", &error);
+  ASSERT_TRUE(tls.has_value()) << error;
+  EXPECT_TRUE(tls->tls);
+  EXPECT_EQ(tls->ToString(), "https://127.0.0.1:9443");
+  EXPECT_FALSE(ParseEndpoint("ftp://127.0.0.1:1", &error));
+  EXPECT_FALSE(ParseEndpoint("https://127.0.0.1", &error));
   EXPECT_FALSE(ParseEndpoint("http://127.0.0.1", &error));
   EXPECT_FALSE(ParseEndpoint("http://127.0.0.1:0", &error));
   EXPECT_FALSE(ParseEndpoint("http://127.0.0.1:99999", &error));

@@ -282,7 +282,7 @@ int main(int argc, char** argv) {
   });
   spdlog::info("serving on {}:{} data_dir={} sync={} ({})", hopts.host, server.port(), data_dir,
                sync, zk.empty() ? "standalone" : "cluster");
-  spdlog::info("{}", DescribeTls(tls));
+  LogTls(tls);
   server.Serve();
   signals.join();
   spdlog::info("stopped cleanly");

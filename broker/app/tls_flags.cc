@@ -1,6 +1,7 @@
 #include "broker/app/tls_flags.h"
 
 #include <httplib.h>  // the listener made to check the files is destroyed here
+#include <spdlog/spdlog.h>
 
 namespace zoomq::broker {
 
@@ -52,15 +53,21 @@ net::ClientCredentials PeerCredentials(const TlsFlags& flags) {
   return c;
 }
 
-std::string DescribeTls(const TlsFlags& flags) {
-  if (!flags.on()) return "TLS off: the listener serves plain HTTP";
+void LogTls(const TlsFlags& flags) {
+  if (!flags.on()) {
+    spdlog::info("TLS off: the listener serves plain HTTP");
+    return;
+  }
   std::string s = "TLS on: the listener serves HTTPS only (" + flags.listener.cert_file + "); ";
   s += flags.listener.client_ca_file.empty()
            ? "no client certificate asked for; "
            : "client certificates must chain to " + flags.listener.client_ca_file + "; ";
   s += "other brokers verified against " +
        (flags.peer_ca_file.empty() ? std::string("the system's CAs") : flags.peer_ca_file);
-  return s;
+  spdlog::info("{}", s);
+  if (std::string w = http::CertificateTimeWarning(flags.listener.cert_file); !w.empty()) {
+    spdlog::warn("{}", w);
+  }
 }
 
 }  // namespace zoomq::broker

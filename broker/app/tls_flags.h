@@ -32,7 +32,8 @@ std::string CheckTlsFlags(const TlsFlags& flags, const std::string& advertised_u
 // a client certificate (sent only to brokers that ask for one: those with --tls-client-ca).
 net::ClientCredentials PeerCredentials(const TlsFlags& flags);
 
-// One line for the start-up log: what is served and verified.
-std::string DescribeTls(const TlsFlags& flags);
+// Logs what is served and verified, and a warning when the certificate has expired or is not
+// valid yet (every client would refuse it).
+void LogTls(const TlsFlags& flags);
 
 }  // namespace zoomq::broker

@@ -2,10 +2,10 @@
 
 #include <httplib.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
-#include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -50,10 +50,12 @@ std::string Configure(SSL_CTX& ctx, const TlsServerFiles& files) {
 
   const std::string cert = Named("--tls-cert", files.cert_file);
   const std::string key = Named("--tls-key", files.key_file);
-  if (std::string e = Unreadable(files.cert_file); !e.empty())
+  if (std::string e = Unreadable(files.cert_file); !e.empty()) {
     return "cannot read " + cert + ": " + e;
-  if (std::string e = Unreadable(files.key_file); !e.empty())
+  }
+  if (std::string e = Unreadable(files.key_file); !e.empty()) {
     return "cannot read " + key + ": " + e;
+  }
   if (SSL_CTX_use_certificate_chain_file(&ctx, files.cert_file.c_str()) != 1) {
     return cert + " holds no usable PEM certificate (" + TakeOpenSslError() + ")";
   }
@@ -64,16 +66,6 @@ std::string Configure(SSL_CTX& ctx, const TlsServerFiles& files) {
   if (SSL_CTX_check_private_key(&ctx) != 1) {
     return key + " is not the private key of " + cert + " (" + TakeOpenSslError() + ")";
   }
-  // An expired certificate still starts the broker (restarting with new files is how it is
-  // renewed), but every client will refuse it: say so where the operator looks.
-  if (const X509* leaf = SSL_CTX_get0_certificate(&ctx)) {
-    if (X509_cmp_current_time(X509_get0_notAfter(leaf)) < 0) {
-      spdlog::warn("{} has expired: clients and other brokers will refuse it", cert);
-    } else if (X509_cmp_current_time(X509_get0_notBefore(leaf)) > 0) {
-      spdlog::warn("{} is not valid yet: clients and other brokers will refuse it", cert);
-    }
-  }
-
   if (!files.client_ca_file.empty()) {
     const char* flag = "--tls-client-ca";
     if (std::string e = CheckCaFile(flag, files.client_ca_file); !e.empty()) return e;
@@ -103,9 +95,28 @@ std::string CheckCaFile(const char* flag, const std::string& path) {
   return named + " holds no PEM CA certificate (" + reason + ")";
 }
 
+std::string CertificateTimeWarning(const std::string& cert_file) {
+  std::FILE* f = std::fopen(cert_file.c_str(), "r");
+  if (f == nullptr) return "";
+  std::unique_ptr<X509, decltype(&X509_free)> cert(PEM_read_X509(f, nullptr, nullptr, nullptr),
+                                                   X509_free);
+  std::fclose(f);
+  TakeOpenSslError();
+  if (!cert) return "";
+  const std::string named = Named("--tls-cert", cert_file);
+  if (X509_cmp_current_time(X509_get0_notAfter(cert.get())) < 0) {
+    return named + " has expired: clients and other brokers will refuse it";
+  }
+  if (X509_cmp_current_time(X509_get0_notBefore(cert.get())) > 0) {
+    return named + " is not valid yet: clients and other brokers will refuse it";
+  }
+  return "";
+}
+
 Result<std::unique_ptr<httplib::Server>> MakeListener(const TlsServerFiles& files) {
-  if (!files.enabled())
+  if (!files.enabled()) {
     return std::unique_ptr<httplib::Server>(std::make_unique<httplib::Server>());
+  }
   if (files.cert_file.empty() || files.key_file.empty()) {
     return Status::Invalid(
         "TLS needs both --tls-cert and --tls-key (--tls-client-ca goes with them)");

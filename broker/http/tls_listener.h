@@ -35,6 +35,11 @@ struct TlsServerFiles {
 // not the certificate's, a client CA file without certificates).
 Result<std::unique_ptr<httplib::Server>> MakeListener(const TlsServerFiles& files);
 
+// "" while the first certificate of `cert_file` is valid; else a warning for the operator
+// (expired, or not valid yet). Such a certificate does not stop the broker: restarting with
+// new files is how it is renewed.
+std::string CertificateTimeWarning(const std::string& cert_file);
+
 // "" when `path` holds PEM CA certificates that a verifier can load; else one line naming
 // `flag` and the file ("--tls-ca '/etc/zoomq/ca.pem' holds no PEM CA certificate (...)").
 std::string CheckCaFile(const char* flag, const std::string& path);

@@ -6,8 +6,12 @@
 #include "broker/http/tls_listener.h"
 
 #include <httplib.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -20,9 +24,33 @@
 namespace zoomq::testing {
 namespace {
 
+using broker::http::CertificateTimeWarning;
 using broker::http::ClientCertificateSubject;
 using broker::http::MakeListener;
 using broker::http::TlsServerFiles;
+
+// A self-signed certificate valid from `from_days` to `to_days` from now, written to `path`
+// (the openssl command of Debian 12 makes no certificate valid in the past only).
+bool WriteCertificate(const std::string& path, long from_days, long to_days) {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
+  if (!key || !cert) return false;
+  X509_set_version(cert.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), from_days * 86400);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), to_days * 86400);
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("dated"), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), name);
+  X509_set_pubkey(cert.get(), key.get());
+  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) return false;
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) return false;
+  const bool ok = PEM_write_X509(f, cert.get()) == 1;
+  std::fclose(f);
+  return ok;
+}
 
 // A listener made by MakeListener, serving GET /whoami on a free loopback port: the subject's
 // CN, or "-" when ClientCertificateSubject has none.
@@ -155,6 +183,19 @@ TEST_F(TlsListenerTest, MakeListenerNamesTheFileAtFault) {
   EXPECT_NE(error({"", "", pki_.ca_file()}).find("both --tls-cert and --tls-key"),
             std::string::npos);
   EXPECT_EQ(error({server_.cert_file, server_.key_file, pki_.ca_file()}), "(made)");
+}
+
+TEST_F(TlsListenerTest, CertificateTimeWarningNamesAnExpiredOrFutureCertificate) {
+  EXPECT_EQ(CertificateTimeWarning(server_.cert_file), "");
+  const std::string expired = pki_.dir() + "/expired.pem";
+  const std::string future = pki_.dir() + "/future.pem";
+  ASSERT_TRUE(WriteCertificate(expired, -3, -1));
+  ASSERT_TRUE(WriteCertificate(future, 1, 3));
+  EXPECT_EQ(CertificateTimeWarning(expired),
+            "--tls-cert '" + expired + "' has expired: clients and other brokers will refuse it");
+  EXPECT_EQ(CertificateTimeWarning(future), "--tls-cert '" + future +
+                                                "' is not valid yet: clients and other brokers "
+                                                "will refuse it");
 }
 
 }  // namespace

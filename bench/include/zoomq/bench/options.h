@@ -7,6 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "zoomq/client/transport.h"  // TransportSecurity
+#include "zoomq/net/http_client.h"
+
 namespace CLI {
 class App;
 }  // namespace CLI
@@ -25,16 +28,19 @@ enum class IdleKind { kLongPoll, kSse };
 std::string_view ModeName(Mode mode);
 std::string_view IdleKindName(IdleKind kind);
 
-// A broker's base URL, "http://HOST:PORT".
+// A broker's base URL, "http://HOST:PORT" or "https://HOST:PORT", and what a client presents
+// to it and trusts (Finalize() copies --cacert, --client-cert, --client-key and --token).
 struct Endpoint {
   std::string host;
   int port = 0;
+  bool tls = false;
+  net::ClientCredentials credentials;
 
   std::string ToString() const;
 };
 
-// Parses "http://HOST:PORT" (an optional trailing '/' is allowed). On failure returns
-// nullopt and describes the problem in *error.
+// Parses "http://HOST:PORT" or "https://HOST:PORT" (an optional trailing '/' is allowed). On
+// failure returns nullopt and describes the problem in *error.
 std::optional<Endpoint> ParseEndpoint(std::string_view url, std::string* error);
 
 struct BenchOptions {
@@ -65,6 +71,7 @@ struct BenchOptions {
   bool sdk = false;
   int linger_ms = 5;
   int sdk_batch = 1000;  // ProducerOptions::batch_messages
+  TransportSecurity security;  // --cacert, --client-cert, --client-key, --token
 
   // Filled by Finalize().
   std::vector<Endpoint> endpoints;
