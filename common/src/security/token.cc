@@ -48,9 +48,12 @@ std::string HashToken(std::string_view token) {
   return Hex(digest, n);
 }
 
+bool HashesEqual(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 bool TokenMatches(std::string_view hash, std::string_view token) {
-  const std::string mine = HashToken(token);
-  return hash.size() == mine.size() && CRYPTO_memcmp(hash.data(), mine.data(), mine.size()) == 0;
+  return HashesEqual(hash, HashToken(token));
 }
 
 Result<std::string> ParseBearer(std::string_view header) {

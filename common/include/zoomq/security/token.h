@@ -24,6 +24,8 @@ Result<std::string> GenerateToken();
 std::string HashToken(std::string_view token);
 // True if `token` hashes to `hash`; the comparison takes the same time wherever they differ.
 bool TokenMatches(std::string_view hash, std::string_view token);
+// True if two stored hashes are equal; the comparison takes the same time wherever they differ.
+bool HashesEqual(std::string_view a, std::string_view b);
 // The token of an Authorization header value "Bearer <token>" (scheme case-insensitive).
 // UNAUTHENTICATED, saying what is wrong, for anything else: another scheme, no token, a value
 // over kMaxAuthorizationLength, characters outside [A-Za-z0-9._~+/=-].
