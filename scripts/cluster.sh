@@ -37,22 +37,8 @@ SEC="$DIR/secure"
 SCHEME=http; [ -n "$SECURE" ] && SCHEME=https
 # curl against a broker: trusts the local CA when secure.
 bcurl() { if [ -n "$SECURE" ]; then curl --cacert "$SEC/ca.pem" "$@"; else curl "$@"; fi; }
-# The secrets of a secure cluster, made once: a CA, one certificate for 127.0.0.1 that every
-# broker serves (and presents to the others), the admin token, the ZooKeeper digest.
-make_secrets() {
-  [ -f "$SEC/admin.token" ] && return 0
-  mkdir -p "$SEC" && chmod 700 "$SEC"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj /CN=zoomq-local-ca \
-    -keyout "$SEC/ca.key" -out "$SEC/ca.pem" 2>/dev/null
-  openssl req -newkey rsa:2048 -nodes -subj /CN=zoomq-broker \
-    -keyout "$SEC/broker.key" -out "$SEC/broker.csr" 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' > "$SEC/ext.cnf"
-  openssl x509 -req -in "$SEC/broker.csr" -CA "$SEC/ca.pem" -CAkey "$SEC/ca.key" \
-    -CAcreateserial -days 365 -extfile "$SEC/ext.cnf" -out "$SEC/broker.pem" 2>/dev/null
-  echo "zq_$(openssl rand -hex 32)" > "$SEC/admin.token"
-  echo "zoomq:$(openssl rand -hex 24)" > "$SEC/zk.auth"
-  chmod 600 "$SEC"/*.key "$SEC/admin.token" "$SEC/zk.auth"
-}
+# shellcheck source=scripts/lib/secrets.sh
+source scripts/lib/secrets.sh  # (cwd: the repo root)
 secure_args() {
   [ -n "$SECURE" ] || return 0
   echo "--tls-cert $SEC/broker.pem --tls-key $SEC/broker.key --tls-ca $SEC/ca.pem" \
@@ -151,14 +137,14 @@ case "$cmd" in
   start)
     [ -x "$BIN" ] || { cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null; cmake --build "$BUILD_DIR" -j"$(nproc)" --target zoomq-broker; }
     echo "BROKERS=$BROKERS ZK_NODES=$ZK_NODES BASE=$BASE SECURE=$SECURE" > "$DIR/cluster.env"
-    [ -n "$SECURE" ] && make_secrets
+    [ -n "$SECURE" ] && make_secrets "$SEC"
     for n in $(seq 1 "$ZK_NODES"); do start_zk "$n"; done
     wait_zk
     for id in $(seq 1 "$BROKERS"); do start_broker "$id"; done
     for id in $(seq 1 "$BROKERS"); do wait_broker "$id"; done
     echo "ZooKeeper: $(zk_connect)"
     for id in $(seq 1 "$BROKERS"); do echo "broker $id: $SCHEME://127.0.0.1:$((BASE + id))"; done
-    [ -n "$SECURE" ] && echo "secure: CA $SEC/ca.pem, admin token in $SEC/admin.token"
+    if [ -n "$SECURE" ]; then echo "secure: CA $SEC/ca.pem, admin token in $SEC/admin.token"; fi
     ;;
   status) status ;;
   stop)
