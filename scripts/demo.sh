@@ -9,14 +9,18 @@
 #   scripts/demo.sh --secure            the same with security on (docs/security.md): HTTPS with a
 #                                       local CA, tokens (users sensors and controllers with
 #                                       their own rules), ZooKeeper digest ACLs
+#   scripts/demo.sh --dir DIR --base-port P   the cluster in DIR (default .cluster), brokers on
+#                                       P+1..P+3 (default 9100; the suite's demo test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-INTERVAL=1 SECURE=""
+INTERVAL=1 SECURE="" DIR=.cluster BASE=9100
 while [ $# -gt 0 ]; do
   case "$1" in
     --interval) INTERVAL=$2; shift 2 ;;
     --secure) SECURE=--secure; shift ;;
-    *) sed -n '2,12p' "$0"; exit 2 ;;
+    --dir) DIR=$2; shift 2 ;;
+    --base-port) BASE=$2; shift 2 ;;
+    *) sed -n '2,14p' "$0"; exit 2 ;;
   esac
 done
 
@@ -29,7 +33,7 @@ cmake --build "$BUILD_DIR" -j"$(nproc)" \
   --target zoomq-broker zoomqctl zoomq-sensor zoomq-controller
 BIN="$BUILD_DIR/bin"
 SCHEME=http; [ -n "$SECURE" ] && SCHEME=https
-export ZOOMQ_BROKERS=$SCHEME://127.0.0.1:9101,$SCHEME://127.0.0.1:9102,$SCHEME://127.0.0.1:9103
+export ZOOMQ_BROKERS=$SCHEME://127.0.0.1:$((BASE + 1)),$SCHEME://127.0.0.1:$((BASE + 2)),$SCHEME://127.0.0.1:$((BASE + 3))
 
 SENSORS=() CONTROLLERS=() STOPPED="" OWN_CLUSTER=""
 stop_all() {
@@ -41,9 +45,9 @@ stop_all() {
   stop_pids "${SENSORS[@]}"
   stop_pids "${CONTROLLERS[@]}"
   if [ -n "$OWN_CLUSTER" ]; then
-    scripts/cluster.sh stop --dir .cluster
+    scripts/cluster.sh stop --dir "$DIR"
   else
-    echo "the cluster was running before: left running (scripts/cluster.sh stop --dir .cluster)"
+    echo "the cluster was running before: left running (scripts/cluster.sh stop --dir $DIR)"
   fi
 }
 stop_pids() {  # SIGINT, then wait up to 15 s, then SIGKILL
@@ -67,19 +71,19 @@ start() {  # start NAME PROGRAM ARGS...
 trap stop_all EXIT INT TERM
 
 # A cluster that was already running (ZooKeeper and all 3 brokers) is left running at the end.
-for f in .cluster/zk1/pid .cluster/broker-1/pid .cluster/broker-2/pid .cluster/broker-3/pid; do
+for f in "$DIR"/zk1/pid "$DIR"/broker-1/pid "$DIR"/broker-2/pid "$DIR"/broker-3/pid; do
   [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null || OWN_CLUSTER=1
 done
 # The cluster in its own session too: a Ctrl-C must not stop the brokers before the sensors
 # have flushed.
-setsid --wait scripts/cluster.sh start --dir .cluster --brokers 3 --base-port 9100 $SECURE
+setsid --wait scripts/cluster.sh start --dir "$DIR" --brokers 3 --base-port "$BASE" $SECURE
 
 SENSOR_TOKEN="" CONTROLLER_TOKEN=""
 if [ -n "$SECURE" ]; then
   # Two users with only what they need: the sensors create and write their topics, the
   # controllers read them as the group "controllers". The admin token stays with the operator.
-  export ZOOMQ_CACERT=.cluster/secure/ca.pem
-  admin() { ZOOMQ_TOKEN=$(cat .cluster/secure/admin.token) "$BIN/zoomqctl" "$@"; }
+  export ZOOMQ_CACERT=$DIR/secure/ca.pem
+  admin() { ZOOMQ_TOKEN=$(cat "$DIR"/secure/admin.token) "$BIN/zoomqctl" "$@"; }
   token_of() {  # token_of USER: a fresh token of USER (created with the user when missing)
     admin user create "$1" > /dev/null 2>&1 || true
     admin token create "$1" --description "scripts/demo.sh" --json |
@@ -112,16 +116,17 @@ for s in "temperature 1" "humidity 1" "temperature 2"; do
 done
 
 SECURE_HINT=""
-[ -n "$SECURE" ] && SECURE_HINT="  export ZOOMQ_CACERT=.cluster/secure/ca.pem ZOOMQ_TOKEN=\$(cat .cluster/secure/admin.token)
+if [ -n "$SECURE" ]; then SECURE_HINT="  export ZOOMQ_CACERT=$DIR/secure/ca.pem ZOOMQ_TOKEN=\$(cat $DIR/secure/admin.token)
 "
+fi
 cat <<MSG
 
 The demo runs (Ctrl-C stops everything). In another terminal:
 $SECURE_HINT
   $BIN/zoomqctl cluster                               # brokers, leaders, ISR, lag
   $BIN/zoomqctl group describe temperature_1 controllers   # backlog, in flight, acked
-  scripts/cluster.sh kill 2 --dir .cluster            # kill -9 a broker: watch seq= stay continuous
-  scripts/cluster.sh restart 2 --dir .cluster         # it comes back and catches up
+  scripts/cluster.sh kill 2 --dir $DIR            # kill -9 a broker: watch seq= stay continuous
+  scripts/cluster.sh restart 2 --dir $DIR         # it comes back and catches up
 
 MSG
 wait
