@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "zoomq/common/base64.h"
+#include "zoomq/common/json_get.h"
 #include "zoomq/common/names.h"
 
 namespace zoomq::broker::http {
@@ -348,8 +349,8 @@ std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 
 StoredMessage MessageFromJson(const json& m) {
   StoredMessage s;
-  s.partition = m.at("partition").get<int32_t>();
-  s.offset = m.at("offset").get<uint64_t>();
+  s.partition = JsonIntAt<int32_t>(m, "partition");
+  s.offset = JsonIntAt<uint64_t>(m, "offset");
   if (auto k = m.find("key"); k != m.end() && !k->is_null()) s.key = k->get<std::string>();
   if (auto b = m.find("value_b64"); b != m.end()) {
     auto bytes = Base64Decode(b->get<std::string>());
@@ -403,15 +404,15 @@ Result<std::vector<DeliveredMessage>> DecodeMessages(const std::string& body,
     if (!list.is_array()) return Unexpected("messages", "'messages' is not an array");
     out.reserve(list.size());
     for (const json& m : list) {
-      out.push_back(DeliveredMessage{MessageFromJson(m), m.value("delivery", uint32_t{0})});
+      out.push_back(DeliveredMessage{MessageFromJson(m), JsonGet<uint32_t>(m, "delivery", 0)});
     }
     if (in_flight) {
       auto f = j->find("in_flight");
       if (f != j->end() && f->is_number_unsigned()) *in_flight = f->get<size_t>();
     }
     if (read) {
-      read->high_watermark = j->at("high_watermark").get<uint64_t>();
-      read->first_offset = j->at("first_offset").get<uint64_t>();
+      read->high_watermark = JsonIntAt<uint64_t>(*j, "high_watermark");
+      read->first_offset = JsonIntAt<uint64_t>(*j, "first_offset");
     }
     return out;
   } catch (const std::exception& e) {

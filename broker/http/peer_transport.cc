@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "zoomq/common/base64.h"
+#include "zoomq/common/json_get.h"
 
 namespace zoomq::broker::http {
 
@@ -86,27 +87,27 @@ Result<FetchResponse> DecodeFetchResponse(const std::string& body) {
   if (j.is_discarded() || !j.is_object()) return Status::Unavailable("bad fetch answer");
   try {
     FetchResponse r;
-    r.epoch = j.at("epoch").get<int64_t>();
-    r.high_watermark = j.at("high_watermark").get<uint64_t>();
-    r.log_start = j.at("log_start").get<uint64_t>();
-    r.group_high_watermark = j.value("group_high_watermark", uint64_t{0});
+    r.epoch = JsonIntAt<int64_t>(j, "epoch");
+    r.high_watermark = JsonIntAt<uint64_t>(j, "high_watermark");
+    r.log_start = JsonIntAt<uint64_t>(j, "log_start");
+    r.group_high_watermark = JsonGet<uint64_t>(j, "group_high_watermark", 0);
     if (j.contains("group_entries")) {
       for (const json& e : j["group_entries"]) {
-        r.group_entries.push_back({e.at("seq").get<uint64_t>(), e.at("epoch").get<int64_t>(),
+        r.group_entries.push_back({JsonIntAt<uint64_t>(e, "seq"), JsonIntAt<int64_t>(e, "epoch"),
                                    e.at("ops").get<std::string>()});
       }
     }
     for (const json& e : j.at("entries")) {
       StoredMessage m;
-      m.offset = e.at("offset").get<uint64_t>();
-      m.epoch = e.at("epoch").get<int64_t>();
-      m.timestamp_ms = e.at("ts").get<int64_t>();
-      m.key_hash = e.at("key_hash").get<uint64_t>();
+      m.offset = JsonIntAt<uint64_t>(e, "offset");
+      m.epoch = JsonIntAt<int64_t>(e, "epoch");
+      m.timestamp_ms = JsonIntAt<int64_t>(e, "ts");
+      m.key_hash = JsonIntAt<uint64_t>(e, "key_hash");
       auto value = Base64Decode(e.at("value_b64").get<std::string>());
       if (!value) return Status::Unavailable("bad value in fetch answer");
       m.value = std::move(*value);
       m.value_is_bytes = e.at("is_bytes").get<bool>();
-      m.bytes = e.at("bytes").get<uint32_t>();
+      m.bytes = JsonIntAt<uint32_t>(e, "bytes");
       if (e.contains("key")) m.key = e["key"].get<std::string>();
       if (e.contains("headers")) m.headers_json = e["headers"].get<std::string>();
       if (e.contains("id")) m.id = e["id"].get<std::string>();
@@ -153,7 +154,7 @@ Result<std::pair<int64_t, uint64_t>> HttpPeerTransport::EpochEnd(const std::stri
                    "&epoch=" + std::to_string(epoch) + (group_log ? "&log=group" : ""));
   if (!j.ok()) return j.status();
   try {
-    return std::make_pair(j->at("epoch").get<int64_t>(), j->at("end_offset").get<uint64_t>());
+    return std::make_pair(JsonIntAt<int64_t>(*j, "epoch"), JsonIntAt<uint64_t>(*j, "end_offset"));
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("bad epoch_end answer: ") + e.what());
   }

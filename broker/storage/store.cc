@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "zoomq/common/json_get.h"
+
 namespace zoomq::broker {
 
 namespace {
@@ -631,14 +633,14 @@ Result<std::vector<WriteOp>> DecodeGroupOps(const std::string& text, int64_t top
       std::string k = e.at("k").get<std::string>();
       std::string g = e.at("g").get<std::string>();
       if (k == "put") {
-        ops.push_back(OpPutGroup{topic_id, g, e.at("c").get<int64_t>(),
-                                 {e.at("f").get<uint64_t>()}, partition});
+        ops.push_back(OpPutGroup{topic_id, g, JsonIntAt<int64_t>(e, "c"),
+                                 {JsonIntAt<uint64_t>(e, "f")}, partition});
       } else if (k == "msg") {
-        ops.push_back(OpGroupMessage{topic_id, g, partition, e.at("o").get<uint64_t>(),
-                                     e.at("s").get<int32_t>(), e.at("d").get<uint32_t>()});
+        ops.push_back(OpGroupMessage{topic_id, g, partition, JsonIntAt<uint64_t>(e, "o"),
+                                     JsonIntAt<int32_t>(e, "s"), JsonIntAt<uint32_t>(e, "d")});
       } else if (k == "floor") {
-        ops.push_back(OpGroupFloor{topic_id, g, partition, e.at("f").get<uint64_t>(),
-                                   e.at("a").get<uint64_t>(), e.at("x").get<uint64_t>()});
+        ops.push_back(OpGroupFloor{topic_id, g, partition, JsonIntAt<uint64_t>(e, "f"),
+                                   JsonIntAt<uint64_t>(e, "a"), JsonIntAt<uint64_t>(e, "x")});
       }
     }
   } catch (const std::exception& e) {

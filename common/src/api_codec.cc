@@ -26,7 +26,7 @@ std::vector<int> IntList(const json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_array()) return out;
   for (const json& v : *it) {
-    if (v.is_number_integer()) out.push_back(v.get<int>());
+    if (int n = 0; JsonIntegerOf(v, &n)) out.push_back(n);
   }
   return out;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "zoomq/common/json_get.h"
 #include "zoomq/coordinator/zk_status.h"
 
 namespace zoomq::coordinator {
@@ -31,9 +32,9 @@ Result<PartitionState> ParsePartitionState(const std::string& data, int32_t vers
   if (j.is_discarded() || !j.is_object()) return Status::Internal("corrupt partition state");
   try {
     PartitionState s;
-    s.leader = j.at("leader").get<int32_t>();
-    s.epoch = j.at("epoch").get<int64_t>();
-    s.leader_incarnation = j.value("leader_incarnation", int64_t{0});
+    s.leader = JsonIntAt<int32_t>(j, "leader");
+    s.epoch = JsonIntAt<int64_t>(j, "epoch");
+    s.leader_incarnation = JsonGet<int64_t>(j, "leader_incarnation", 0);
     s.replicas = j.at("replicas").get<std::vector<int32_t>>();
     s.isr = j.at("isr").get<std::vector<int32_t>>();
     s.version = version;
@@ -135,8 +136,8 @@ Result<TopicMeta> ClusterMetadata::GetTopic(const std::string& name, WatchFn wat
   t.name = name;
   try {
     t.config_json = j.at("config").dump();
-    t.partitions = j.at("config").at("partitions").get<int32_t>();
-    t.created_ms = j.at("created_ms").get<int64_t>();
+    t.partitions = JsonIntAt<int32_t>(j.at("config"), "partitions");
+    t.created_ms = JsonIntAt<int64_t>(j, "created_ms");
   } catch (const std::exception& e) {
     return Status::Internal("corrupt topic " + name + ": " + e.what());
   }

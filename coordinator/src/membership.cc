@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "zoomq/common/json_get.h"
 #include "zoomq/coordinator/znodes.h"
 
 namespace zoomq::coordinator {
@@ -25,12 +26,13 @@ Result<BrokerInfo> ParseBrokerInfo(const std::string& text) {
   }
   auto id = j.find("id");
   auto url = j.find("url");
-  if (id == j.end() || !id->is_number_integer()) {
+  int32_t id_value = 0;
+  if (id == j.end() || !JsonIntegerOf(*id, &id_value)) {
     return Status::Invalid("broker info: no integer id");
   }
   if (url == j.end() || !url->is_string()) return Status::Invalid("broker info: no string url");
   BrokerInfo info;
-  info.id = id->get<int32_t>();
+  info.id = id_value;
   info.url = url->get<std::string>();
   return info;
 }
