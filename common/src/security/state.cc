@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "zoomq/common/json_get.h"
 #include "zoomq/common/names.h"
 
 namespace zoomq::security {
@@ -43,8 +44,7 @@ class Record {
   }
   Status Int(const char* field, int64_t* out) const {
     auto it = j_.find(field);
-    if (it == j_.end() || !it->is_number_integer()) return Missing(field, "an integer");
-    *out = it->get<int64_t>();
+    if (it == j_.end() || !JsonIntegerOf(*it, out)) return Missing(field, "an integer");
     return Status::Ok();
   }
 
