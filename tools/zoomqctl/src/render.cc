@@ -81,8 +81,8 @@ Json ToJson(const ClusterInfo& c) {
     for (const PartitionInfo& p : t.partition_info) partitions.push_back(ToJson(p));
     topics.push_back({{"name", t.name}, {"partitions", partitions}});
   }
-  return {{"broker", c.broker}, {"controller", c.controller}, {"brokers", brokers},
-          {"topics", topics}};
+  return {
+      {"broker", c.broker}, {"controller", c.controller}, {"brokers", brokers}, {"topics", topics}};
 }
 
 Json ToJson(const GroupInfo& g) {
@@ -90,14 +90,19 @@ Json ToJson(const GroupInfo& g) {
   for (const GroupConsumerInfo& c : g.consumers) {
     consumers.push_back({{"consumer", c.consumer}, {"last_seen_ms", c.last_seen_ms}});
   }
-  return {{"topic", g.topic},           {"group", g.group},   {"created_ms", g.created_ms},
-          {"backlog", g.backlog},       {"in_flight", g.in_flight}, {"acked", g.acked},
-          {"dead_lettered", g.dead_lettered}, {"consumers", consumers}};
+  return {{"topic", g.topic},
+          {"group", g.group},
+          {"created_ms", g.created_ms},
+          {"backlog", g.backlog},
+          {"in_flight", g.in_flight},
+          {"acked", g.acked},
+          {"dead_lettered", g.dead_lettered},
+          {"consumers", consumers}};
 }
 
 Json ToJson(const ReceivedMessage& m) {
-  Json out = {{"topic", m.topic}, {"id", m.handle}, {"partition", m.partition},
-              {"offset", m.offset}};
+  Json out = {
+      {"topic", m.topic}, {"id", m.handle}, {"partition", m.partition}, {"offset", m.offset}};
   if (m.key) out["key"] = *m.key;
   Json value = m.value_is_json ? Json::parse(m.value, nullptr, false) : Json();
   if (m.value_is_json && !value.is_discarded()) {
@@ -114,8 +119,8 @@ Json ToJson(const ReceivedMessage& m) {
 
 Json ToJson(const DeliveryReport& r) {
   if (r.status.ok()) {
-    return {{"partition", r.partition}, {"offset", r.offset}, {"duplicate", r.duplicate},
-            {"id", r.id}};
+    return {
+        {"partition", r.partition}, {"offset", r.offset}, {"duplicate", r.duplicate}, {"id", r.id}};
   }
   return {{"error", ErrorJson(r.status)},
           {"retriable", r.retriable},

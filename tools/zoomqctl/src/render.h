@@ -21,7 +21,7 @@ inline constexpr int kExitUsage = 1;
 inline constexpr int kExitNotFound = 2;     // topic, group or partition unknown
 inline constexpr int kExitUnavailable = 3;  // unreachable, timed out, no leader: retriable
 inline constexpr int kExitRejected = 4;     // any other refusal (invalid, exists...)
-inline constexpr int kExitDenied = 5;      // 401/403: no or a bad token, or not allowed
+inline constexpr int kExitDenied = 5;       // 401/403: no or a bad token, or not allowed
 
 // 0 for ok; 2 for the *_NOT_FOUND codes; 3 when retrying may help (IsRetriable or
 // TIMED_OUT); 4 otherwise.

@@ -10,11 +10,10 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include "render.h"
+#include "security_verbs.h"
+#include "verbs.h"
 #include "zoomq/client.h"
-#include "zoomq/security/token.h"
 #include "zoomq/tools/cli.h"
 #include "zoomq/tools/security_flags.h"
 #include "zoomq/tools/stop_signal.h"
@@ -39,47 +38,12 @@ Exit codes:
 
 See docs/cli.md.)";
 
-struct Globals {
-  std::string brokers;
-  TransportSecurity security;
-  bool json = false;
-  int timeout_ms = 10000;
-};
-
-struct Io {
-  std::istream& in;
-  std::ostream& out;
-  std::ostream& err;
-};
-
-ClientOptions MakeClient(const Globals& g) {
-  ClientOptions options;
-  options.brokers = tools::SplitBrokers(g.brokers);
-  options.request_timeout = milliseconds(g.timeout_ms);
-  options.security = g.security;
-  // Also the default member name of `consume --group`: one per process.
-  options.client_id = "zoomqctl-" + std::to_string(getpid());
-  return options;
-}
-
-int Fail(const Globals& g, Io& io, const Status& status) {
-  io.err << "zoomqctl: " << status.ToString() << '\n';
-  if (g.json) io.out << Json{{"error", ErrorJson(status)}}.dump() << '\n';
-  return ExitCodeFor(status);
-}
-
-int Usage(Io& io, const std::string& message) {
-  io.err << "zoomqctl: " << message << " (see --help)\n";
-  return kExitUsage;
-}
-
 void AddPartitionRows(const std::string& topic, const std::vector<PartitionInfo>& partitions,
                       Table& table) {
   for (const PartitionInfo& p : partitions) {
-    table.Add({topic, std::to_string(p.partition),
-               p.leader < 0 ? "none" : std::to_string(p.leader), std::to_string(p.epoch),
-               JoinIds(p.replicas), JoinIds(p.isr), std::to_string(p.high_watermark),
-               std::to_string(p.log_end_offset),
+    table.Add({topic, std::to_string(p.partition), p.leader < 0 ? "none" : std::to_string(p.leader),
+               std::to_string(p.epoch), JoinIds(p.replicas), JoinIds(p.isr),
+               std::to_string(p.high_watermark), std::to_string(p.log_end_offset),
                std::to_string(p.log_end_offset - p.high_watermark)});
   }
 }
@@ -175,8 +139,8 @@ int CmdTopicList(const Globals& g, Io& io) {
     io.out << Json{{"topics", list}}.dump(2) << '\n';
     return kExitOk;
   }
-  Table table({"TOPIC", "PARTITIONS", "RF", "MIN_ISR", "RETENTION_MS", "VISIBILITY_MS",
-               "MAX_DELIVERIES"});
+  Table table(
+      {"TOPIC", "PARTITIONS", "RF", "MIN_ISR", "RETENTION_MS", "VISIBILITY_MS", "MAX_DELIVERIES"});
   for (const TopicInfo& t : *topics) {
     table.Add({t.name, std::to_string(t.partitions), std::to_string(t.replication_factor),
                std::to_string(t.min_insync_replicas), std::to_string(t.retention_ms),
@@ -384,8 +348,7 @@ int CmdConsume(const Globals& g, Io& io, const ConsumeArgs& a) {
 
 // ---- group, dlq ----
 
-int CmdGroupDescribe(const Globals& g, Io& io, const std::string& topic,
-                     const std::string& group) {
+int CmdGroupDescribe(const Globals& g, Io& io, const std::string& topic, const std::string& group) {
   Admin admin(MakeClient(g));
   Result<GroupInfo> info = admin.DescribeGroup(topic, group);
   if (!info.ok()) return Fail(g, io, info.status());
@@ -434,161 +397,6 @@ int CmdDlqRedrive(const Globals& g, Io& io, const std::string& topic, int64_t ma
   return kExitOk;
 }
 
-// ---- security (docs/security.md) ----
-
-struct SecurityArgs {
-  std::string name, user, id, description;
-  std::string principal, operation, topic, group;
-  bool cluster = false, prefix = false;
-  int64_t rule_id = 0;
-};
-
-int CmdWhoAmI(const Globals& g, Io& io) {
-  Admin admin(MakeClient(g));
-  Result<CallerInfo> me = admin.WhoAmI();
-  if (!me.ok()) return Fail(g, io, me.status());
-  if (g.json) {
-    io.out << Json{{"security", me->security}, {"principal", me->principal},
-                   {"superuser", me->superuser}}
-                  .dump(2)
-           << '\n';
-  } else if (!me->security) {
-    io.out << "security is off on this cluster: every caller may do everything\n";
-  } else {
-    io.out << "principal " << me->principal << (me->superuser ? " (superuser)" : "") << '\n';
-  }
-  return kExitOk;
-}
-
-int CmdUserCreate(const Globals& g, Io& io, const std::string& name) {
-  Admin admin(MakeClient(g));
-  Result<UserInfo> user = admin.CreateUser(name);
-  if (!user.ok()) return Fail(g, io, user.status());
-  if (g.json) {
-    io.out << Json{{"name", user->name}, {"created_ms", user->created_ms}}.dump(2) << '\n';
-  } else {
-    io.out << "created user " << user->name << '\n';
-  }
-  return kExitOk;
-}
-
-int CmdUserList(const Globals& g, Io& io) {
-  Admin admin(MakeClient(g));
-  Result<std::vector<UserInfo>> users = admin.ListUsers();
-  if (!users.ok()) return Fail(g, io, users.status());
-  if (g.json) {
-    Json list = Json::array();
-    for (const UserInfo& u : *users) list.push_back({{"name", u.name}, {"created_ms", u.created_ms}});
-    io.out << Json{{"users", list}}.dump(2) << '\n';
-    return kExitOk;
-  }
-  Table table({"USER", "CREATED_MS"});
-  for (const UserInfo& u : *users) table.Add({u.name, std::to_string(u.created_ms)});
-  table.Print(io.out);
-  return kExitOk;
-}
-
-int CmdTokenCreate(const Globals& g, Io& io, const SecurityArgs& a) {
-  Admin admin(MakeClient(g));
-  Result<TokenInfo> t = admin.CreateToken(a.user, a.description);
-  if (!t.ok()) return Fail(g, io, t.status());
-  if (g.json) {
-    io.out << Json{{"id", t->id}, {"user", t->user}, {"created_ms", t->created_ms},
-                   {"description", t->description}, {"token", t->token}}
-                  .dump(2)
-           << '\n';
-  } else {
-    io.out << "token " << t->id << " for user " << t->user
-           << " (shown once; store it now):\n"
-           << t->token << '\n';
-  }
-  return kExitOk;
-}
-
-int CmdTokenList(const Globals& g, Io& io, const std::string& user) {
-  Admin admin(MakeClient(g));
-  Result<std::vector<TokenInfo>> tokens = admin.ListTokens(user);
-  if (!tokens.ok()) return Fail(g, io, tokens.status());
-  if (g.json) {
-    Json list = Json::array();
-    for (const TokenInfo& t : *tokens) {
-      list.push_back({{"id", t.id}, {"user", t.user}, {"created_ms", t.created_ms},
-                      {"description", t.description}});
-    }
-    io.out << Json{{"tokens", list}}.dump(2) << '\n';
-    return kExitOk;
-  }
-  Table table({"ID", "USER", "CREATED_MS", "DESCRIPTION"});
-  for (const TokenInfo& t : *tokens) {
-    table.Add({t.id, t.user, std::to_string(t.created_ms), t.description});
-  }
-  table.Print(io.out);
-  return kExitOk;
-}
-
-int CmdTokenGenerate(const Globals& g, Io& io) {
-  Result<std::string> token = security::GenerateToken();
-  if (!token.ok()) return Fail(g, io, token.status());
-  if (g.json) {
-    io.out << Json{{"token", *token}}.dump(2) << '\n';
-  } else {
-    io.out << *token << '\n';
-  }
-  return kExitOk;
-}
-
-int CmdAclAdd(const Globals& g, Io& io, const SecurityArgs& a) {
-  const int kinds = (a.topic.empty() ? 0 : 1) + (a.group.empty() ? 0 : 1) + (a.cluster ? 1 : 0);
-  if (kinds != 1) return Usage(io, "give exactly one of --topic, --group, --cluster");
-  AclInfo rule;
-  rule.principal = a.principal;
-  rule.operation = a.operation;
-  rule.resource = a.cluster ? "cluster" : !a.topic.empty() ? "topic" : "group";
-  rule.name = a.cluster ? "" : !a.topic.empty() ? a.topic : a.group;
-  rule.pattern = a.prefix ? "prefix" : "literal";
-  Admin admin(MakeClient(g));
-  Result<AclInfo> added = admin.CreateAcl(rule);
-  if (!added.ok()) return Fail(g, io, added.status());
-  if (g.json) {
-    io.out << Json{{"id", added->id}, {"created", added->created}}.dump(2) << '\n';
-  } else {
-    io.out << (added->created ? "added rule " : "rule exists: ") << added->id << '\n';
-  }
-  return kExitOk;
-}
-
-int CmdAclList(const Globals& g, Io& io) {
-  Admin admin(MakeClient(g));
-  Result<std::vector<AclInfo>> acls = admin.ListAcls();
-  if (!acls.ok()) return Fail(g, io, acls.status());
-  if (g.json) {
-    Json list = Json::array();
-    for (const AclInfo& r : *acls) {
-      list.push_back({{"id", r.id}, {"principal", r.principal}, {"resource", r.resource},
-                      {"name", r.name}, {"pattern", r.pattern}, {"operation", r.operation}});
-    }
-    io.out << Json{{"acls", list}}.dump(2) << '\n';
-    return kExitOk;
-  }
-  Table table({"ID", "PRINCIPAL", "OPERATION", "RESOURCE", "NAME", "PATTERN"});
-  for (const AclInfo& r : *acls) {
-    table.Add({std::to_string(r.id), r.principal, r.operation, r.resource, r.name, r.pattern});
-  }
-  table.Print(io.out);
-  return kExitOk;
-}
-
-// Runs one of the verbs that answer with nothing but success.
-int Done(const Globals& g, Io& io, const Status& st, const std::string& what) {
-  if (!st.ok()) return Fail(g, io, st);
-  if (g.json) {
-    io.out << Json{{"ok", true}}.dump(2) << '\n';
-  } else {
-    io.out << what << '\n';
-  }
-  return kExitOk;
-}
-
 }  // namespace
 
 int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream& err) {
@@ -603,8 +411,7 @@ int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
   tools::AddBrokersOption(app, &g.brokers);
   tools::AddSecurityFlags(app, &g.security);
   app.add_flag("--json", g.json, "Print JSON instead of tables");
-  app.add_option("--timeout-ms", g.timeout_ms,
-                 "Per request; also produce's delivery timeout")
+  app.add_option("--timeout-ms", g.timeout_ms, "Per request; also produce's delivery timeout")
       ->check(CLI::Range(1, 3600000))
       ->capture_default_str();
 
@@ -618,34 +425,38 @@ int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
   topic->require_subcommand(1);
   topic->fallthrough();
   TopicArgs ta;
-  CLI::App* t_create = topic->add_subcommand("create", "Create a topic (ok if it exists with "
-                                                       "the same config)");
+  CLI::App* t_create = topic->add_subcommand("create",
+                                             "Create a topic (ok if it exists with "
+                                             "the same config)");
   t_create->add_option("NAME", ta.name, "Topic name")->required();
   ta.given = {
-      t_create->add_option("--partitions", ta.partitions, "Partitions")
+      t_create->add_option("--partitions", ta.partitions, "Partitions")->check(CLI::PositiveNumber),
+      t_create
+          ->add_option("--replication-factor", ta.replication_factor,
+                       "Replicas per partition (default: min(3, live brokers))")
           ->check(CLI::PositiveNumber),
-      t_create->add_option("--replication-factor", ta.replication_factor,
-                           "Replicas per partition (default: min(3, live brokers))")
-          ->check(CLI::PositiveNumber),
-      t_create->add_option("--min-insync", ta.min_insync,
-                           "Replicas that must hold a write before it is acknowledged")
+      t_create
+          ->add_option("--min-insync", ta.min_insync,
+                       "Replicas that must hold a write before it is acknowledged")
           ->check(CLI::PositiveNumber),
       t_create->add_option("--retention-ms", ta.retention_ms, "Delete messages older than this")
           ->check(CLI::PositiveNumber),
-      t_create->add_option("--retention-bytes", ta.retention_bytes,
-                           "Delete the oldest messages beyond this size per partition")
+      t_create
+          ->add_option("--retention-bytes", ta.retention_bytes,
+                       "Delete the oldest messages beyond this size per partition")
           ->check(CLI::NonNegativeNumber),
       t_create->add_option("--visibility-ms", ta.visibility_ms, "Default lease of a delivery")
           ->check(CLI::PositiveNumber),
-      t_create->add_option("--max-deliveries", ta.max_deliveries,
-                           "Dead-letter a message after this many deliveries (0: never)")
+      t_create
+          ->add_option("--max-deliveries", ta.max_deliveries,
+                       "Dead-letter a message after this many deliveries (0: never)")
           ->check(CLI::NonNegativeNumber),
   };
   CLI::App* t_list = topic->add_subcommand("list", "List topics with their config");
   std::string topic_name;
-  CLI::App* t_describe =
-      topic->add_subcommand("describe", "A topic's config, partitions (offsets, leaders) "
-                                        "and groups");
+  CLI::App* t_describe = topic->add_subcommand("describe",
+                                               "A topic's config, partitions (offsets, leaders) "
+                                               "and groups");
   t_describe->add_option("NAME", topic_name, "Topic name")->required();
   CLI::App* t_delete = topic->add_subcommand("delete", "Delete a topic (not its .dlq)");
   t_delete->add_option("NAME", topic_name, "Topic name")->required();
@@ -679,21 +490,25 @@ int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
       "Output: one line per message; with --json JSON lines (one message object per line).");
   consume->add_option("TOPIC", ca.topic, "Topic")->required();
   consume->add_option("--group", ca.group, "Consumer group (group mode)");
-  consume->add_option("--consumer", ca.consumer, "Member name in the group (default: zoomqctl-<pid>)");
+  consume->add_option("--consumer", ca.consumer,
+                      "Member name in the group (default: zoomqctl-<pid>)");
   ca.from_given = consume->add_option("--from", ca.from,
                                       "Stream mode: first offset of each partition (-1: only "
                                       "new messages)");
-  ca.partition_given = consume->add_option("--partition", ca.partition,
-                                           "Stream mode: only this partition")
-                           ->check(CLI::NonNegativeNumber);
-  consume->add_option("--max", ca.max, "Stop after this many messages (default 100; "
-                                       "unlimited with --follow)")
+  ca.partition_given =
+      consume->add_option("--partition", ca.partition, "Stream mode: only this partition")
+          ->check(CLI::NonNegativeNumber);
+  consume
+      ->add_option("--max", ca.max,
+                   "Stop after this many messages (default 100; "
+                   "unlimited with --follow)")
       ->check(CLI::PositiveNumber);
   consume->add_option("--wait-ms", ca.wait_ms, "Long-poll wait")
       ->check(CLI::Range(0, 60000))
       ->capture_default_str();
-  consume->add_option("--visibility-ms", ca.visibility_ms,
-                      "Group mode: lease length (default: the topic's)")
+  consume
+      ->add_option("--visibility-ms", ca.visibility_ms,
+                   "Group mode: lease length (default: the topic's)")
       ->check(CLI::PositiveNumber);
   consume->add_flag("--follow,-f", ca.follow, "Keep consuming until SIGINT/SIGTERM");
   consume->add_flag("--no-ack", ca.no_ack,
@@ -726,44 +541,7 @@ int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
   d_redrive->add_option("--max", dlq_max, "At most this many (default: all)")
       ->check(CLI::PositiveNumber);
 
-  SecurityArgs sa;
-  CLI::App* whoami = app.add_subcommand("whoami", "Who the brokers take you for");
-  CLI::App* user = app.add_subcommand("user", "Users (security on; cluster_admin)");
-  user->require_subcommand(1);
-  user->fallthrough();
-  CLI::App* u_create = user->add_subcommand("create", "Create a user");
-  u_create->add_option("NAME", sa.name, "User name")->required();
-  CLI::App* u_list = user->add_subcommand("list", "List users");
-  CLI::App* u_delete = user->add_subcommand("delete", "Delete a user with its tokens and rules");
-  u_delete->add_option("NAME", sa.name, "User name")->required();
-  CLI::App* token = app.add_subcommand("token", "Tokens (security on; cluster_admin)");
-  token->require_subcommand(1);
-  token->fallthrough();
-  CLI::App* k_create = token->add_subcommand("create", "Issue a token to a user (printed once)");
-  k_create->add_option("USER", sa.user, "User")->required();
-  k_create->add_option("--description", sa.description, "What the token is for");
-  CLI::App* k_list = token->add_subcommand("list", "List tokens (ids, never the tokens)");
-  k_list->add_option("--user", sa.user, "Only this user's");
-  CLI::App* k_revoke = token->add_subcommand("revoke", "Revoke a token by id");
-  k_revoke->add_option("ID", sa.id, "Token id (from token list)")->required();
-  CLI::App* k_generate = token->add_subcommand(
-      "generate", "Print a fresh random token (for --admin-token-file); asks no broker");
-  CLI::App* acl = app.add_subcommand("acl", "Access rules (security on; cluster_admin)");
-  acl->require_subcommand(1);
-  acl->fallthrough();
-  CLI::App* a_add = acl->add_subcommand("add", "Allow a principal an operation on a resource");
-  a_add->add_option("--principal", sa.principal, "User (or certificate subject)")->required();
-  a_add->add_option("--operation", sa.operation,
-                    "produce, consume, describe, create, delete, alter, cluster_admin")
-      ->required();
-  a_add->add_option("--topic", sa.topic, "A topic (or a prefix with --prefix)");
-  a_add->add_option("--group", sa.group, "A group (or a prefix with --prefix)");
-  a_add->add_flag("--cluster", sa.cluster, "The cluster itself");
-  a_add->add_flag("--prefix", sa.prefix, "The name is a prefix");
-  CLI::App* a_list = acl->add_subcommand("list", "List access rules");
-  CLI::App* a_delete = acl->add_subcommand("delete", "Delete an access rule by id");
-  a_delete->add_option("ID", sa.rule_id, "Rule id (from acl list)")->required()->check(
-      CLI::PositiveNumber);
+  SecurityVerbs security_verbs(app);
 
   if (auto exit_code = tools::ParseArgs(app, argc, argv, out, err)) return *exit_code;
 
@@ -779,24 +557,7 @@ int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
   if (d_redrive->parsed()) {
     return CmdDlqRedrive(g, io, dlq_topic, dlq_max > 0 ? dlq_max : 1000000);
   }
-  if (whoami->parsed()) return CmdWhoAmI(g, io);
-  if (u_create->parsed()) return CmdUserCreate(g, io, sa.name);
-  if (u_list->parsed()) return CmdUserList(g, io);
-  if (u_delete->parsed()) {
-    return Done(g, io, Admin(MakeClient(g)).DeleteUser(sa.name), "deleted user " + sa.name);
-  }
-  if (k_create->parsed()) return CmdTokenCreate(g, io, sa);
-  if (k_list->parsed()) return CmdTokenList(g, io, sa.user);
-  if (k_revoke->parsed()) {
-    return Done(g, io, Admin(MakeClient(g)).RevokeToken(sa.id), "revoked token " + sa.id);
-  }
-  if (k_generate->parsed()) return CmdTokenGenerate(g, io);
-  if (a_add->parsed()) return CmdAclAdd(g, io, sa);
-  if (a_list->parsed()) return CmdAclList(g, io);
-  if (a_delete->parsed()) {
-    return Done(g, io, Admin(MakeClient(g)).DeleteAcl(sa.rule_id),
-                "deleted rule " + std::to_string(sa.rule_id));
-  }
+  if (auto code = security_verbs.Run(g, io)) return *code;
   return Usage(io, "no verb given");
 }
 
