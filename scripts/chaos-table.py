@@ -13,7 +13,7 @@ rows = []
 for d in dirs:
     for txt in glob.glob(os.path.join(d, 'seed-*.txt')):
         t = open(txt).read()
-        m = re.search(r'seed (\d+), (\d+) s, (\w+), faults (\d+)', t)
+        m = re.search(r'seed (\d+), (\d+) s, ([\w+]+), faults (\d+)', t)
         if not m: continue
         seed, mode, faults = m.group(1), m.group(3), m.group(4)
         def fig(label):
@@ -45,13 +45,14 @@ for (start, seed, mode, faults, vals, order, outage, result) in rows:
 data = table[2:]
 from collections import OrderedDict
 by = OrderedDict()
-netns = 0
+netns = secure = 0
 for l in data:
     c = [x.strip() for x in l.strip('|').split('|')]
-    if c[2] == 'netns': netns += 1
+    if c[2].startswith('netns'): netns += 1
+    if c[2].endswith('+secure'): secure += 1
     p, f = by.get(c[16], (0, 0))
     by[c[16]] = (p + (c[15] == 'PASS'), f + (c[15] != 'PASS'))
-footer = f'{len(data)} runs, {netns} with `--netns`; by the broker they ran: ' + '; '.join(f'`{k}`: {p} passed, {f} failed' for k, (p, f) in by.items()) + '.'
+footer = f'{len(data)} runs, {netns} with `--netns`, {secure} with `--secure`; by the broker they ran: ' + '; '.join(f'`{k}`: {p} passed, {f} failed' for k, (p, f) in by.items()) + '.'
 newblock = '<!-- runs -->\n' + '\n'.join(table) + '\n\n' + footer + '\n'
 text = text[:a] + newblock + text[b:]
 open(doc, 'w').write(text)

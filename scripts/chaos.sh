@@ -62,6 +62,7 @@ for ((i = 0; i < runs; i++)); do
     mode=netns
     args+=(--netns)
   fi
+  [[ " ${pass[*]-} " == *" --secure "* ]] && mode+=+secure
   table="$out/seed-$seed.txt"
   echo "[chaos] run $((i + 1))/$runs: seed $seed, $mode" >&2
   set +e

@@ -734,7 +734,8 @@ int Drive(const Options& options, Hosts& hosts, const std::string& run_dir, std:
   in.stream_gaps = std::move(gaps);
   const Report report = Check(in);
 
-  const std::string mode = options.netns ? "netns" : "loopback";
+  const std::string mode =
+      std::string(options.netns ? "netns" : "loopback") + (options.secure ? "+secure" : "");
   if (options.json) {
     Json j = report.ToJson();
     j["seed"] = options.seed;
