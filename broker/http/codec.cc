@@ -127,8 +127,8 @@ Result<std::vector<ProduceMessage>> ParseProduce(const std::string& body) {
       }
       pm.partition = p->get<int64_t>();
     }
-    size_t bytes = encoded + (pm.key ? pm.key->size() : 0) +
-                   (pm.headers_json ? pm.headers_json->size() : 0);
+    size_t bytes =
+        encoded + (pm.key ? pm.key->size() : 0) + (pm.headers_json ? pm.headers_json->size() : 0);
     pm.bytes = static_cast<uint32_t>(std::min<size_t>(bytes, UINT32_MAX));
     out.push_back(std::move(pm));
   }
@@ -158,16 +158,15 @@ Result<IdsRequest> ParseIds(const std::string& body, const char* number_field, i
       auto r1 = std::from_chars(s.data(), s.data() + dash, ref.partition);
       auto r2 = std::from_chars(s.data() + dash + 1, s.data() + s.size(), ref.offset);
       ok = r1.ec == std::errc() && r1.ptr == s.data() + dash && r2.ec == std::errc() &&
-           r2.ptr == s.data() + s.size() && ref.partition >= 0 && s[0] != '+' &&
-           s[dash + 1] != '+';
+           r2.ptr == s.data() + s.size() && ref.partition >= 0 && s[0] != '+' && s[dash + 1] != '+';
     }
     if (!ok) return Status::Invalid("id '" + s + "' is malformed (expected <partition>-<offset>)");
     out.ids.push_back(std::move(ref));
   }
   if (number_field != nullptr) {
     if (auto n = j.find(number_field); n != j.end() && !n->is_null()) {
-      bool ok = n->is_number_integer() && !(n->is_number_unsigned() &&
-                                            n->get<uint64_t>() > static_cast<uint64_t>(max));
+      bool ok = n->is_number_integer() &&
+                !(n->is_number_unsigned() && n->get<uint64_t>() > static_cast<uint64_t>(max));
       if (ok) {
         int64_t v = n->get<int64_t>();
         ok = v >= min && v <= max;
@@ -197,8 +196,7 @@ Result<int64_t> ParseNumber(const std::optional<std::string>& text, const char* 
 
 Status ValidateTopicRef(const std::string& name) {
   if (IsDlqName(name)) {
-    return ValidateName(std::string_view(name).substr(0, name.size() - kDlqSuffix.size()),
-                        "topic");
+    return ValidateName(std::string_view(name).substr(0, name.size() - kDlqSuffix.size()), "topic");
   }
   return ValidateName(name, "topic");
 }
@@ -253,6 +251,35 @@ std::string RenderMessages(const std::vector<DeliveredMessage>& msgs,
   if (in_flight) s += ",\"in_flight\":" + std::to_string(*in_flight);
   s += '}';
   return s;
+}
+
+Result<std::string> ParseUserCreate(const std::string& body) {
+  auto j = ParseObject(body);
+  if (!j.ok()) return j.status();
+  for (const auto& [key, value] : j->items()) {
+    if (key != "name") return Status::Invalid("unknown field '" + key + "'");
+  }
+  auto it = j->find("name");
+  if (it == j->end() || !it->is_string()) {
+    return Status::Invalid("field 'name' (a string) is required");
+  }
+  return it->get<std::string>();
+}
+
+Result<std::string> ParseTokenCreate(const std::string& body) {
+  constexpr size_t kMaxDescription = 256;
+  auto j = ParseObject(body, /*allow_empty=*/true);
+  if (!j.ok()) return j.status();
+  std::string description;
+  for (const auto& [key, value] : j->items()) {
+    if (key != "description") return Status::Invalid("unknown field '" + key + "'");
+    if (!value.is_string()) return Status::Invalid("field 'description' must be a string");
+    description = value.get<std::string>();
+  }
+  if (description.size() > kMaxDescription) {
+    return Status::Invalid("field 'description' is at most 256 bytes");
+  }
+  return description;
 }
 
 Result<std::set<int32_t>> ParsePartitionList(const std::string& text) {

@@ -37,6 +37,13 @@ Result<std::set<int32_t>> ParsePartitionList(const std::string& text);
 // Topic names in routes: user names, or "<user name>.dlq".
 Status ValidateTopicRef(const std::string& name);
 
+// Security admin bodies (docs/api.md, "Security"); the ACL rule body is security::DecodeRule.
+// POST /v1/security/users: {"name": "..."}, nothing else; the name (its syntax is checked
+// where the user is added).
+Result<std::string> ParseUserCreate(const std::string& body);
+// POST /v1/security/users/{name}/tokens: "" or {"description": "..."} (at most 256 bytes).
+Result<std::string> ParseTokenCreate(const std::string& body);
+
 std::string RenderMessage(const StoredMessage& m, std::optional<uint32_t> delivery);
 // {"messages":[...]} (each message rendered once, as stored); `in_flight`, when given, adds
 // the consumer's lease count for a forwarding broker's SSE prefetch.

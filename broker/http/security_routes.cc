@@ -18,7 +18,6 @@ using nlohmann::json;
 namespace {
 
 // The longest token description kept.
-constexpr size_t kMaxDescription = 256;
 
 Status SecurityOff() {
   return Status::Invalid("security is off on this broker (start it with --admin-token-file)");
@@ -72,16 +71,9 @@ void HttpServer::ListUsers(const httplib::Request&, httplib::Response& res, cons
 void HttpServer::CreateUser(const httplib::Request& req, httplib::Response& res,
                             const Identity& who) {
   if (!security_->enabled()) return Error(res, SecurityOff());
-  auto body = ParseObject(req.body);
-  if (!body.ok()) return Error(res, body.status());
-  for (const auto& [key, value] : body->items()) {
-    if (key != "name") return Error(res, Status::Invalid("unknown field '" + key + "'"));
-  }
-  auto it = body->find("name");
-  if (it == body->end() || !it->is_string()) {
-    return Error(res, Status::Invalid("field 'name' (a string) is required"));
-  }
-  const std::string name = it->get<std::string>();
+  auto parsed = ParseUserCreate(req.body);
+  if (!parsed.ok()) return Error(res, parsed.status());
+  const std::string& name = parsed.value();
   if (Status st = security_->AddUser(name, By(who)); !st.ok()) return Error(res, st);
   for (const auto& u : security_->Users()) {
     if (u.name == name) return Reply(res, 201, UserJson(u));
@@ -103,20 +95,9 @@ void HttpServer::IssueToken(const httplib::Request& req, httplib::Response& res,
   if (!security_->enabled()) return Error(res, SecurityOff());
   const std::string user = req.matches[1];
   if (Status st = ValidateName(user, "user"); !st.ok()) return Error(res, st);
-  auto body = ParseObject(req.body, /*allow_empty=*/true);
-  if (!body.ok()) return Error(res, body.status());
-  std::string description;
-  for (const auto& [key, value] : body->items()) {
-    if (key != "description") return Error(res, Status::Invalid("unknown field '" + key + "'"));
-    if (!value.is_string()) {
-      return Error(res, Status::Invalid("field 'description' must be a string"));
-    }
-    description = value.get<std::string>();
-  }
-  if (description.size() > kMaxDescription) {
-    return Error(res, Status::Invalid("field 'description' is at most 256 bytes"));
-  }
-  auto issued = security_->IssueToken(user, description, By(who));
+  auto description = ParseTokenCreate(req.body);
+  if (!description.ok()) return Error(res, description.status());
+  auto issued = security_->IssueToken(user, description.value(), By(who));
   if (!issued.ok()) return Error(res, issued.status());
   json j = TokenJson(issued->record);
   j["token"] = issued->token;  // the only time it is shown
