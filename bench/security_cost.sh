@@ -17,7 +17,8 @@
 #   [MODES="standalone cluster"] [SCENARIOS="batched single"] \
 #     bench/security_cost.sh [BUILD_DIR=build] [ROUNDS=3] [N=200000]
 # Prints one line per run, then the median of each configuration and secure/plain. Exits 1 if
-# a run failed (no cluster, bad output, request errors): the suite runs a short form
+# a run failed (no cluster, no report, nothing produced; requests that failed after
+# zoomq-bench's retries are counted in the line, not a failure): the suite runs a short form
 # (bench.security_cost_short) so the script cannot rot.
 set -u
 cd "$(dirname "$0")/.."
@@ -78,7 +79,7 @@ line = (f"{which:6} round {rnd} {mode} {scenario}: produce {r['produce']:.0f} ms
 if c:
     line += f", consume+ack {c.get('msgs_per_s', 0):.0f} msg/s (acked {c.get('acked')})"
 print(line + f", errors {r['errors']}, load {load}", flush=True)
-sys.exit(1 if r['errors'] or not n else 0)
+sys.exit(0 if n else 1)
 PY
   [ $? = 0 ] || failed=1
 }
