@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages zoomq needs, only those that are missing.
 # Used by scripts/test.sh and scripts/run.sh; safe to run again. `scripts/deps.sh fuzz` adds
-# clang and its fuzzer runtime (scripts/fuzz.sh).
+# clang and its fuzzer runtime (scripts/fuzz.sh); `scripts/deps.sh compare` the peers of the
+# side-by-side benchmark and their client libraries (bench/lib/peers.sh, docs/peers.md).
 set -euo pipefail
 
 PACKAGES=(
@@ -17,6 +18,9 @@ PACKAGES=(
   openssl                    # the command: the TLS tests make their certificates with it
 )
 [ "${1:-}" = fuzz ] && PACKAGES+=(clang libclang-rt-14-dev)
+if [ "${1:-}" = compare ]; then
+  PACKAGES+=(redis-server redis-tools libhiredis-dev rabbitmq-server librabbitmq-dev)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
