@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 
+#include "zoomq/bench/redis_runner.h"
 #include "zoomq/tools/security_flags.h"
 
 namespace zoomq::bench {
@@ -123,10 +124,14 @@ void AddFlags(CLI::App& app, BenchOptions* o) {
   app.add_option_function<std::string>(
          "--client",
          [o](const std::string& v) {
-           if (v != "http" && v != "sdk") throw CLI::ValidationError("--client", "http|sdk");
+           if (v != "http" && v != "sdk" && v != "redis") {
+             throw CLI::ValidationError("--client", "http|sdk|redis");
+           }
            o->sdk = v == "sdk";
+           o->redis = v == "redis";
          },
-         "http (raw requests, default) | sdk (zoomq::Producer; --mode produce)")
+         "http (raw requests, default) | sdk (zoomq::Producer; --mode produce) | redis (Redis "
+         "Streams at --url redis://HOST:PORT: XADD, XREADGROUP, XACK; docs/peers.md)")
       ->default_str("http");
   app.add_option("--linger-ms", o->linger_ms, "--client sdk: ProducerOptions::linger")
       ->check(CLI::Range(0, 10000));
@@ -138,10 +143,37 @@ void AddFlags(CLI::App& app, BenchOptions* o) {
   tools::AddSecurityFlags(app, &o->security);
 }
 
+// "redis://HOST:PORT" into o->redis_host/redis_port.
+static std::string FinalizeRedis(BenchOptions* o) {
+  if (!RedisDriverBuilt()) {
+    return "--client redis: this zoomq-bench was built without hiredis (scripts/deps.sh compare)";
+  }
+  if (o->urls.size() != 1) return "--client redis takes one --url redis://HOST:PORT";
+  const std::string& url = o->urls.front();
+  const std::string_view scheme = "redis://";
+  const size_t colon = url.rfind(':');
+  if (!url.starts_with(scheme) || colon == std::string::npos || colon < scheme.size()) {
+    return "--client redis: --url must be redis://HOST:PORT, not '" + url + "'";
+  }
+  o->redis_host = url.substr(scheme.size(), colon - scheme.size());
+  const std::string port = url.substr(colon + 1);
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), o->redis_port);
+  if (ec != std::errc() || end != port.data() + port.size() || o->redis_port < 1 ||
+      o->redis_port > 65535 || o->redis_host.empty()) {
+    return "--client redis: --url must be redis://HOST:PORT, not '" + url + "'";
+  }
+  if (o->mode == Mode::kRate) return "--client redis goes with --mode produce, consume or both";
+  if (o->idle_waiters > 0) return "--client redis has no --idle-waiters";
+  return "";
+}
+
 std::string Finalize(BenchOptions* o) {
   if (o->urls.empty()) return "at least one --url is needed";
   o->endpoints.clear();
-  for (const std::string& url : o->urls) {
+  if (o->redis) {
+    if (std::string error = FinalizeRedis(o); !error.empty()) return error;
+  }
+  for (const std::string& url : o->redis ? std::vector<std::string>{} : o->urls) {
     std::string error;
     std::optional<Endpoint> endpoint = ParseEndpoint(url, &error);
     if (!endpoint) return error;

@@ -14,6 +14,7 @@
 
 #include "zoomq/bench/idle_waiters.h"
 #include "zoomq/bench/payload.h"
+#include "zoomq/bench/redis_runner.h"
 #include "zoomq/bench/sdk_runner.h"
 
 namespace zoomq::bench {
@@ -27,12 +28,6 @@ constexpr auto kHardExitGrace = std::chrono::seconds(15);
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch())
       .count();
-}
-
-void AtomicMax(std::atomic<int64_t>& target, int64_t value) {
-  int64_t seen = target.load();
-  while (seen < value && !target.compare_exchange_weak(seen, value)) {
-  }
 }
 
 // Sets `target` to `value` if it is still 0.
@@ -434,10 +429,12 @@ Report RunBench(const BenchOptions& options) {
   std::unique_ptr<IdleWaiters> idle;
   {
     Watchdog watchdog(stop, {&produce_clients, &consume_clients});
-    const Endpoint& first = options.endpoints.front();
+    const Endpoint first = options.redis ? Endpoint{} : options.endpoints.front();
     std::string error;
-    bool ready = CheckHealth(first, &error) &&
-                 EnsureTopic(first, options.topic, options.partitions, options.topic_given, &error);
+    bool ready = options.redis ? RedisPrepare(options, &error)
+                               : CheckHealth(first, &error) &&
+                                     EnsureTopic(first, options.topic, options.partitions,
+                                                 options.topic_given, &error);
     if (ready && options.idle_waiters > 0) {
       const std::string idle_topic = options.topic + "-idle";
       ready = EnsureTopic(first, idle_topic, 1, true, &error);
@@ -454,35 +451,42 @@ Report RunBench(const BenchOptions& options) {
     }
     if (!ready) report.failures.push_back(error);
 
+    // The driver: zoomq over raw HTTP (or its SDK for produce), or a peer.
+    auto produce = [&] {
+      if (options.redis) return RunRedisProduce(options, stop);
+      if (options.sdk) return RunSdkProduce(options, stop);
+      return RunProduce(options, stop, produce_clients);
+    };
+    auto consume = [&](const std::atomic<int64_t>& target) {
+      if (options.redis) return RunRedisConsume(options, stop, target);
+      return RunConsume(options, stop, consume_clients, target);
+    };
     if (ready) {
       switch (options.mode) {
         case Mode::kProduce:
-          report.produce = options.sdk ? RunSdkProduce(options, stop)
-                                       : RunProduce(options, stop, produce_clients);
+          report.produce = produce();
           break;
         case Mode::kRate:
           report.rate = RunRate(options, stop, produce_clients);
           break;
         case Mode::kConsume: {
           std::atomic<int64_t> target{options.messages};
-          report.consume = RunConsume(options, stop, consume_clients, target);
+          report.consume = consume(target);
           break;
         }
         case Mode::kBoth: {
           std::atomic<int64_t> target{options.messages};
           if (options.concurrent) {
             std::thread producer([&] {
-              report.produce = RunProduce(options, stop, produce_clients);
+              report.produce = produce();
               target = std::min(target.load(), report.produce->produced);
             });
-            report.consume = RunConsume(options, stop, consume_clients, target);
+            report.consume = consume(target);
             producer.join();
           } else {
-            report.produce = RunProduce(options, stop, produce_clients);
+            report.produce = produce();
             target = report.produce->produced;
-            if (target.load() > 0) {
-              report.consume = RunConsume(options, stop, consume_clients, target);
-            }
+            if (target.load() > 0) report.consume = consume(target);
           }
           break;
         }

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "zoomq/bench/redis_runner.h"
+
 namespace zoomq::bench {
 namespace {
 
@@ -57,6 +59,38 @@ TEST(OptionsTest, ConsumeNeedsTopic) {
   o.topic = "t1";
   EXPECT_EQ(Finalize(&o), "");
   EXPECT_TRUE(o.topic_given);
+}
+
+// --client redis takes one redis://HOST:PORT (and refuses it plainly when built without
+// hiredis).
+TEST(OptionsTest, RedisUrl) {
+  BenchOptions o;
+  o.redis = true;
+  o.urls = {"redis://127.0.0.1:16379"};
+  if (!RedisDriverBuilt()) {
+    EXPECT_NE(Finalize(&o).find("built without hiredis"), std::string::npos);
+    return;
+  }
+  ASSERT_EQ(Finalize(&o), "");
+  EXPECT_EQ(o.redis_host, "127.0.0.1");
+  EXPECT_EQ(o.redis_port, 16379);
+  EXPECT_TRUE(o.endpoints.empty());
+  for (const char* bad : {"http://127.0.0.1:1", "redis://127.0.0.1", "redis://:1",
+                          "redis://127.0.0.1:0", "redis://127.0.0.1:65536", "redis://h:1x"}) {
+    BenchOptions b;
+    b.redis = true;
+    b.urls = {bad};
+    EXPECT_NE(Finalize(&b), "") << bad;
+  }
+  BenchOptions two;
+  two.redis = true;
+  two.urls = {"redis://127.0.0.1:1", "redis://127.0.0.1:2"};
+  EXPECT_NE(Finalize(&two), "");
+  BenchOptions rate;
+  rate.redis = true;
+  rate.mode = Mode::kRate;
+  rate.urls = {"redis://127.0.0.1:1"};
+  EXPECT_NE(Finalize(&rate), "");
 }
 
 }  // namespace

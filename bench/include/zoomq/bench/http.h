@@ -53,6 +53,13 @@ inline int64_t NanosBetween(SteadyClock::time_point a, SteadyClock::time_point b
   return std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count();
 }
 
+// target = max(target, value), from any thread.
+inline void AtomicMax(std::atomic<int64_t>& target, int64_t value) {
+  int64_t seen = target.load();
+  while (seen < value && !target.compare_exchange_weak(seen, value)) {
+  }
+}
+
 // "connection", "read", ... for a failed httplib call.
 std::string ErrorName(httplib::Error error);
 
