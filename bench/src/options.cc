@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 
+#include "zoomq/bench/amqp_runner.h"
 #include "zoomq/bench/redis_runner.h"
 #include "zoomq/tools/security_flags.h"
 
@@ -124,14 +125,16 @@ void AddFlags(CLI::App& app, BenchOptions* o) {
   app.add_option_function<std::string>(
          "--client",
          [o](const std::string& v) {
-           if (v != "http" && v != "sdk" && v != "redis") {
-             throw CLI::ValidationError("--client", "http|sdk|redis");
+           if (v != "http" && v != "sdk" && v != "redis" && v != "amqp") {
+             throw CLI::ValidationError("--client", "http|sdk|redis|amqp");
            }
            o->sdk = v == "sdk";
            o->redis = v == "redis";
+           o->amqp = v == "amqp";
          },
          "http (raw requests, default) | sdk (zoomq::Producer; --mode produce) | redis (Redis "
-         "Streams at --url redis://HOST:PORT: XADD, XREADGROUP, XACK; docs/peers.md)")
+         "Streams at --url redis://HOST:PORT) | amqp (a RabbitMQ quorum queue at --url "
+         "amqp://HOST:PORT); docs/benchmarks.md")
       ->default_str("http");
   app.add_option("--linger-ms", o->linger_ms, "--client sdk: ProducerOptions::linger")
       ->check(CLI::Range(0, 10000));
@@ -143,27 +146,30 @@ void AddFlags(CLI::App& app, BenchOptions* o) {
   tools::AddSecurityFlags(app, &o->security);
 }
 
-// "redis://HOST:PORT" into o->redis_host/redis_port.
-static std::string FinalizeRedis(BenchOptions* o) {
-  if (!RedisDriverBuilt()) {
-    return "--client redis: this zoomq-bench was built without hiredis (scripts/deps.sh compare)";
+// --client redis|amqp: the one --url, SCHEME://HOST:PORT, into *host and *port.
+static std::string FinalizePeer(BenchOptions* o, const std::string& client, bool built,
+                                std::string* host, int* port) {
+  if (!built) {
+    return "--client " + client + ": this zoomq-bench was built without its client library " +
+           "(scripts/deps.sh compare)";
   }
-  if (o->urls.size() != 1) return "--client redis takes one --url redis://HOST:PORT";
+  const std::string scheme = client + "://";
+  const std::string usage = "--client " + client + " takes one --url " + scheme + "HOST:PORT";
+  if (o->urls.size() != 1) return usage;
   const std::string& url = o->urls.front();
-  const std::string_view scheme = "redis://";
   const size_t colon = url.rfind(':');
-  if (!url.starts_with(scheme) || colon == std::string::npos || colon < scheme.size()) {
-    return "--client redis: --url must be redis://HOST:PORT, not '" + url + "'";
+  if (!url.starts_with(scheme) || colon == std::string::npos || colon <= scheme.size()) {
+    return usage + ", not '" + url + "'";
   }
-  o->redis_host = url.substr(scheme.size(), colon - scheme.size());
-  const std::string port = url.substr(colon + 1);
-  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), o->redis_port);
-  if (ec != std::errc() || end != port.data() + port.size() || o->redis_port < 1 ||
-      o->redis_port > 65535 || o->redis_host.empty()) {
-    return "--client redis: --url must be redis://HOST:PORT, not '" + url + "'";
+  *host = url.substr(scheme.size(), colon - scheme.size());
+  const std::string digits = url.substr(colon + 1);
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), *port);
+  if (ec != std::errc() || end != digits.data() + digits.size() || *port < 1 || *port > 65535) {
+    return usage + ", not '" + url + "'";
   }
-  if (o->mode == Mode::kRate) return "--client redis goes with --mode produce, consume or both";
-  if (o->idle_waiters > 0) return "--client redis has no --idle-waiters";
+  if (o->mode == Mode::kRate)
+    return "--client " + client + " goes with --mode produce, consume or both";
+  if (o->idle_waiters > 0) return "--client " + client + " has no --idle-waiters";
   return "";
 }
 
@@ -171,9 +177,16 @@ std::string Finalize(BenchOptions* o) {
   if (o->urls.empty()) return "at least one --url is needed";
   o->endpoints.clear();
   if (o->redis) {
-    if (std::string error = FinalizeRedis(o); !error.empty()) return error;
+    std::string error =
+        FinalizePeer(o, "redis", RedisDriverBuilt(), &o->redis_host, &o->redis_port);
+    if (!error.empty()) return error;
   }
-  for (const std::string& url : o->redis ? std::vector<std::string>{} : o->urls) {
+  if (o->amqp) {
+    std::string error = FinalizePeer(o, "amqp", AmqpDriverBuilt(), &o->amqp_host, &o->amqp_port);
+    if (!error.empty()) return error;
+  }
+  const bool peer = o->redis || o->amqp;
+  for (const std::string& url : peer ? std::vector<std::string>{} : o->urls) {
     std::string error;
     std::optional<Endpoint> endpoint = ParseEndpoint(url, &error);
     if (!endpoint) return error;

@@ -2,14 +2,10 @@
 
 #include <hiredis/hiredis.h>
 
-#include <deque>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <vector>
 
-#include "zoomq/bench/latency.h"
-#include "zoomq/bench/payload.h"
+#include "zoomq/bench/peer_runs.h"
 
 namespace zoomq::bench {
 namespace {
@@ -79,163 +75,108 @@ bool RedisPrepare(const BenchOptions& o, std::string* error) {
   return true;
 }
 
-ProduceStats RunRedisProduce(const BenchOptions& o, const StopSignal& stop) {
-  std::mutex mu;
-  ProduceStats total;
-  total.requested = o.messages;
-  LatencyRecorder latency;
-  latency.Reserve(static_cast<size_t>(o.messages));
-  std::atomic<int64_t> next{0};
-  std::atomic<int64_t> last_ns{0};
-  const auto start = SteadyClock::now();
-  const size_t window = static_cast<size_t>(std::max(1, o.batch));
+namespace {
 
-  std::vector<std::thread> threads;
-  for (int t = 0; t < o.connections; ++t) {
-    threads.emplace_back([&] {
-      ProduceStats mine;
-      LatencyRecorder lat;
-      std::string error;
-      Context c = Connect(o, 30000, &error);
-      if (!c) {
-        std::lock_guard<std::mutex> lock(mu);
-        total.errors.AddTransport(error);
-        return;
-      }
-      std::deque<SteadyClock::time_point> in_flight;  // send times, oldest first
-      bool broken = false;
-      while (!broken) {
-        while (in_flight.size() < window && !stop.ShouldStop()) {
-          const int64_t seq = next.fetch_add(1);
-          if (seq >= o.messages) break;
-          const std::string value = MessageValue(seq, o.size);
-          redisAppendCommand(c.get(), "XADD %b * v %b", o.topic.data(), o.topic.size(),
-                             value.data(), value.size());
-          in_flight.push_back(SteadyClock::now());
-          ++mine.requests;
-        }
-        if (in_flight.empty()) break;
-        void* raw = nullptr;
-        const int rc = redisGetReply(c.get(), &raw);
-        Reply r(static_cast<redisReply*>(raw));
-        const auto now = SteadyClock::now();
-        if (rc != REDIS_OK || !r) {
-          mine.errors.AddTransport(Describe(c.get(), nullptr));
-          broken = true;  // the connection is unusable; what was in flight is unknown
-          break;
-        }
-        if (r->type == REDIS_REPLY_STRING) {
-          ++mine.produced;
-          lat.Add(NanosBetween(in_flight.front(), now));
-          AtomicMax(last_ns, NanosBetween(start, now));
-        } else {
-          mine.errors.AddStatus(500, Describe(c.get(), r.get()));
-        }
-        in_flight.pop_front();
-      }
-      std::lock_guard<std::mutex> lock(mu);
-      total.produced += mine.produced;
-      total.requests += mine.requests;
-      total.errors.Merge(mine.errors);
-      latency.Merge(lat);
-    });
+class RedisProducer : public PeerProducer {
+ public:
+  explicit RedisProducer(const BenchOptions& o) : o_(o) {}
+  bool Open(std::string* error) override {
+    c_ = Connect(o_, 30000, error);
+    return c_ != nullptr;
   }
-  for (std::thread& t : threads) t.join();
-  total.latency = latency.Summarize();
-  total.elapsed_s = last_ns.load() / 1e9;
-  return total;
+  bool Send(const std::string& value, std::string* error) override {
+    if (redisAppendCommand(c_.get(), "XADD %b * v %b", o_.topic.data(), o_.topic.size(),
+                           value.data(), value.size()) == REDIS_OK) {
+      return true;
+    }
+    *error = Describe(c_.get(), nullptr);
+    return false;
+  }
+  bool Await(int64_t* confirmed, int64_t* failed, std::string* error) override {
+    void* raw = nullptr;
+    const int rc = redisGetReply(c_.get(), &raw);
+    Reply r(static_cast<redisReply*>(raw));
+    if (rc != REDIS_OK || !r) {
+      *error = Describe(c_.get(), nullptr);
+      return false;
+    }
+    (r->type == REDIS_REPLY_STRING ? *confirmed : *failed) = 1;
+    return true;
+  }
+
+ private:
+  const BenchOptions& o_;
+  Context c_;
+};
+
+}  // namespace
+
+ProduceStats RunRedisProduce(const BenchOptions& o, const StopSignal& stop) {
+  return RunWindowedProduce(o, stop, [&] { return std::make_unique<RedisProducer>(o); });
 }
 
 ConsumeStats RunRedisConsume(const BenchOptions& o, const StopSignal& stop,
                              const std::atomic<int64_t>& target) {
-  std::mutex mu;
-  ConsumeStats total;
-  total.target = target.load();
-  LatencyRecorder pull_latency, ack_latency;
-  std::atomic<int64_t> acked{0};
-  std::atomic<int64_t> last_ns{0};
   const auto start = SteadyClock::now();
-
-  std::vector<std::thread> threads;
-  for (int t = 0; t < o.consumers; ++t) {
-    threads.emplace_back([&, t] {
-      ConsumeStats mine;
-      LatencyRecorder pulls, acks;
-      std::string error;
-      Context c = Connect(o, o.pull_wait_ms + 30000, &error);
-      if (!c) {
-        std::lock_guard<std::mutex> lock(mu);
-        total.errors.AddTransport(error);
-        return;
-      }
-      const std::string consumer = "c" + std::to_string(t);
-      while (!stop.ShouldStop() && acked.load() < target.load()) {
-        const auto sent = SteadyClock::now();
-        Reply r = Command(
-            c.get(), {"XREADGROUP", "GROUP", o.group, consumer, "COUNT", std::to_string(o.pull_max),
-                      "BLOCK", std::to_string(o.pull_wait_ms), "STREAMS", o.topic, ">"});
-        ++mine.pulls;
-        if (!r) {
-          mine.errors.AddTransport(Describe(c.get(), nullptr));
-          break;
+  return RunConsumers(
+      o, target,
+      [&](int i, ConsumerFigures& mine, std::atomic<int64_t>& acked,
+          std::atomic<int64_t>& last_ns) {
+        std::string error;
+        Context c = Connect(o, o.pull_wait_ms + 30000, &error);
+        if (!c) {
+          mine.stats.errors.AddTransport(error);
+          return;
         }
-        pulls.Add(NanosBetween(sent, SteadyClock::now()));
-        if (r->type == REDIS_REPLY_NIL) {
-          ++mine.empty_pulls;
-          continue;
-        }
-        // [[stream, [[id, [field, value...]]...]]]
-        std::vector<std::string> ack = {"XACK", o.topic, o.group};
-        if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
-            r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2) {
-          const redisReply* entries = r->element[0]->element[1];
-          for (size_t i = 0; entries->type == REDIS_REPLY_ARRAY && i < entries->elements; ++i) {
-            const redisReply* e = entries->element[i];
-            if (e->type != REDIS_REPLY_ARRAY || e->elements < 1 ||
-                e->element[0]->type != REDIS_REPLY_STRING) {
-              continue;
-            }
-            ack.emplace_back(e->element[0]->str, e->element[0]->len);
+        const std::string consumer = "c" + std::to_string(i);
+        while (!stop.ShouldStop() && acked.load() < target.load()) {
+          const auto sent = SteadyClock::now();
+          Reply r = Command(c.get(), {"XREADGROUP", "GROUP", o.group, consumer, "COUNT",
+                                      std::to_string(o.pull_max), "BLOCK",
+                                      std::to_string(o.pull_wait_ms), "STREAMS", o.topic, ">"});
+          ++mine.stats.pulls;
+          if (!r) {
+            mine.stats.errors.AddTransport(Describe(c.get(), nullptr));
+            return;
           }
-        } else {
-          mine.errors.AddStatus(500, Describe(c.get(), r.get()));
-          continue;
+          mine.pulls.Add(NanosBetween(sent, SteadyClock::now()));
+          // nil (BLOCK ran out) or [[stream, [[id, [field, value...]]...]]]
+          std::vector<std::string> ack = {"XACK", o.topic, o.group};
+          if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+              r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2 &&
+              r->element[0]->element[1]->type == REDIS_REPLY_ARRAY) {
+            const redisReply* entries = r->element[0]->element[1];
+            for (size_t k = 0; k < entries->elements; ++k) {
+              const redisReply* e = entries->element[k];
+              if (e->type == REDIS_REPLY_ARRAY && e->elements >= 1 &&
+                  e->element[0]->type == REDIS_REPLY_STRING) {
+                ack.emplace_back(e->element[0]->str, e->element[0]->len);
+              }
+            }
+          } else if (r->type != REDIS_REPLY_NIL) {
+            mine.stats.errors.AddStatus(500, Describe(c.get(), r.get()));
+            continue;
+          }
+          if (ack.size() == 3) {
+            ++mine.stats.empty_pulls;
+            continue;
+          }
+          mine.stats.received += static_cast<int64_t>(ack.size() - 3);
+          const auto ack_sent = SteadyClock::now();
+          Reply a = Command(c.get(), ack);
+          ++mine.stats.acks;
+          if (!a || a->type != REDIS_REPLY_INTEGER) {
+            mine.stats.errors.AddStatus(500, Describe(c.get(), a.get()));
+            if (!a) return;
+            continue;
+          }
+          const auto now = SteadyClock::now();
+          mine.acks.Add(NanosBetween(ack_sent, now));
+          mine.stats.acked += a->integer;
+          acked += a->integer;
+          AtomicMax(last_ns, NanosBetween(start, now));
         }
-        mine.received += static_cast<int64_t>(ack.size() - 3);
-        if (ack.size() == 3) {
-          ++mine.empty_pulls;
-          continue;
-        }
-        const auto ack_sent = SteadyClock::now();
-        Reply a = Command(c.get(), ack);
-        ++mine.acks;
-        if (!a || a->type != REDIS_REPLY_INTEGER) {
-          mine.errors.AddStatus(500, Describe(c.get(), a.get()));
-          if (!a) break;
-          continue;
-        }
-        const auto now = SteadyClock::now();
-        acks.Add(NanosBetween(ack_sent, now));
-        mine.acked += a->integer;
-        acked += a->integer;
-        AtomicMax(last_ns, NanosBetween(start, now));
-      }
-      std::lock_guard<std::mutex> lock(mu);
-      total.acked += mine.acked;
-      total.received += mine.received;
-      total.pulls += mine.pulls;
-      total.empty_pulls += mine.empty_pulls;
-      total.acks += mine.acks;
-      total.errors.Merge(mine.errors);
-      pull_latency.Merge(pulls);
-      ack_latency.Merge(acks);
-    });
-  }
-  for (std::thread& t : threads) t.join();
-  total.pull_latency = pull_latency.Summarize();
-  total.ack_latency = ack_latency.Summarize();
-  total.elapsed_s = last_ns.load() / 1e9;
-  return total;
+      });
 }
 
 }  // namespace zoomq::bench

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "zoomq/bench/amqp_runner.h"
 #include "zoomq/bench/idle_waiters.h"
 #include "zoomq/bench/payload.h"
 #include "zoomq/bench/redis_runner.h"
@@ -429,12 +430,17 @@ Report RunBench(const BenchOptions& options) {
   std::unique_ptr<IdleWaiters> idle;
   {
     Watchdog watchdog(stop, {&produce_clients, &consume_clients});
-    const Endpoint first = options.redis ? Endpoint{} : options.endpoints.front();
+    const Endpoint first = options.redis || options.amqp ? Endpoint{} : options.endpoints.front();
     std::string error;
-    bool ready = options.redis ? RedisPrepare(options, &error)
-                               : CheckHealth(first, &error) &&
-                                     EnsureTopic(first, options.topic, options.partitions,
-                                                 options.topic_given, &error);
+    bool ready = false;
+    if (options.redis) {
+      ready = RedisPrepare(options, &error);
+    } else if (options.amqp) {
+      ready = AmqpPrepare(options, &error);
+    } else {
+      ready = CheckHealth(first, &error) &&
+              EnsureTopic(first, options.topic, options.partitions, options.topic_given, &error);
+    }
     if (ready && options.idle_waiters > 0) {
       const std::string idle_topic = options.topic + "-idle";
       ready = EnsureTopic(first, idle_topic, 1, true, &error);
@@ -454,11 +460,13 @@ Report RunBench(const BenchOptions& options) {
     // The driver: zoomq over raw HTTP (or its SDK for produce), or a peer.
     auto produce = [&] {
       if (options.redis) return RunRedisProduce(options, stop);
+      if (options.amqp) return RunAmqpProduce(options, stop);
       if (options.sdk) return RunSdkProduce(options, stop);
       return RunProduce(options, stop, produce_clients);
     };
     auto consume = [&](const std::atomic<int64_t>& target) {
       if (options.redis) return RunRedisConsume(options, stop, target);
+      if (options.amqp) return RunAmqpConsume(options, stop, target);
       return RunConsume(options, stop, consume_clients, target);
     };
     if (ready) {

@@ -71,11 +71,15 @@ struct BenchOptions {
   bool sdk = false;
   int linger_ms = 5;
   int sdk_batch = 1000;  // ProducerOptions::batch_messages
-  // --client redis: Redis Streams instead of zoomq (redis_runner.h); the --url is
-  // redis://HOST:PORT, split by Finalize() into these.
+  // --client redis: Redis Streams instead of zoomq (redis_runner.h), the --url is
+  // redis://HOST:PORT; --client amqp: RabbitMQ (amqp_runner.h), amqp://HOST:PORT. Finalize()
+  // splits the URL into these.
   bool redis = false;
   std::string redis_host;
   int redis_port = 0;
+  bool amqp = false;
+  std::string amqp_host;
+  int amqp_port = 0;
   TransportSecurity security;  // --cacert, --client-cert, --client-key, --token
 
   // Filled by Finalize().
