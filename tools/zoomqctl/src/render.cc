@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "zoomq/common/api_codec.h"
 #include "zoomq/common/base64.h"
 
 namespace zoomq::ctl {
@@ -85,20 +86,8 @@ Json ToJson(const ClusterInfo& c) {
       {"broker", c.broker}, {"controller", c.controller}, {"brokers", brokers}, {"topics", topics}};
 }
 
-Json ToJson(const GroupInfo& g) {
-  Json consumers = Json::array();
-  for (const GroupConsumerInfo& c : g.consumers) {
-    consumers.push_back({{"consumer", c.consumer}, {"last_seen_ms", c.last_seen_ms}});
-  }
-  return {{"topic", g.topic},
-          {"group", g.group},
-          {"created_ms", g.created_ms},
-          {"backlog", g.backlog},
-          {"in_flight", g.in_flight},
-          {"acked", g.acked},
-          {"dead_lettered", g.dead_lettered},
-          {"consumers", consumers}};
-}
+// The API's own shape (docs/api.md), from its one encoder.
+Json ToJson(const GroupInfo& g) { return Json::parse(api::EncodeGroup(g)); }
 
 Json ToJson(const ReceivedMessage& m) {
   Json out = {
